@@ -1,0 +1,64 @@
+"""`cli` backend: one sandboxed `lean --json FILE` process per check. The simplest backend and
+the reference the pooled ones are tested against."""
+from __future__ import annotations
+
+import signal
+
+from lean_env.checkfile import CheckFile
+from lean_env.judge import RunOutcome
+from lean_env.messages import parse_lean_json_output, shift
+from lean_env.sandbox import Limits, RunResult, Sandbox
+from lean_env.settings import Settings
+from lean_env.toolchain import Toolchain, find_toolchain
+
+
+def lean_argv(toolchain: Toolchain, settings: Settings, *extra: str) -> list[str]:
+    argv = [str(toolchain.lean), f"--threads={settings.threads}"]
+    if settings.memory_mb:
+        argv.append(f"--memory={settings.memory_mb}")
+    return argv + list(extra)
+
+
+def crash_reason(res: RunResult) -> str | None:
+    """Why a finished Lean run does not count as a normal finish, in words; None if it does."""
+    sig = res.signal
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed: memory or time limit)",
+                "SIGSEGV": " (segmentation fault, often a stack overflow)", "SIGABRT": " (aborted)",
+                "SIGXFSZ": " (file size limit)"}.get(name, "")
+        return f"Lean was killed by {name}{hint}" + (f": {res.stderr.strip()[-300:]}" if res.stderr.strip() else "")
+    if res.returncode not in (0, 1):
+        tail = (res.stderr.strip() or res.stdout.strip())[-300:]
+        return f"Lean exited with status {res.returncode}" + (f": {tail}" if tail else "")
+    return None
+
+
+class CliBackend:
+    name = "cli"
+
+    def __init__(self, settings: Settings | None = None, toolchain: Toolchain | None = None):
+        self.settings = settings or Settings.from_env()
+        self.toolchain = toolchain or find_toolchain(self.settings)
+        probe = Sandbox(readable=self.toolchain.readable_paths())
+        self.isolation = probe.method
+
+    def _sandbox(self, timeout: float) -> Sandbox:
+        limits = Limits(timeout_s=timeout, address_space_mb=self.settings.address_space_mb,
+                        memory_mb=self.settings.memory_mb)
+        return Sandbox(limits, readable=self.toolchain.readable_paths())
+
+    def run(self, cf: CheckFile, timeout: float) -> RunOutcome:
+        res = self._sandbox(timeout).run(lean_argv(self.toolchain, self.settings, "--json", "check.lean"),
+                                         files={"check.lean": cf.text})
+        messages, other = parse_lean_json_output(res.stdout)
+        crash = None if res.timed_out else crash_reason(res)
+        if crash is None and not res.timed_out and res.returncode == 1 and not any(m.severity == "error" for m in messages):
+            crash = "Lean exited with status 1 without reporting an error" + (
+                f": {res.stderr.strip()[-300:]}" if res.stderr.strip() else "")
+        if res.stderr.strip() and crash is None and not res.timed_out:
+            other.append(res.stderr.strip()[-300:])
+        return RunOutcome(shift(messages, cf.header_lines), res.seconds, res.timed_out, crash, other)
+
+    def close(self) -> None:
+        pass

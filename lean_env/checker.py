@@ -1,0 +1,106 @@
+"""The Checker: ProofTask -> Verdict. Policy first (no Lean for refused text), then the
+shared check file, a backend run, and the shared judge. Never raises for a task: anything that
+goes wrong becomes a Verdict, so no task is lost."""
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Optional
+
+from lean_env.backends import Backend
+from lean_env.checkfile import TaskError, compose
+from lean_env.judge import judge
+from lean_env.policy import violations
+from lean_env.settings import Settings
+from lean_env.statement import StatementError
+from lean_env.verdict import ProofTask, Verdict
+
+BACKENDS = ("cli", "server", "repl")
+
+
+def make_backend(name: str, settings: Settings) -> Backend:
+    if name == "cli":
+        from lean_env.backends.cli import CliBackend
+
+        return CliBackend(settings)
+    if name == "server":
+        from lean_env.backends.server import ServerBackend
+
+        return ServerBackend(settings)
+    if name == "repl":
+        from lean_env.backends.repl import ReplBackend
+
+        return ReplBackend(settings)
+    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def refuse(task: ProofTask, reasons: list[str], backend: str = "") -> Verdict:
+    return Verdict(name=task.name, ok=False, status="refused", reasons=reasons, backend=backend)
+
+
+def precheck(task: ProofTask) -> Optional[Verdict]:
+    """The verdict for a task that must not reach Lean, or None."""
+    text = task.code if task.code is not None else task.proof
+    found = violations(text or "")
+    if found:
+        return refuse(task, [v.reason() for v in found])
+    return None
+
+
+class Checker:
+    """Check proofs with one backend. `check` for one task, `check_many` for a batch (run
+    concurrently on `workers` threads; each cli check is its own process), `acheck` for asyncio."""
+
+    def __init__(self, backend: str = "cli", settings: Settings | None = None, workers: int | None = None):
+        self.settings = settings or Settings.from_env()
+        self.backend = make_backend(backend, self.settings)
+        self.workers = workers or self.settings.workers
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="checker")
+
+    def check(self, task: ProofTask) -> Verdict:
+        start = time.monotonic()
+        refused = precheck(task)
+        if refused is not None:
+            refused.backend = self.backend.name
+            return refused
+        try:
+            cf = compose(task)
+        except (TaskError, StatementError) as exc:
+            return refuse(task, [f"the task cannot be checked: {exc}"], self.backend.name)
+        timeout = task.timeout or self.settings.timeout
+        try:
+            outcome = self.backend.run(cf, timeout)
+        except Exception as exc:  # a backend failure is a verdict, never a lost task
+            return Verdict(name=task.name, ok=False, status="crashed",
+                           reasons=[f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"],
+                           seconds=round(time.monotonic() - start, 4), backend=self.backend.name,
+                           isolation=getattr(self.backend, "isolation", ""))
+        return judge(task, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
+
+    def check_many(self, tasks: Iterable[ProofTask],
+                   on_verdict: Callable[[int, Verdict], None] | None = None) -> list[Verdict]:
+        tasks = list(tasks)
+        results: list[Optional[Verdict]] = [None] * len(tasks)
+        futures = {self._executor.submit(self.check, t): i for i, t in enumerate(tasks)}
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            if on_verdict:
+                on_verdict(i, results[i])
+        return results  # type: ignore[return-value]
+
+    async def acheck(self, task: ProofTask) -> Verdict:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.check, task)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.backend.close()
+
+    def __enter__(self) -> "Checker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,102 @@
+"""Lean's messages in the three shapes backends receive them, turned into `Message`s.
+
+- `lean --json`: one JSON object per line: severity, pos {line, column}, endPos, data.
+- REPL: {"messages": [{severity, pos, endPos, data}], "sorries": [{pos, endPos, goal, proofState}]}
+- LSP: textDocument/publishDiagnostics: range {start {line, character}} 0-based lines, severity 1..4.
+Lean lines are 1-based, columns 0-based (codepoints); we keep that convention throughout.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterable, Optional
+
+from lean_env.verdict import Message
+
+_LSP_SEVERITY = {1: "error", 2: "warning", 3: "information", 4: "information"}
+SORRY_WARNING = "declaration uses 'sorry'"
+_AXIOMS_RE = re.compile(r"^'(?P<name>.+?)' depends on axioms: \[(?P<axioms>.*)\]\s*$", re.DOTALL)
+_NO_AXIOMS_RE = re.compile(r"^'(?P<name>.+?)' does not depend on any axioms\s*$")
+
+
+def _pos(d: Optional[dict]) -> tuple[Optional[int], Optional[int]]:
+    if not d:
+        return None, None
+    return d.get("line"), d.get("column")
+
+
+def from_lean_json(obj: dict) -> Message:
+    """One message object from `lean --json` or the REPL's `messages` list."""
+    line, col = _pos(obj.get("pos"))
+    end_line, end_col = _pos(obj.get("endPos"))
+    return Message(severity=str(obj.get("severity", "error")), text=str(obj.get("data", "")),
+                   line=line, column=col, end_line=end_line, end_column=end_col)
+
+
+def parse_lean_json_output(stdout: str) -> tuple[list[Message], list[str]]:
+    """All messages in `lean --json` stdout, plus any lines that were not JSON (Lean prints
+    panics and uncaught exceptions as plain text)."""
+    messages, other = [], []
+    for raw in stdout.splitlines():
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError:
+            other.append(raw)
+            continue
+        if isinstance(obj, dict) and "severity" in obj:
+            messages.append(from_lean_json(obj))
+        else:
+            other.append(raw)
+    return messages, other
+
+
+def from_lsp_diagnostic(diag: dict) -> Message:
+    rng = diag.get("fullRange") or diag.get("range") or {}
+    start, end = rng.get("start", {}), rng.get("end", {})
+    return Message(
+        severity=_LSP_SEVERITY.get(int(diag.get("severity", 1)), "error"),
+        text=str(diag.get("message", "")),
+        line=start.get("line", 0) + 1 if start else None,
+        column=start.get("character") if start else None,
+        end_line=end.get("line", 0) + 1 if end else None,
+        end_column=end.get("character") if end else None,
+    )
+
+
+def sorries_from_repl(response: dict) -> list[Message]:
+    """The REPL lists each `sorry` separately (with its goal); make them warnings we can count."""
+    out = []
+    for s in response.get("sorries", []) or []:
+        line, col = _pos(s.get("pos"))
+        end_line, end_col = _pos(s.get("endPos"))
+        out.append(Message("warning", f"sorry (goal: {s.get('goal', '')})", line, col, end_line, end_col))
+    return out
+
+
+def is_sorry_warning(m: Message) -> bool:
+    return m.severity == "warning" and SORRY_WARNING in m.text
+
+
+def parse_axioms(text: str) -> Optional[tuple[str, list[str]]]:
+    """(name, axioms) from a `#print axioms NAME` message, or None if the text is not one."""
+    text = text.strip()
+    m = _NO_AXIOMS_RE.match(text)
+    if m:
+        return m.group("name"), []
+    m = _AXIOMS_RE.match(text)
+    if m:
+        return m.group("name"), [a.strip() for a in m.group("axioms").replace("\n", " ").split(",") if a.strip()]
+    return None
+
+
+def shift(messages: Iterable[Message], lines: int) -> list[Message]:
+    """Move messages up by `lines` (e.g. from file coordinates to body coordinates)."""
+    out = []
+    for m in messages:
+        out.append(Message(m.severity, m.text,
+                           None if m.line is None else m.line - lines, m.column,
+                           None if m.end_line is None else m.end_line - lines, m.end_column))
+    return out

