@@ -14,7 +14,8 @@ from typing import Iterable, Optional
 from lean_env.verdict import Message
 
 _LSP_SEVERITY = {1: "error", 2: "warning", 3: "information", 4: "information"}
-SORRY_WARNING = "declaration uses 'sorry'"
+# Lean <= 4.2x writes 'sorry', Lean 4.35 writes `sorry`
+SORRY_WARNING_RE = re.compile(r"declaration uses ['`]sorry['`]")
 _AXIOMS_RE = re.compile(r"^'(?P<name>.+?)' depends on axioms: \[(?P<axioms>.*)\]\s*$", re.DOTALL)
 _NO_AXIOMS_RE = re.compile(r"^'(?P<name>.+?)' does not depend on any axioms\s*$")
 
@@ -77,7 +78,7 @@ def sorries_from_repl(response: dict) -> list[Message]:
 
 
 def is_sorry_warning(m: Message) -> bool:
-    return m.severity == "warning" and SORRY_WARNING in m.text
+    return m.severity == "warning" and bool(SORRY_WARNING_RE.search(m.text))
 
 
 def parse_axioms(text: str) -> Optional[tuple[str, list[str]]]:

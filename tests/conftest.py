@@ -1,0 +1,17 @@
+import pytest
+
+from lean_env.environments import logic_header
+from lean_env.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def header() -> str:
+    return logic_header()
+
+
+@pytest.fixture(scope="session")
+def cli_checker():
+    from lean_env.checker import Checker
+
+    with Checker("cli", Settings.from_env(timeout=60), workers=2) as checker:
+        yield checker
