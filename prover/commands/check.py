@@ -14,7 +14,7 @@ from lean_env.settings import Settings
 from lean_env.tasks_io import read_tasks, task_from_file
 from lean_env.toolchain import ToolchainError
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _print_verdict(v, index: Optional[int] = None) -> None:

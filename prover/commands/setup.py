@@ -9,7 +9,7 @@ from lean_env.settings import Settings
 from lean_env.toolchain import ToolchainError, build_bundled
 from lean_env.verdict import ProofTask
 
-out = Console(stderr=True)
+out = Console(stderr=True, soft_wrap=True)
 
 SELFTEST_GOOD = ProofTask("theorem prover_selftest (p q : Prop) (hp : p) (hq : q) : q :=", proof=" hq")
 SELFTEST_BAD = ProofTask("theorem prover_selftest (p q : Prop) (hp : p) (hq : q) : q :=", proof=" hp")
