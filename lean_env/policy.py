@@ -86,3 +86,15 @@ PREAMBLE_RULES = frozenset({"eval", "exit", "run_cmd", "io", "extern", "implemen
 
 def preamble_violations(text: str) -> list[Violation]:
     return [v for v in violations(text) if v.rule in PREAMBLE_RULES]
+
+
+# Tokens worth flagging in a proof even when the Checker may accept it: they trust the compiler
+# (native_decide), leave holes (sorry, admit) or search at check time (apply?, exact?). A flag is a
+# report for humans and statistics, not a verdict; comments are ignored (prose mentions them).
+CHEAT_TOKENS = ("native_decide", "sorry", "admit", "apply?", "exact?")
+_CHEAT_RE = re.compile(r"(?<![\w.'])(native_decide|sorry|admit|apply\?|exact\?)(?![\w'])")
+
+
+def cheat_flags(text: str) -> set[str]:
+    """The CHEAT_TOKENS that occur as tokens in the text outside comments."""
+    return {m.group(1) for m in _CHEAT_RE.finditer(strip_comments(text))}
