@@ -25,19 +25,48 @@ class Settings:
     threads: int = 1  # Lean's --threads per check process
     workers: int = 0  # pool size; 0 = number of cores
     backend: str = ""  # cli | server | repl; empty: the fastest installed
+    repl: str = ""  # path to a leanprover-community/repl executable (the repl backend)
+    workspace: str = ""  # lake project whose `lake env` gives the REPL its LEAN_PATH (Mathlib)
+    recycle_checks: int = 2000  # a pooled worker is replaced after this many checks
+    recycle_rss_mb: int = 8192  # ... or when its process tree's RSS passes this (Lean keeps memory)
+    queue: int = 0  # checks a pool accepts beyond running ones before callers wait; 0 = 4 x workers
+    profile: str = ""  # a Mathlib profile installed by `prover setup NAME`: its settings fill the fields left unset
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         s = cls()
+        explicit: set[str] = set()
         for f in fields(cls):
             raw = os.environ.get(f"PROVER_{f.name.upper()}")
             if raw is not None and raw != "":
                 setattr(s, f.name, type(getattr(s, f.name))(raw))
+                explicit.add(f.name)
         for k, v in overrides.items():
             if v is not None:
                 setattr(s, k, v)
+                explicit.add(k)
         if not s.cache:
             s.cache = str(_default_cache())
+        if s.profile:  # PROVER_X and overrides win over the profile's file
+            for k, v in profile_settings(s.cache, s.profile).items():
+                if k not in explicit and k in {f.name for f in fields(cls)}:
+                    setattr(s, k, type(getattr(s, k))(v))
         if s.workers <= 0:
             s.workers = os.cpu_count() or 1
         return s
+
+
+def profile_dir(cache: str | Path, name: str) -> Path:
+    """The workspace `prover setup NAME` installs into (toolchains live in <cache>/elan)."""
+    return Path(cache) / "profiles" / name
+
+
+def profile_settings(cache: str | Path, name: str) -> dict:
+    """The settings `prover setup NAME` wrote (lean wrapper, repl, workspace). Raises if it has
+    not run: silently falling back to the bundled Lean would fail every Mathlib check obscurely."""
+    import json
+
+    path = profile_dir(cache, name) / "settings.json"
+    if not path.exists():
+        raise FileNotFoundError(f"profile {name!r} is not installed ({path} is missing): run `prover setup {name}`")
+    return json.loads(path.read_text())

