@@ -7,10 +7,12 @@ Layout, for cache C (see lean_env.settings):
     C/profiles/NAME/project/    a Lake project that requires Mathlib at the profile's rev
     C/profiles/NAME/repl/       leanprover-community/repl (or a fork) at the profile's rev, built
     C/profiles/NAME/bin/lean    the profile's Lean with the project's LEAN_PATH baked in
+    C/profiles/NAME/bin/repl    the built REPL, likewise (it also needs LEAN_SYSROOT: it finds
+                                Init through it, else by running `lean` from PATH)
     C/profiles/NAME/settings.json   what PROVER_PROFILE=NAME loads (lean, repl, workspace)
     C/profiles/NAME/.prover/    markers of finished steps that leave no artifact of their own
 
-Why a wrapper with a fixed LEAN_PATH rather than `lake env lean`: the Checker runs Lean in a
+Why wrappers with a fixed LEAN_PATH rather than `lake env lean`: the Checker runs Lean in a
 sandbox with a scrubbed environment (PATH=/usr/bin:/bin, HOME=scratch dir, maybe user nobody).
 Running lake there would need elan on PATH and a writable workspace; the path `lake env` would
 compute is fixed once the packages are built, so it is computed once, at setup.
@@ -168,6 +170,7 @@ class Workspace:
         self.repl_dir = self.root / "repl"
         self.repl_exe = self.repl_dir / ".lake" / "build" / "bin" / "repl"
         self.lean_wrapper = self.root / "bin" / "lean"
+        self.repl_wrapper = self.root / "bin" / "repl"
         self.settings_file = self.root / "settings.json"
         self.markers = self.root / ".prover"
 
@@ -179,7 +182,7 @@ class Workspace:
         return self.markers / f"{key}.done"
 
     def settings_payload(self) -> dict:
-        return {"lean": str(self.lean_wrapper), "repl": str(self.repl_exe), "workspace": str(self.project),
+        return {"lean": str(self.lean_wrapper), "repl": str(self.repl_wrapper), "workspace": str(self.project),
                 "profile_pins": self.profile.fingerprint()}
 
 
@@ -224,14 +227,14 @@ def git_head_is(repo: Path, rev: str) -> bool:
     return proc.returncode == 0 and proc.stdout.strip() == rev
 
 
-def wrapper_text(profile: Profile, lean: str, lean_path: str) -> str:
+def wrapper_text(profile: Profile, exe: str, lean_path: str, sysroot: str) -> str:
     return (
         "#!/bin/sh\n"
-        f"# Written by `prover setup {profile.name}`: Lean {profile.toolchain} with the workspace's Mathlib\n"
-        "# on LEAN_PATH, as `lake env lean` would set it, fixed at setup so the sandboxed Checker\n"
-        "# runs no lake or elan. Pins: " + profile.fingerprint() + "\n"
-        f"LEAN_PATH={shlex.quote(lean_path)}\nexport LEAN_PATH\n"
-        f"exec {shlex.quote(lean)} \"$@\"\n"
+        f"# Written by `prover setup {profile.name}`: {Path(exe).name} for {profile.toolchain} with the workspace's\n"
+        "# Mathlib, in the environment `lake env` would give it, fixed at setup so the sandboxed\n"
+        "# Checker runs no lake or elan. Pins: " + profile.fingerprint() + "\n"
+        f"LEAN_PATH={shlex.quote(lean_path)}\nLEAN_SYSROOT={shlex.quote(sysroot)}\nexport LEAN_PATH LEAN_SYSROOT\n"
+        f"exec {shlex.quote(exe)} \"$@\"\n"
     )
 
 
@@ -302,13 +305,16 @@ def plan(profile: Profile, settings: Settings, elan_on_path: Optional[str] = Non
         if proc.returncode != 0 or not proc.stdout.strip():
             raise SetupError(f"`lake env printenv LEAN_PATH` failed in {ws.project}: {proc.stderr.strip()[-500:]}")
         ws.lean_wrapper.parent.mkdir(parents=True, exist_ok=True)
-        ws.lean_wrapper.write_text(wrapper_text(profile, str(ws.toolchain_bin / "lean"), proc.stdout.strip()))
-        ws.lean_wrapper.chmod(0o755)
+        for wrapper, exe in ((ws.lean_wrapper, ws.toolchain_bin / "lean"), (ws.repl_wrapper, ws.repl_exe)):
+            wrapper.write_text(wrapper_text(profile, str(exe), proc.stdout.strip(), str(ws.toolchain_bin.parent)))
+            wrapper.chmod(0o755)
 
-    m = ws.marker("lean-wrapper")
-    steps.append(Step("write bin/lean: the profile's Lean with the project's LEAN_PATH (from `lake env printenv LEAN_PATH`)",
-                      done=lambda: ws.lean_wrapper.exists() and _marker_done(m, fp)(),
-                      action=write_wrapper, shows=f"write {ws.lean_wrapper} with LEAN_PATH from: {shlex.join([ws.lake, 'env', 'printenv', 'LEAN_PATH'])}",
+    m = ws.marker("wrappers")
+    steps.append(Step("write bin/lean and bin/repl: Lean and the REPL with the project's LEAN_PATH and LEAN_SYSROOT baked in",
+                      done=lambda: ws.lean_wrapper.exists() and ws.repl_wrapper.exists() and _marker_done(m, fp)(),
+                      action=write_wrapper,
+                      shows=f"write {ws.lean_wrapper} and {ws.repl_wrapper.name} with LEAN_PATH from: "
+                            + shlex.join([ws.lake, "env", "printenv", "LEAN_PATH"]),
                       cwd=ws.project, marker=m, marker_text=fp))
     payload = json.dumps(ws.settings_payload(), indent=2) + "\n"
     steps.append(Step(f"write {ws.settings_file.name} (what PROVER_PROFILE={profile.name} loads: lean, repl, workspace)",
@@ -339,7 +345,10 @@ def run_selftest(profile: Profile, settings: Settings) -> None:
     from lean_env.verdict import ProofTask
 
     ws = Workspace(profile, settings)
-    checked = Settings.from_env(cache=settings.cache, profile=profile.name, lean=str(ws.lean_wrapper))
+    # One worker (each REPL imports Mathlib: GBs); a generous timeout: a cold page cache can make
+    # the first `import Mathlib` take minutes.
+    checked = Settings.from_env(cache=settings.cache, profile=profile.name, lean=str(ws.lean_wrapper), workers=1,
+                                timeout=max(settings.timeout, 600.0))
     right = ProofTask(profile.selftest_statement, header=profile.header, proof=profile.selftest_proof)
     wrong = ProofTask(profile.selftest_statement, header=profile.header, proof=profile.selftest_wrong_proof)
     for backend in selftest_backends():

@@ -77,7 +77,8 @@ def test_dry_run_prints_every_step_and_runs_nothing(cache, name, capsys):
     assert not cache.exists()  # nothing written
 
 
-def test_dry_run_through_the_cli_and_list(cache):
+def test_dry_run_through_the_cli_and_list(cache, monkeypatch):
+    monkeypatch.setenv("PROVER_PROFILE", "minif2f-v4.24")  # exported before it is installed: setup must still work
     runner = CliRunner()
     res = runner.invoke(app, ["setup", "minif2f-v4.24", "--dry-run"])
     assert res.exit_code == 0 and "1. [todo]" in res.output and "nothing is run" in res.output
@@ -247,11 +248,17 @@ def test_local_steps_write_a_working_wrapper_and_pass_the_self_test(bundled_lean
     (ws.toolchain_bin / "lake").write_text("#!/bin/sh\n[ \"$*\" = 'env printenv LEAN_PATH' ] && echo /no/such/dir\n")
     (ws.toolchain_bin / "lake").chmod(0o755)
     monkeypatch.setattr(su, "selftest_backends", lambda: ["cli"])
-    local = [st for st in su.plan(profile, s) if st.argv is None and "REPL" not in st.description]
+    local = [st for st in su.plan(profile, s) if st.argv is None and st.cwd != ws.repl_dir]
     su.run_steps(local, say=lambda line: None, probe=lambda url: pytest.fail("no network step here"))
     wrapper = ws.lean_wrapper.read_text()
     assert "LEAN_PATH=/no/such/dir" in wrapper and f"exec {ws.toolchain_bin / 'lean'}" in wrapper
-    assert json.loads(ws.settings_file.read_text())["lean"] == str(ws.lean_wrapper)
+    assert f"LEAN_SYSROOT={ws.toolchain_bin.parent}" in wrapper
+    assert f"exec {ws.repl_exe}" in ws.repl_wrapper.read_text()
+    written = json.loads(ws.settings_file.read_text())
+    assert written["lean"] == str(ws.lean_wrapper) and written["repl"] == str(ws.repl_wrapper)
+    assert written["workspace"] == str(ws.project)
+    loaded = Settings.from_env(profile=profile.name)
+    assert (loaded.lean, loaded.repl, loaded.workspace) == (str(ws.lean_wrapper), str(ws.repl_wrapper), str(ws.project))
     assert "right proof proved" in capsys.readouterr().out
     assert all(st.is_done() for st in local)  # a second run has nothing to do
 

@@ -66,9 +66,9 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
         return 2
     if force:
         out.print("[red]error:[/] --force applies to `bundled` only; to redo a profile, delete its workspace "
-                  f"({profiles.Workspace(profile, Settings.from_env()).root}) and run this again")
+                  f"({profiles.Workspace(profile, Settings.from_env(profile='')).root}) and run this again")
         return 2
-    settings = Settings.from_env()
+    settings = Settings.from_env(profile="")  # installing: an exported PROVER_PROFILE may not exist yet
     steps = profiles.plan(profile, settings, shutil.which("elan"))
     ws = profiles.Workspace(profile, settings, shutil.which("elan"))
     intro = (f"prover setup {profile.name}: {profile.summary}\n"
