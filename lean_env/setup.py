@@ -182,7 +182,10 @@ class Workspace:
         return self.markers / f"{key}.done"
 
     def settings_payload(self) -> dict:
+        # Mathlib maps ~5 GB of .oleans at import and needs 9-12 GB of address space (Kimina Lean
+        # Server #68): the bundled logic environment's 4 GB defaults would abort every check.
         return {"lean": str(self.lean_wrapper), "repl": str(self.repl_wrapper), "workspace": str(self.project),
+                "memory_mb": 12288, "address_space_mb": 32768, "timeout": 300.0,
                 "profile_pins": self.profile.fingerprint()}
 
 

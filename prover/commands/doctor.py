@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Optional
 
 from rich.console import Console
@@ -15,10 +16,14 @@ out = Console()
 
 
 def run_doctor(lean: Optional[str] = None) -> int:
-    settings = Settings.from_env(lean=lean)
+    try:
+        settings = Settings.from_env(lean=lean)
+    except FileNotFoundError as exc:  # PROVER_PROFILE names a profile that is not installed
+        out.print(f"[red]{exc}[/]")
+        settings = Settings.from_env(lean=lean, profile="")
     table = Table(title="prover doctor", show_lines=False)
-    table.add_column("what")
-    table.add_column("state")
+    table.add_column("what", no_wrap=True)
+    table.add_column("state", overflow="fold")
     table.add_column("fix")
     status = 0
     try:
@@ -38,7 +43,8 @@ def run_doctor(lean: Optional[str] = None) -> int:
             table.add_row(*row)
     except ImportError:
         table.add_row("mathlib", "[yellow]not set up[/]", "Mathlib environments need `prover setup` on a machine with internet")
-    table.add_row("elan", shutil.which("elan") or "[yellow]not installed[/]",
-                  "" if shutil.which("elan") else "needed only for Mathlib profiles: `prover setup PROFILE` installs it")
+    elan = shutil.which("elan") or next((str(p) for p in [Path(settings.cache) / "elan" / "bin" / "elan"] if p.exists()), None)
+    table.add_row("elan", elan or "[yellow]not installed[/]",
+                  "" if elan else "needed only for Mathlib profiles: `prover setup PROFILE` installs it")
     out.print(table)
     return status
