@@ -51,7 +51,7 @@ class PromptFormat:
     def build(self, row: Mapping[str, Any], tokenizer: Any = None) -> Prompt:
         """The prompt for one dataset row (fields header, informal_prefix, formal_statement).
         For chat formats, `tokenizer`'s chat template renders the messages when it has one."""
-        header = row_header(row)
+        header = prompt_header(row)
         informal = row.get("informal_prefix") or ""
         statement = row["formal_statement"]
         if self.kind == "continuation":
@@ -69,6 +69,13 @@ def row_header(row: Mapping[str, Any]) -> str:
     if header and not header.endswith("\n"):
         header += "\n"
     return header
+
+
+def prompt_header(row: Mapping[str, Any]) -> str:
+    """The header the model is shown: `prompt_header` when the row has one (the logic rows'
+    environment is a long prelude the model need not read), else the checking header."""
+    shown = row.get("prompt_header")
+    return row_header(row) if shown is None else shown
 
 
 def with_sorry(statement: str) -> str:

@@ -1,0 +1,173 @@
+"""Load theorem datasets as uniform rows: the shipped benchmarks by name, a local jsonl, or a
+Hugging Face dataset, with a field mapping for files that name their columns differently.
+
+Every row comes back with name, split, header, informal_prefix, formal_statement, source and
+the setup profile its statements need (`prover setup PROFILE`; lean_env/setup.py defines the
+profiles). A complete Lean file is header + informal_prefix + formal_statement + proof.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+DATA_DIR = Path(__file__).parent
+ROW_KEYS = ("name", "split", "header", "informal_prefix", "formal_statement", "source")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A shipped dataset: its file under data/, the setup profile (Lean + Mathlib) its
+    statements were written for, and the named environment that supplies the header, if any."""
+
+    file: str
+    profile: str
+    description: str
+    env: Optional[str] = None
+
+
+# The one place that says which Lean environment each shipped dataset needs. Profile names are
+# lean_env.setup's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
+VARIANTS: dict[str, Variant] = {
+    "minif2f-deepseek": Variant("minif2f/deepseek_v1.5.jsonl", "deepseek-v1.5",
+                                "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),
+    "minif2f-v4.24": Variant("minif2f/lean4_v4.24.jsonl", "minif2f-v4.24",
+                             "yangky11/miniF2F-lean4 port (Lean v4.24.0, Mathlib v4.24.0), with 2026 test-split fixes"),
+    "logic": Variant("logic/v1.jsonl", "bundled",
+                     "generated propositional/first-order logic theorems over the logic prelude", env="logic"),
+}
+ALIASES = {"minif2f": "minif2f-deepseek"}
+
+
+def variant(name: str) -> Variant:
+    key = ALIASES.get(name, name)
+    if key not in VARIANTS:
+        raise KeyError(f"unknown dataset {name!r}; shipped: {', '.join(list(VARIANTS) + list(ALIASES))}")
+    return VARIANTS[key]
+
+
+def parse_field_map(specs: Iterable[str] | Mapping[str, str] | None) -> dict[str, str]:
+    """`["formal_statement=statement", ...]` (our field = their column) as a dict."""
+    if specs is None:
+        return {}
+    if isinstance(specs, Mapping):
+        return dict(specs)
+    out = {}
+    for spec in specs:
+        ours, sep, theirs = spec.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise ValueError(f"bad field mapping {spec!r}: write OURS=THEIRS, e.g. formal_statement=statement")
+        out[ours.strip()] = theirs.strip()
+    return out
+
+
+_DECL_START = re.compile(r"^(?:@\[[^\]]*\]\s*)?(?:theorem|lemma)\s", re.MULTILINE)
+_DOC_BEFORE = re.compile(r"(/--.*?-/\s*)$", re.DOTALL)
+
+
+def split_statement(text: str) -> tuple[str, str, str]:
+    """(header, informal_prefix, formal_statement) from a statement that carries its own
+    imports and doc comment (as Goedel-V2's and Kimina's files do); the statement keeps the
+    `:= by` and loses a trailing `sorry`, the shape DeepSeek's rows have."""
+    text = re.sub(r"\s*\bsorry\s*$", "", text)
+    if text.rstrip().endswith("by"):
+        text = text.rstrip() + "\n"
+    m = _DECL_START.search(text)
+    if not m or m.start() == 0:
+        return "", "", text
+    before, statement = text[: m.start()], text[m.start():]
+    doc = _DOC_BEFORE.search(before)
+    if doc:
+        return before[: doc.start()], doc.group(1), statement
+    return before, "", statement
+
+
+def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = None, split: Optional[str] = None,
+                  source: str = "", profile: str = "") -> dict:
+    """One uniform row from a raw record; `fields` maps our names to the record's columns."""
+    fields = fields or {}
+    row = {k: v for k, v in raw.items() if k not in fields.values()}
+    for ours, theirs in fields.items():
+        if theirs not in raw:
+            raise ValueError(f"field mapping {ours}={theirs}: the data has no column {theirs!r} "
+                             f"(columns: {', '.join(raw)})")
+        row[ours] = raw[theirs]
+    statement = row.get("formal_statement")
+    if not isinstance(statement, str) or not statement.strip():
+        raise ValueError(f"a row has no formal_statement (columns: {', '.join(raw)}); "
+                         "map one with --field formal_statement=COLUMN")
+    if not row.get("header"):
+        header, informal, statement = split_statement(statement)
+        row["header"] = header
+        row["informal_prefix"] = row.get("informal_prefix") or informal
+        row["formal_statement"] = statement
+    if not row.get("name"):
+        from lean_env.statement import theorem_name
+
+        row["name"] = theorem_name(row["formal_statement"])
+    row.setdefault("informal_prefix", "")
+    row["informal_prefix"] = row["informal_prefix"] or ""
+    row["split"] = row.get("split") or split or ""
+    row["source"] = row.get("source") or source
+    if profile:
+        row.setdefault("profile", profile)
+    return row
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _load_shipped(name: str) -> list[dict]:
+    v = variant(name)
+    rows = _read_jsonl(DATA_DIR / v.file)
+    key = ALIASES.get(name, name)
+    out = []
+    for raw in rows:
+        row = dict(raw)
+        if v.env:
+            from lean_env.environments import header_for
+
+            row["header"] = header_for(v.env)
+            row["prompt_header"] = ""  # the model sees the theorem, not the whole prelude
+        out.append(normalize_row(row, source=f"data/{v.file} ({key})", profile=v.profile))
+    return out
+
+
+def _load_with_datasets(spec: str, hf_split: Optional[str]) -> tuple[list[dict], str]:
+    import datasets
+
+    path = Path(spec)
+    if path.exists() or spec.endswith((".json", ".jsonl")):
+        if not path.exists():
+            raise FileNotFoundError(f"{spec} does not exist")
+        ds = datasets.load_dataset("json", data_files=str(path), split="train")
+        return [dict(r) for r in ds], str(path)
+    ds = datasets.load_dataset(spec, split=hf_split or "train")
+    return [dict(r) for r in ds], f"{spec}:{hf_split or 'train'}"
+
+
+def load(spec: str, split: Optional[str] = None, fields: Iterable[str] | Mapping[str, str] | None = None,
+         limit: Optional[int] = None, hf_split: Optional[str] = None, profile: str = "") -> list[dict]:
+    """Rows of a dataset. `spec`: a shipped name (minif2f, minif2f-v4.24, logic), a local
+    .jsonl/.json file, or a Hugging Face hub id (`hf_split` picks the hub split, default train).
+    `split` keeps rows whose `split` field equals it; `fields` maps our field names to the
+    data's columns ("formal_statement=statement"); `profile` labels rows of outside data with
+    the setup profile they need."""
+    field_map = parse_field_map(fields)
+    if ALIASES.get(spec, spec) in VARIANTS:
+        if field_map:
+            raise ValueError("field mappings apply to outside data, not to shipped datasets")
+        rows = _load_shipped(spec)
+    else:
+        raw_rows, source = _load_with_datasets(spec, hf_split)
+        rows = [normalize_row(r, field_map, split=hf_split, source=source, profile=profile) for r in raw_rows]
+    if split is not None:
+        known = sorted({r["split"] for r in rows})
+        rows = [r for r in rows if r["split"] == split]
+        if not rows and split not in known:
+            raise ValueError(f"no rows with split {split!r} in {spec}; splits: {', '.join(known) or '(none)'}")
+    return rows[:limit] if limit is not None else rows
