@@ -4,6 +4,7 @@ goes wrong becomes a Verdict, so no task is lost."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Optional
@@ -17,6 +18,19 @@ from lean_env.statement import StatementError
 from lean_env.verdict import ProofTask, Verdict
 
 BACKENDS = ("cli", "server", "repl")
+
+
+def default_backend(settings: Settings) -> str:
+    """The fastest backend installed: the configured one; else the REPL where one is set up (a
+    Mathlib profile); else the LSP server pool when a Lean exists; else one process per check."""
+    if settings.backend:
+        return settings.backend
+    from lean_env.backends.repl import repl_available
+    from lean_env.backends.server import server_available
+
+    if repl_available(settings):
+        return "repl"
+    return "server" if server_available(settings) else "cli"
 
 
 def make_backend(name: str, settings: Settings) -> Backend:
@@ -52,9 +66,11 @@ class Checker:
     """Check proofs with one backend. `check` for one task, `check_many` for a batch (run
     concurrently on `workers` threads; each cli check is its own process), `acheck` for asyncio."""
 
-    def __init__(self, backend: str = "cli", settings: Settings | None = None, workers: int | None = None):
+    def __init__(self, backend: str | None = "cli", settings: Settings | None = None, workers: int | None = None):
         self.settings = settings or Settings.from_env()
-        self.backend = make_backend(backend, self.settings)
+        if workers:  # pooled backends size their pool from the settings
+            self.settings = dataclasses.replace(self.settings, workers=workers)
+        self.backend = make_backend(backend or default_backend(self.settings), self.settings)
         self.workers = workers or self.settings.workers
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="checker")
 

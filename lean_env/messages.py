@@ -14,6 +14,8 @@ from typing import Iterable, Optional
 from lean_env.verdict import Message
 
 _LSP_SEVERITY = {1: "error", 2: "warning", 3: "information", 4: "information"}
+# `lean --json` writes "information"; the REPL writes "info" (and "trace" for trace output)
+_SEVERITY_NAMES = {"info": "information", "trace": "information"}
 # Lean <= 4.2x writes 'sorry', Lean 4.35 writes `sorry`
 SORRY_WARNING_RE = re.compile(r"declaration uses ['`]sorry['`]")
 _AXIOMS_RE = re.compile(r"^'(?P<name>.+?)' depends on axioms: \[(?P<axioms>.*)\]\s*$", re.DOTALL)
@@ -30,7 +32,8 @@ def from_lean_json(obj: dict) -> Message:
     """One message object from `lean --json` or the REPL's `messages` list."""
     line, col = _pos(obj.get("pos"))
     end_line, end_col = _pos(obj.get("endPos"))
-    return Message(severity=str(obj.get("severity", "error")), text=str(obj.get("data", "")),
+    severity = str(obj.get("severity", "error"))
+    return Message(severity=_SEVERITY_NAMES.get(severity, severity), text=str(obj.get("data", "")),
                    line=line, column=col, end_line=end_line, end_column=end_col)
 
 
@@ -54,17 +57,40 @@ def parse_lean_json_output(stdout: str) -> tuple[list[Message], list[str]]:
     return messages, other
 
 
-def from_lsp_diagnostic(diag: dict) -> Message:
+def utf16_to_codepoints(line_text: str, character: int) -> int:
+    """LSP counts columns in UTF-16 code units; Lean's other outputs count codepoints."""
+    units = 0
+    for i, ch in enumerate(line_text):
+        if units >= character:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(line_text) if units >= character else character
+
+
+def from_lsp_diagnostic(diag: dict, lines: Optional[list[str]] = None) -> Message:
+    """One LSP diagnostic. With the document's `lines`, columns become codepoints (as `lean --json`)."""
     rng = diag.get("fullRange") or diag.get("range") or {}
     start, end = rng.get("start", {}), rng.get("end", {})
+
+    def col(p: dict) -> Optional[int]:
+        c, ln = p.get("character"), p.get("line", 0)
+        if c is None or lines is None or not 0 <= ln < len(lines):
+            return c
+        return utf16_to_codepoints(lines[ln], c)
+
     return Message(
         severity=_LSP_SEVERITY.get(int(diag.get("severity", 1)), "error"),
         text=str(diag.get("message", "")),
         line=start.get("line", 0) + 1 if start else None,
-        column=start.get("character") if start else None,
+        column=col(start) if start else None,
         end_line=end.get("line", 0) + 1 if end else None,
-        end_column=end.get("character") if end else None,
+        end_column=col(end) if end else None,
     )
+
+
+def messages_from_repl(response: dict) -> list[Message]:
+    """The `messages` of a REPL command or tactic response (omitted by the REPL when empty)."""
+    return [from_lean_json(m) for m in response.get("messages", []) or [] if isinstance(m, dict)]
 
 
 def sorries_from_repl(response: dict) -> list[Message]:
