@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable, Optional
 
 from lean_env.backends import Backend
@@ -107,6 +107,10 @@ class Checker:
             if on_verdict:
                 on_verdict(i, results[i])
         return results  # type: ignore[return-value]
+
+    def submit(self, task: ProofTask) -> "Future[Verdict]":
+        """Check in the background (e.g. while a model generates the next round)."""
+        return self._executor.submit(self.check, task)
 
     async def acheck(self, task: ProofTask) -> Verdict:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self.check, task)
