@@ -1,0 +1,197 @@
+"""Best-of-n: sample proofs for each problem in rounds, up to a budget, and stop a problem at
+its first proof. Checking overlaps generation: a round's candidates go to the Checker's
+threads, and the next round is generated while Lean checks them. Several problems share each
+generate call (the prompts of one round are batched), which is what keeps a GPU busy.
+
+The policy only writes text; extraction (prover.extract) turns it into a ProofTask and the
+Checker alone decides whether it is a proof.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+
+from lean_env.verdict import ProofTask
+from prover.extract import extract
+from prover.policies.base import Completion, Policy, SamplingParams
+from prover.prompts import build_prompt, get_format
+from search.records import Attempt, ProblemRecord
+
+Row = Mapping[str, Any]
+
+
+def default_stop(fmt: str) -> tuple[str, ...]:
+    """Continuation prompts open a ```lean4 fence, so the proof ends where the model closes it."""
+    return ("```",) if get_format(fmt).kind == "continuation" else ()
+
+
+def task_dict(task: ProofTask) -> dict:
+    """What an attempt records of its task (the header is the dataset row's, not repeated)."""
+    return {"proof": task.proof} if task.proof is not None else {"code": task.code}
+
+
+@dataclass
+class SearchStats:
+    """Where the time went, for reports and benchmarks."""
+
+    generation_seconds: float = 0.0
+    verification_seconds: float = 0.0  # summed over checks (they overlap each other and generation)
+    wall_seconds: float = 0.0
+    completions: int = 0
+    tokens: int = 0
+    checks: int = 0
+
+
+@dataclass
+class _State:
+    row: Row
+    prompt: str
+    started: float
+    record: ProblemRecord
+    attempts: list[Attempt] = field(default_factory=list)
+    futures: dict[int, Future] = field(default_factory=dict)
+    gen_seconds: float = 0.0
+
+    @property
+    def drawn(self) -> int:
+        return len(self.attempts)
+
+    def first_ok(self) -> Optional[int]:
+        return next((i for i, a in enumerate(self.attempts) if a.ok), None)
+
+
+class BestOfN:
+    """`budget` samples per problem at most, `round_size` per generate call, up to
+    `batch_problems` problems in flight. With `stop_at_first` a problem ends at its first proof
+    (its record keeps the attempts up to it; search.metrics reads pass@k accordingly); without,
+    every problem gets the whole budget (Chen et al.'s estimator over all n samples)."""
+
+    method = "best_of_n"
+
+    def __init__(self, policy: Policy, checker, params: SamplingParams, budget: int, fmt: str = "deepseek-v1.5",
+                 round_size: Optional[int] = None, stop_at_first: bool = True, batch_problems: int = 8,
+                 on_attempt: Optional[Callable[[Row, Attempt], None]] = None):
+        if budget < 1:
+            raise ValueError("budget must be >= 1")
+        self.policy = policy
+        self.checker = checker
+        self.fmt = fmt
+        get_format(fmt)
+        stop = params.stop or default_stop(fmt)
+        self.params = params.replace(stop=stop)
+        self.budget = budget
+        self.round_size = max(1, min(round_size or min(budget, 16), budget))
+        self.stop_at_first = stop_at_first
+        self.batch_problems = max(1, batch_problems)
+        self.on_attempt = on_attempt
+        self.stats = SearchStats()
+        self._round = 0
+
+    # -- one problem -------------------------------------------------------------------------
+    def search(self, row: Row) -> ProblemRecord:
+        return next(iter(self.run([row])))
+
+    # -- many problems -----------------------------------------------------------------------
+    def run(self, rows: Iterable[Row]) -> Iterator[ProblemRecord]:
+        """Records in the order problems finish (not input order)."""
+        start = time.monotonic()
+        pending = deque(rows)
+        active: list[_State] = []
+        try:
+            while pending or active:
+                while pending and len(active) < self.batch_problems:
+                    active.append(self._start(pending.popleft()))
+                wanting = [s for s in active if self._wants_more(s)]
+                if wanting:
+                    self._generate_round(wanting)
+                else:  # nothing to generate: wait for Lean
+                    futs = [f for s in active for f in s.futures.values() if not f.done()]
+                    if futs:
+                        wait(futs, return_when=FIRST_COMPLETED)
+                self._harvest(active)
+                for s in [s for s in active if self._finished(s)]:
+                    active.remove(s)
+                    yield self._finalize(s)
+        finally:
+            for s in active:
+                for f in s.futures.values():
+                    f.cancel()
+            self.stats.wall_seconds += time.monotonic() - start
+
+    def _start(self, row: Row) -> _State:
+        prompt = build_prompt(row, self.fmt, getattr(self.policy, "tokenizer", None)).text
+        record = ProblemRecord(name=str(row.get("name", "")), split=str(row.get("split", "")),
+                               source=str(row.get("source", "")), method=self.method, budget=self.budget)
+        return _State(row=row, prompt=prompt, started=time.monotonic(), record=record)
+
+    def _wants_more(self, s: _State) -> bool:
+        if s.drawn >= self.budget:
+            return False
+        return not (self.stop_at_first and s.first_ok() is not None)
+
+    def _generate_round(self, states: list[_State]) -> None:
+        by_n: dict[int, list[_State]] = {}
+        for s in states:
+            by_n.setdefault(min(self.round_size, self.budget - s.drawn), []).append(s)
+        for n, group in by_n.items():
+            seed = None if self.params.seed is None else self.params.seed + self._round
+            self._round += 1
+            t0 = time.monotonic()
+            outs = self.policy.generate([s.prompt for s in group], self.params.replace(n=n, seed=seed))
+            dt = time.monotonic() - t0
+            self.stats.generation_seconds += dt
+            for s, completions in zip(group, outs):
+                s.gen_seconds += dt / len(group)
+                for c in completions:
+                    self._add_attempt(s, c)
+
+    def _add_attempt(self, s: _State, c: Completion) -> None:
+        self.stats.completions += 1
+        self.stats.tokens += c.num_tokens
+        ex = extract(s.row, c.text, self.fmt, truncated=c.truncated)
+        attempt = Attempt(completion=c.text, finish_reason=c.finish_reason, num_tokens=c.num_tokens, logprob=c.logprob)
+        index = len(s.attempts)
+        s.attempts.append(attempt)
+        if ex.task is None:
+            attempt.why_not = ex.reason
+            if self.on_attempt:
+                self.on_attempt(s.row, attempt)
+            return
+        attempt.task = task_dict(ex.task)
+        s.futures[index] = self.checker.submit(ex.task)
+
+    def _harvest(self, active: list[_State]) -> None:
+        for s in active:
+            for index in [i for i, f in s.futures.items() if f.done() and not f.cancelled()]:
+                verdict = s.futures.pop(index).result()
+                s.attempts[index].verdict = verdict.to_dict()
+                self.stats.checks += 1
+                self.stats.verification_seconds += verdict.seconds
+                if self.on_attempt:
+                    self.on_attempt(s.row, s.attempts[index])
+            ok = s.first_ok()
+            if self.stop_at_first and ok is not None:
+                for index in [i for i in s.futures if i > ok]:  # not needed any more
+                    s.futures.pop(index).cancel()
+
+    def _finished(self, s: _State) -> bool:
+        ok = s.first_ok()
+        if self.stop_at_first and ok is not None:
+            return all(i > ok for i in s.futures)
+        return s.drawn >= self.budget and not s.futures
+
+    def _finalize(self, s: _State) -> ProblemRecord:
+        r = s.record
+        ok = s.first_ok()
+        if self.stop_at_first and ok is not None:
+            r.attempts = s.attempts[: ok + 1]
+            r.stopped_early = True
+        else:
+            r.attempts = s.attempts
+        r.generation_seconds = round(s.gen_seconds, 4)
+        r.verification_seconds = round(sum((a.verdict or {}).get("seconds", 0.0) for a in r.attempts), 4)
+        r.seconds = round(time.monotonic() - s.started, 4)
+        return r

@@ -1,0 +1,83 @@
+"""The per-problem record every search method returns (best-of-n now; MCTS and best-first
+search later): what was tried, what Lean said, and the counts pass@k needs. Evaluation writes
+one record per jsonl line and reads them back to resume and to report."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+@dataclass
+class Attempt:
+    """One model output. `task` is what was sent to the Checker ({"proof": ...} or {"code": ...}),
+    None when extraction found nothing to check (`why_not` says why); `verdict` is the
+    Checker's Verdict as a dict (None when nothing was checked)."""
+
+    completion: str
+    task: Optional[dict] = None
+    why_not: str = ""
+    verdict: Optional[dict] = None
+    finish_reason: str = ""
+    num_tokens: int = 0
+    logprob: Optional[float] = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.verdict and self.verdict.get("ok"))
+
+
+@dataclass
+class ProblemRecord:
+    """n attempts were made and judged, c of them proofs. With `stopped_early` the search stopped
+    at its first proof: attempts are then the prefix up to and including it (n = index + 1), and
+    pass@k is read from first_success_index (see search.metrics)."""
+
+    name: str
+    split: str = ""
+    source: str = ""
+    method: str = "best_of_n"
+    budget: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
+    stopped_early: bool = False
+    seconds: float = 0.0
+    generation_seconds: float = 0.0
+    verification_seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def c(self) -> int:
+        return sum(a.ok for a in self.attempts)
+
+    @property
+    def solved(self) -> bool:
+        return self.c > 0
+
+    @property
+    def first_success_index(self) -> Optional[int]:
+        return next((i for i, a in enumerate(self.attempts) if a.ok), None)
+
+    def best_attempt(self) -> Optional[Attempt]:
+        """The first proof; else the checked attempt with the fewest errors; else the first."""
+        if not self.attempts:
+            return None
+        if self.solved:
+            return self.attempts[self.first_success_index]  # type: ignore[index]
+        checked = [a for a in self.attempts if a.verdict is not None]
+        if checked:
+            return min(checked, key=lambda a: (a.verdict.get("status") != "rejected", len(a.verdict.get("errors") or [])))
+        return self.attempts[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(n=self.n, c=self.c, solved=self.solved, first_success_index=self.first_success_index)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ProblemRecord":
+        d = {k: v for k, v in d.items() if k not in ("n", "c", "solved", "first_success_index")}
+        d["attempts"] = [Attempt(**a) for a in d.get("attempts", [])]
+        return cls(**d)
