@@ -15,16 +15,17 @@ def check(
     path: Path = typer.Argument(..., help="TASKS.jsonl (rows: name, header|env, formal_statement, proof|code) or FILE.lean"),
     theorem: Optional[str] = typer.Option(None, "--theorem", "-t", help="with FILE.lean: the theorem to check"),
     env: Optional[str] = typer.Option(None, "--env", help="with FILE.lean: check it under this environment's header (e.g. logic)"),
-    backend: str = typer.Option("cli", "--backend", "-b", help="cli | server | repl"),
+    backend: Optional[str] = typer.Option(None, "--backend", "-b", help="cli | server | repl (default: the fastest installed)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="seconds per check (rows may set their own)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="check on Ray actors: auto (join or start a cluster) or a cluster ADDRESS"),
 ) -> None:
     """Check proofs; print one JSON Verdict per line. Exit 0 all ok, 1 any not ok, 2 unusable input."""
     from prover.commands.check import run_check
 
     raise typer.Exit(run_check(path, theorem=theorem, env=env, backend=backend, workers=workers,
-                               timeout=timeout, lean=lean))
+                               timeout=timeout, lean=lean, ray=ray))
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Optional
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lean_env.checker import Checker, refuse
+from lean_env.checker import Checker, default_backend, refuse
 from lean_env.policy import preamble_violations
 from lean_env.settings import Settings
 from lean_env.tasks_io import read_tasks, task_from_file
@@ -27,15 +27,21 @@ def _print_verdict(v, index: Optional[int] = None) -> None:
     sys.stdout.flush()
 
 
-def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend: str, workers: Optional[int],
-              timeout: Optional[float], lean: Optional[str]) -> int:
+def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend: Optional[str], workers: Optional[int],
+              timeout: Optional[float], lean: Optional[str], ray: Optional[str] = None) -> int:
     if not path.exists():
         err.print(f"[red]error:[/] {path} does not exist")
         return 2
     settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
+    backend = backend or default_backend(settings)
     try:
-        checker = Checker(backend, settings)
-    except (ToolchainError, ValueError, ImportError) as exc:
+        if ray:
+            from lean_env.ray_checker import RayChecker
+
+            checker = RayChecker(backend, settings, address=ray, workers_per_actor=workers or 1)
+        else:
+            checker = Checker(backend, settings)
+    except (ToolchainError, ValueError, ImportError, RuntimeError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return 2
 
