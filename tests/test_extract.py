@@ -1,4 +1,6 @@
 """Proof extraction on made-up outputs: what is cut out, and the reason when nothing is."""
+import pytest
+
 from lean_env.checker import precheck
 from prover.extract import code_blocks, cut_continuation, extract
 
@@ -62,3 +64,20 @@ def test_lean_fence_variants_and_lemma():
     assert extract(ROW, out, "goedel-v2").ok
     blocks, unclosed = code_blocks("```python\nx\n```\n```lean4\ny\n```\n```lean4\nz")
     assert blocks == ["y\n"] and unclosed
+
+
+@pytest.mark.lean
+def test_extracted_logic_proofs_pass_the_real_checker():
+    """End to end on the bundled Lean: a continuation and a chat answer for a logic row."""
+    from data import load
+    from lean_env import Checker
+
+    row = next(r for r in load("logic") if r["schema"] == "and_comm")
+    cont = extract(row, row["proof"] + "\n```\n", "deepseek-v1.5")
+    answer = "<think>swap</think>\n```lean4\n" + row["formal_statement"] + row["proof"] + "\n```\n"
+    chat_e = extract(row, answer, "kimina")
+    wrong = extract(row, answer.replace("h.2, h.1", "h.1, h.2"), "kimina")
+    with Checker("cli", workers=2) as checker:
+        ok1, ok2, bad = checker.check_many([cont.task, chat_e.task, wrong.task])
+    assert ok1.ok and ok2.ok, (ok1.summary(), ok2.summary())
+    assert not bad.ok and bad.status == "rejected"
