@@ -1,0 +1,58 @@
+"""`prover train sft|grpo --config FILE`: read the YAML, run the stage, print a summary.
+Exit codes: 0 trained, 2 unusable configuration."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+from rich.console import Console
+
+from prover.train.config import ConfigError, load_config
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _resume_arg(resume: Optional[str], output_dir: str) -> Optional[str | bool]:
+    """--resume: "last" (the output_dir's latest checkpoint) or a checkpoint directory."""
+    if resume is None:
+        return None
+    if resume in ("last", "latest", "true"):
+        from transformers.trainer_utils import get_last_checkpoint
+
+        found = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
+        if found is None:
+            err.print(f"[yellow]no checkpoint in {output_dir}: starting from step 0[/yellow]")
+        return found
+    return resume
+
+
+def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, resume: Optional[str] = None,
+              max_steps: Optional[int] = None, ray: bool = False) -> int:
+    overrides: dict = {}
+    if output_dir:
+        overrides["output_dir"] = output_dir
+    if max_steps is not None:
+        overrides["max_steps"] = max_steps
+    if ray:
+        overrides["ray"] = True
+    try:
+        cfg = load_config(config, stage, overrides)
+    except (ConfigError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2
+    resume_from = _resume_arg(resume, cfg.output_dir)
+    if stage == "sft":
+        from prover.train.sft import run_sft
+
+        result = run_sft(cfg, resume=resume_from, log=err.print)
+    else:
+        from prover.train.grpo import run_grpo
+
+        result = run_grpo(cfg, resume=resume_from, log=err.print)
+    err.print(f"{stage}: {result.global_step} steps in {result.train_seconds:.0f}s "
+              f"(generation {result.generation_seconds:.0f}s, verification {result.verification_seconds:.0f}s, "
+              f"optimisation {result.optimisation_seconds:.0f}s); model saved to {result.output_dir}")
+    for step, r in result.heldout:
+        err.print(f"  step {step}: held-out " + ", ".join(f"pass@{k} {v:.3f}" for k, v in r.pass_at.items()))
+    return 0

@@ -1,0 +1,158 @@
+"""One training configuration, read from YAML.
+
+Keys are flat. Our own options are the fields of `TrainConfig`; every other key must be a field
+of TRL's config for the stage (`trl.SFTConfig` for sft, `trl.GRPOConfig` for grpo) and is
+passed to it unchanged, under TRL's own name (num_generations, epsilon, epsilon_high, beta,
+loss_type, scale_rewards, max_completion_length, use_vllm, learning_rate, output_dir ...).
+A key that is neither is an error that names the key: a typo must not silently train with
+a default.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+STAGES = ("sft", "grpo")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used as written."""
+
+
+@dataclass
+class TrainConfig:
+    stage: str = "grpo"  # sft | grpo (set by the command that reads the file)
+
+    # --- model ---
+    model: str = "tiny"  # HF hub id or local path; "tiny" = a small Llama built from scratch; "smollm2-135m"
+    tokenizer: str = ""  # default: the model's own (for "tiny": a BPE trained on the training prompts)
+    tiny: dict = field(default_factory=dict)  # size overrides for model "tiny" (hidden_size, num_hidden_layers ...)
+
+    torch_threads: int = 0  # torch intra-op threads (0: torch's default). 1 on a small shared CPU box: Lean needs the other cores
+
+    # --- data ---
+    dataset: str = "logic"  # "logic" (the generated benchmark), a .jsonl file, or an HF dataset name
+    split: str = "train"  # split of `dataset` to train on
+    eval_split: str = "test"  # held-out split for the pass@k callback
+    logic: dict = field(default_factory=dict)  # options of the logic generator (size, seed, levels ...)
+    max_rows: int = 0  # use at most this many training rows (0: all)
+    prompt_format: str = "deepseek-v1.5"  # prover.prompts format name
+    env: str = "logic"  # Lean environment whose header rows without a `header` column get
+    include_informal: bool = True
+
+    # --- LoRA (peft) ---
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_target_modules: Any = "all-linear"
+
+    # --- Lean verification (grpo reward and held-out evaluation) ---
+    checker_backend: str = "cli"  # cli | server | repl
+    checker_workers: int = 0  # concurrent checks (0: number of cores)
+    checker_timeout: float = 60.0  # seconds per check
+    ray: bool = False  # fan verification out to the Ray checker (lean_env.ray_checker)
+    lean: str = ""  # a lean executable instead of the bundled one
+
+    # --- GRPO extras TRL lacks ---
+    dynamic_sampling: bool = True  # DAPO: groups whose rewards are all equal carry no signal; drop them
+    format_reward: float = 0.0  # weight of the format reward (0: off)
+
+    # --- held-out pass@k during training (a TrainerCallback with the real Checker) ---
+    heldout_every: int = 0  # steps between evaluations (0: only before and after training)
+    heldout_size: int = 0  # theorems of eval_split to use (0: all)
+    heldout_k: int = 1  # samples per theorem (pass@1 is estimated from these, pass@k reported)
+    heldout_temperature: float = 1.0
+    heldout_max_new_tokens: int = 0  # 0: max_completion_length (grpo) or 256
+
+    # --- everything else: the stage's TRL config, by TRL's names ---
+    trl: dict = field(default_factory=dict)
+
+    def trl_args(self, **defaults: Any) -> Any:
+        """The TRL config object for this stage (defaults first, the file's keys win)."""
+        cls = trl_config_class(self.stage)
+        kwargs = {**defaults, **self.trl}
+        return cls(**kwargs)
+
+    @property
+    def output_dir(self) -> str:
+        return self.trl.get("output_dir", f"runs/{self.stage}")
+
+
+def trl_config_class(stage: str):
+    if stage == "sft":
+        from trl import SFTConfig
+
+        return SFTConfig
+    if stage == "grpo":
+        from trl import GRPOConfig
+
+        return GRPOConfig
+    raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+
+
+OUR_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "trl")
+
+
+def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
+    """Split `data` into our options and TRL's; raise ConfigError naming any unknown key."""
+    if stage not in STAGES:
+        raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of options, got {type(data).__name__}")
+    data = dict(data)
+    if "stage" in data and data["stage"] != stage:
+        raise ConfigError(f"{source}: stage is {data['stage']!r} but the command is `train {stage}`")
+    data.pop("stage", None)
+    nested_trl = data.pop("trl", None) or {}
+    trl_fields = {f.name for f in dataclasses.fields(trl_config_class(stage))}
+    ours: dict[str, Any] = {}
+    theirs: dict[str, Any] = {}
+    cls = trl_config_class(stage).__name__
+    for key, value in data.items():
+        if key in OUR_KEYS:
+            ours[key] = value
+        elif key in trl_fields:
+            theirs[key] = value
+        else:
+            raise ConfigError(f"{source}: unknown key {key!r}: not a prover option nor a field of trl.{cls}")
+    if not isinstance(nested_trl, dict):
+        raise ConfigError(f"{source}: `trl` must be a mapping of trl.{cls} fields")
+    for key, value in nested_trl.items():  # an optional `trl:` section, for readers who like them apart
+        if key not in trl_fields:
+            raise ConfigError(f"{source}: unknown key {key!r} in `trl`: not a field of trl.{cls}")
+        theirs[key] = value
+    cfg = TrainConfig(stage=stage, trl=theirs, **ours)
+    _check_types(cfg, source)
+    return cfg
+
+
+def _check_types(cfg: TrainConfig, source: str) -> None:
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if f.type == "Any" or default is None:
+            continue
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{source}: {f.name} must be true or false, got {value!r}")
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            setattr(cfg, f.name, float(value))
+            continue
+        if not isinstance(value, type(default)):
+            raise ConfigError(f"{source}: {f.name} must be a {type(default).__name__}, got {value!r}")
+
+
+def load_config(path: str | Path, stage: str, overrides: Optional[dict] = None) -> TrainConfig:
+    """Read a YAML file (plus `overrides`, e.g. from the command line) into a TrainConfig."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if overrides:
+        data = {**data, **overrides}
+    return from_dict(data, stage, str(path))

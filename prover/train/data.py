@@ -1,0 +1,99 @@
+"""Training rows -> the datasets TRL wants, in the prompt format of the run.
+
+SFT gets `prompt`/`completion` pairs (TRL trains on the completion only); GRPO gets `prompt`
+plus the columns the reward needs to rebuild the ProofTask (formal_statement, header, name).
+Prompts come from prover.prompts and completions are shaped so prover.extract cuts them
+back out: training, reward and evaluation read a model's answer the same way.
+
+A row's Lean header: its own `header` column, else the header of its environment (`env`
+column, else the run's `env`). Only a row's own header is shown in the prompt: an
+environment header such as the 345-line logic prelude is context the checker needs, not
+text the model should read on every sample.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from lean_env.environments import header_for
+from prover.prompts import build_prompt, get_format
+from prover.train.config import TrainConfig
+
+
+def load_rows(cfg: TrainConfig, split: str) -> list[dict]:
+    """The rows of `split` of the run's dataset (logic benchmark, jsonl file or HF dataset)."""
+    spec = cfg.dataset
+    if spec == "logic":
+        from data.logic import DEFAULT_SET, generate
+
+        opts = {**DEFAULT_SET, **cfg.logic}
+        rows = [r for r in generate(**opts) if r.get("split") == split]
+    elif spec.endswith(".jsonl") or Path(spec).is_file():
+        rows = [json.loads(line) for line in Path(spec).read_text(encoding="utf-8").splitlines() if line.strip()]
+        if any("split" in r for r in rows):
+            rows = [r for r in rows if r.get("split") == split]
+    else:
+        import datasets
+
+        rows = [dict(r) for r in datasets.load_dataset(spec, split=split)]
+    return rows
+
+
+def with_header(row: dict, default_env: str) -> tuple[dict, dict]:
+    """(row for the checker: header filled in, row for the prompt: only the row's own header)."""
+    own = row.get("header")
+    checked = dict(row)
+    shown = dict(row)
+    if own is None:
+        checked["header"] = header_for(row.get("env") or default_env)
+        shown["header"] = ""
+    return checked, shown
+
+
+def prompt_text(shown: dict, fmt: str, tokenizer: Any = None, include_informal: bool = True) -> str:
+    if not include_informal:
+        shown = {**shown, "informal_prefix": ""}
+    return build_prompt(shown, fmt, tokenizer).text
+
+
+def reference_completion(row: dict, fmt: str) -> Optional[str]:
+    """The completion that answers `row` with its reference proof in format `fmt` (None if the
+    row has no proof). Continuation formats close the prompt's code block; chat formats answer
+    with a ```lean4 block that restates the theorem."""
+    proof = row.get("proof")
+    if proof is None:
+        return None
+    if get_format(fmt).kind == "continuation":
+        return proof.rstrip() + "\n```"
+    return "```lean4\n" + row["formal_statement"].rstrip() + proof.rstrip() + "\n```"
+
+
+def sft_records(rows: list[dict], cfg: TrainConfig, tokenizer: Any = None) -> list[dict]:
+    out = []
+    for row in rows:
+        completion = reference_completion(row, cfg.prompt_format)
+        if completion is None:
+            continue
+        _, shown = with_header(row, cfg.env)
+        out.append({"prompt": prompt_text(shown, cfg.prompt_format, tokenizer, cfg.include_informal),
+                    "completion": completion})
+    return out
+
+
+def grpo_records(rows: list[dict], cfg: TrainConfig, tokenizer: Any = None) -> list[dict]:
+    out = []
+    for row in rows:
+        checked, shown = with_header(row, cfg.env)
+        out.append({
+            "prompt": prompt_text(shown, cfg.prompt_format, tokenizer, cfg.include_informal),
+            "formal_statement": checked["formal_statement"],
+            "header": checked["header"],
+            "informal_prefix": checked.get("informal_prefix") or "",
+            "name": checked.get("name") or "",
+        })
+    return out
+
+
+def limit(rows: list[dict], n: int) -> list[dict]:
+    return rows[:n] if n and n > 0 else rows
