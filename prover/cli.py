@@ -50,5 +50,38 @@ def setup(
     raise typer.Exit(run_setup(name, list_profiles=list_profiles, dry_run=dry_run, force=force))
 
 
+train_app = typer.Typer(help="Train a prover: supervised fine-tuning, then GRPO with Lean's verdicts as rewards.",
+                        no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+def _train(stage: str, config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int],
+           ray: bool) -> None:
+    from prover.commands.train import run_train
+
+    raise typer.Exit(run_train(stage, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray))
+
+
+_CONFIG = typer.Option(..., "--config", "-c", help="YAML: prover options + trl config fields by TRL's names (see configs/)")
+_OUT = typer.Option(None, "--output-dir", "-o", help="overrides the config's output_dir")
+_RESUME = typer.Option(None, "--resume", help="`last` (latest checkpoint in output_dir) or a checkpoint directory")
+_STEPS = typer.Option(None, "--max-steps", help="overrides the config's max_steps")
+
+
+@train_app.command("sft")
+def train_sft(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
+              max_steps: Optional[int] = _STEPS) -> None:
+    """Supervised fine-tuning on statement + reference-proof rows (TRL SFTTrainer)."""
+    _train("sft", config, output_dir, resume, max_steps, False)
+
+
+@train_app.command("grpo")
+def train_grpo(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
+               max_steps: Optional[int] = _STEPS,
+               ray: bool = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")) -> None:
+    """GRPO with the Lean checker as reward (TRL GRPOTrainer + dynamic sampling + held-out pass@k)."""
+    _train("grpo", config, output_dir, resume, max_steps, ray)
+
+
 if __name__ == "__main__":
     app()
