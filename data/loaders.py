@@ -138,12 +138,12 @@ def _load_shipped(name: str) -> list[dict]:
 
 
 def _load_with_datasets(spec: str, hf_split: Optional[str]) -> tuple[list[dict], str]:
+    path = Path(spec)
+    if spec.endswith((".json", ".jsonl")) and not path.exists():
+        raise FileNotFoundError(f"{spec} does not exist")
     import datasets
 
-    path = Path(spec)
-    if path.exists() or spec.endswith((".json", ".jsonl")):
-        if not path.exists():
-            raise FileNotFoundError(f"{spec} does not exist")
+    if path.exists():
         ds = datasets.load_dataset("json", data_files=str(path), split="train")
         return [dict(r) for r in ds], str(path)
     ds = datasets.load_dataset(spec, split=hf_split or "train")

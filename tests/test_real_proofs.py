@@ -110,9 +110,10 @@ def test_cheat_flags_on_real_proofs(kimina, dsv2):
     assert len(flagged) == 16
     for r in kimina + dsv2:
         raw = r["proof_text"]
+        code, flags = strip_comments(raw), cheat_flags(raw)
         for token in ("native_decide", "sorry", "admit", "apply?", "exact?"):
-            if re.search(r"(?<![\w.'])" + re.escape(token) + r"(?![\w'])", strip_comments(raw)):
-                assert token in cheat_flags(raw), (r["name"], token)
+            if re.search(r"(?<![\w.'])" + re.escape(token) + r"(?![\w'])", code):
+                assert token in flags, (r["name"], token)
     assert not any(cheat_flags(r["proof_text"]) for r in dsv2)  # DeepSeek-V2: none of these tokens
 
 
