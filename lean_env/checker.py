@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable, Optional
 
 from lean_env.backends import Backend
-from lean_env.checkfile import TaskError, compose
+from lean_env.checkfile import TaskError, compose, split_code_preamble
 from lean_env.judge import judge
 from lean_env.policy import violations
 from lean_env.settings import Settings
@@ -54,9 +54,17 @@ def refuse(task: ProofTask, reasons: list[str], backend: str = "") -> Verdict:
 
 
 def precheck(task: ProofTask) -> Optional[Verdict]:
-    """The verdict for a task that must not reach Lean, or None."""
-    text = task.code if task.code is not None else task.proof
-    found = violations(text or "")
+    """The verdict for a task that must not reach Lean, or None. A code block's own `import`
+    lines are judged against the header first (the header governs the environment); the
+    policy then reads the code as Lean will see it."""
+    if task.code is not None:
+        try:
+            text = split_code_preamble(task.code, task.header)
+        except TaskError as exc:
+            return refuse(task, [f"the task cannot be checked: {exc}"])
+    else:
+        text = task.proof or ""
+    found = violations(text)
     if found:
         return refuse(task, [v.reason() for v in found])
     return None

@@ -188,3 +188,15 @@ def test_batch_keeps_order_and_loses_nothing(cli_checker, header):
     tasks = [ProofTask(AND_SWAP, header=header, proof=p) for p in [" ⟨h.2, h.1⟩", " h", " sorry", " ⟨h.2, h.1⟩"] * 3]
     verdicts = cli_checker.check_many(tasks)
     assert [v.ok for v in verdicts] == [True, False, False, True] * 3
+
+
+def test_code_with_the_headers_own_imports_is_not_refused(cli_checker, header):
+    # a whole file as the model wrote it: its imports agree with the header, so they are fine
+    hdr = "import Foo\n" + header  # (not a real module: we only check the policy decision)
+    from lean_env.checker import precheck
+
+    task = ProofTask(AND_SWAP, header=hdr, code="import Foo\ntheorem and_swap (p q : Prop) (h : And p q) : And q p := ⟨h.2, h.1⟩")
+    assert precheck(task) is None
+    task = ProofTask(AND_SWAP, header=hdr, code="import Bar\ntheorem and_swap (p q : Prop) (h : And p q) : And q p := ⟨h.2, h.1⟩")
+    v = precheck(task)
+    assert v is not None and v.status == "refused" and "Bar" in v.reasons[0]
