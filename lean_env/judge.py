@@ -17,7 +17,8 @@ from lean_env.statement import find_declaration, normalize_ws, statement_signatu
 from lean_env.verdict import NATIVE_AXIOMS, STANDARD_AXIOMS, Message, ProofTask, Verdict
 
 _HEARTBEAT_MARKERS = ("(deterministic) timeout", "maximum recursion depth has been reached")
-_MEMORY_MARKERS = ("out of memory", "memory limit", "std::bad_alloc", "failed to create thread")
+_MEMORY_MARKERS = ("out of memory", "memory limit", "std::bad_alloc", "failed to create thread",
+                   "excessive memory consumption")
 
 
 @dataclass
@@ -86,6 +87,15 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
         if v.status == "rejected" and any(k in line.lower() for k in _MEMORY_MARKERS):
             v.status = "crashed"
 
+    # resource exhaustion is not a wrong proof, wherever in the file Lean noticed it
+    memory_errors = [m for m in all_errors if any(k in m.text.lower() for k in _MEMORY_MARKERS)]
+    if memory_errors and v.status == "rejected":
+        v.status = "crashed"
+        reasons.append("Lean exceeded its memory limit: " + _first(memory_errors))
+    heartbeat_errors = [m for m in all_errors if any(k in m.text for k in _HEARTBEAT_MARKERS)]
+    if heartbeat_errors and v.status == "rejected":
+        v.status = "timeout"
+
     if regions.get("header") and any(m.severity == "error" for m in regions["header"]):
         reasons.append("the environment header has errors: " + _first([m for m in regions["header"] if m.severity == "error"]))
     if any(m.severity == "error" for m in regions.get("target", [])):
@@ -93,10 +103,6 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
                        + _first([m for m in regions["target"] if m.severity == "error"]))
     if v.errors:
         reasons.append(f"Lean reported {len(v.errors)} error(s) in the proof; first: {_first(v.errors)}")
-        if v.status == "rejected" and any(k in m.text for m in v.errors for k in _HEARTBEAT_MARKERS):
-            v.status = "timeout"
-        if v.status == "rejected" and any(k in m.text.lower() for m in v.errors for k in _MEMORY_MARKERS):
-            v.status = "crashed"
     if v.sorries:
         reasons.append("the proof uses sorry (or admit)")
 

@@ -51,6 +51,12 @@ RULES: tuple[Rule, ...] = (
        "proof-search tactics leave no checkable proof (and were exploited in Lean 4.9)", raw=False),
     _r("reserved_name", r"__prover_", "names starting `__prover_` are reserved for the checker"),
     _r("namespace_escape", r"^\s*(namespace|section|end|export|open\s+private)\b", "changing namespace or sections can redirect the checks", raw=False),
+    _r("core_namespace",
+       r"(?m)^[ \t]*(?:@\[[^\]]*\][ \t]*)?(?:(?:private|protected|noncomputable|partial|nonrec)[ \t]+)*"
+       r"(?:theorem|lemma|def|abbrev|instance|structure|inductive|opaque|class|example)[ \t]+(?:_root_\.)?"
+       r"(?:Nat|Int|String|Char|List|Lean|Quot|Eq|HEq|Decidable|OfNat|Bool|UInt\d+|Fin)\.",
+       "the kernel gives some names in core namespaces (Nat.add, string literals ...) built-in meanings",
+       raw=False),
     _r("mutual", _W + r"mutual" + _E, "`mutual` blocks are not needed for proofs", raw=False),
     _r("local_instance_override", r"attribute\s*\[\s*-?\s*instance", "changing instances around the target", raw=False),
 )

@@ -200,3 +200,70 @@ def test_code_with_the_headers_own_imports_is_not_refused(cli_checker, header):
     task = ProofTask(AND_SWAP, header=hdr, code="import Bar\ntheorem and_swap (p q : Prop) (h : And p q) : And q p := ⟨h.2, h.1⟩")
     v = precheck(task)
     assert v is not None and v.status == "refused" and "Bar" in v.reasons[0]
+
+
+SLOW_DEFS = """
+def uadd : Nat → Nat → Nat
+  | n, Nat.zero => n
+  | n, Nat.succ m => Nat.succ (uadd n m)
+def umul : Nat → Nat → Nat
+  | _, Nat.zero => Nat.zero
+  | n, Nat.succ m => uadd (umul n m) n
+def upred : Nat → Nat
+  | Nat.zero => Nat.zero
+  | Nat.succ n => n
+def usub : Nat → Nat → Nat
+  | n, Nat.zero => n
+  | n, Nat.succ m => upred (usub n m)
+set_option maxRecDepth 1000000
+"""
+
+
+def test_check_past_its_timeout_is_killed_and_reported(header):
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+
+    # ~65 s of kernel reduction on an idle 2-core machine; the limit is 3 s
+    task = ProofTask("theorem slow : usub (umul 200 200) (umul 200 200) = 0 :=", header=header + SLOW_DEFS,
+                     proof=" rfl", timeout=3)
+    with Checker("cli", Settings.from_env(), workers=1) as c:
+        v = c.check(task)
+    assert v.status == "timeout" and not v.ok
+    assert "time limit" in v.reasons[0]
+    assert v.seconds < 30
+
+
+def test_memory_limit_is_reported_as_crash_not_as_wrong_proof(header):
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+
+    task = ProofTask("theorem slow : umul 300 300 = 90000 :=", header=header + SLOW_DEFS, proof=" rfl")
+    with Checker("cli", Settings.from_env(memory_mb=100), workers=1) as c:
+        v = c.check(task)
+    assert v.status == "crashed" and not v.ok
+    assert any("memory" in r for r in v.reasons)
+
+
+def test_address_space_limit_is_reported_as_crash(header):
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+
+    with Checker("cli", Settings.from_env(address_space_mb=1500), workers=1) as c:
+        v = c.check(ProofTask(AND_SWAP, header=header, proof=" ⟨h.2, h.1⟩"))
+    assert v.status == "crashed" and not v.ok
+    assert v.reasons and "Lean" in v.reasons[0]
+
+
+def test_declaring_kernel_special_names_is_refused(cli_checker, header):
+    v = check(cli_checker, header, code="def Nat.land (a b : Nat) : Nat := a\n"
+              "theorem and_swap (p q : Prop) (h : And p q) : And q p := ⟨h.2, h.1⟩")
+    assert v.status == "refused" and any("core_namespace" in r for r in v.reasons)
+
+
+def test_notation_and_tactics_of_the_prelude(cli_checker, header):
+    v = check(cli_checker, header, "theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by",
+              proof="\n  constructor\n  · exact h.2\n  · exact h.1")
+    assert v.ok, v.reasons
+    v = check(cli_checker, header, "theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by",
+              proof="\n  constructor\n  · exact h.1\n  · exact h.2")
+    assert not v.ok and v.errors and v.errors[0].line == 3  # the first wrong tactic

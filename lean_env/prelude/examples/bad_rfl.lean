@@ -1,0 +1,3 @@
+
+-- Wrong arithmetic: rfl must fail.
+theorem bad_sum : Nat.add 2 2 = 5 := rfl
