@@ -8,6 +8,11 @@ reports nothing processing for it, and its diagnostics have arrived.
 
 `-Dserver.reportDelayMs=0`: the server otherwise batches progress and diagnostics every
 200 ms, which would cap a worker at ~5 checks/s whatever the proof.
+
+Measured on Lean 4.35 (bundled): a check still costs Lean CPU in proportion to the commands in
+the header text (~13 ms CPU per check with a 7-line prelude; one parse-heavy header command
+adds ~140 ms; sending only the changed range instead of the whole text made no difference).
+Compiling a big header to an .olean that the document imports would remove that cost.
 """
 from __future__ import annotations
 
