@@ -1,0 +1,203 @@
+"""Tactic-level best-first search (as in GPT-f, LeanDojo/ReProver): the policy proposes
+tactics for a proof state, a TacticEnv applies them, and the open state with the highest
+cumulative log-probability is expanded next.
+
+A state is a tactic script and the goals Lean reports after it. Expanding a state samples
+`expand_k` one-line tactics from the policy (the prompt is the statement, the script so far
+and the goals as a `/- tactic state -/` comment, search.tactic_env.resume_prompt), applies each
+one, drops tactics that fail, and queues new states (a state whose goals were already reached
+is not queued twice). Priority is the sum of the tactics' log-probabilities when the policy
+reports them (vLLM, HF); without them every tactic scores 0 and the order is breadth-first.
+
+Budget: model samples (each proposed tactic is one, so pass@k compares with best-of-n at
+equal samples), and optionally expansions and seconds. A proof counts only after the whole
+proof text is checked by the Checker (Checker.check), whatever the environment said.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+
+from lean_env.verdict import ProofTask, Verdict
+from prover.policies.base import Completion, Policy, SamplingParams
+from prover.prompts import get_format, row_header
+from search.best_of_n import SearchStats
+from search.records import Attempt, ProblemRecord
+from search.tactic_env import TacticEnv, TacticResult, clean_tactic, resume_prompt, tactic_proof
+
+Row = Mapping[str, Any]
+TACTIC_STOP = ("\n", "```")
+
+
+@dataclass(order=True)
+class _Queued:
+    priority: float  # -(cumulative log-probability): heapq pops the smallest
+    order: int  # FIFO among equal priorities
+    result: TacticResult = field(compare=False)
+    logprob: float = field(compare=False, default=0.0)
+    depth: int = field(compare=False, default=0)
+
+
+class BestFirst:
+    """Same construction and outputs as search.best_of_n.BestOfN (a ProblemRecord per problem,
+    `method` "bfs"). `env` defaults to a ServerTacticEnv on `checker` (server backend)."""
+
+    method = "bfs"
+
+    def __init__(self, policy: Policy, checker, params: SamplingParams, budget: int, fmt: str = "deepseek-v1.5",
+                 env: Optional[TacticEnv] = None, expand_k: int = 4, max_expansions: Optional[int] = None,
+                 max_seconds: Optional[float] = None, max_depth: int = 32,
+                 on_attempt: Optional[Callable[[Row, Attempt], None]] = None, **_ignored):
+        if budget < 1:
+            raise ValueError("budget must be >= 1")
+        self.policy = policy
+        self.checker = checker
+        self.fmt = fmt
+        if get_format(fmt).kind != "continuation":
+            raise ValueError(f"bfs asks the model to continue a tactic script, which needs a continuation prompt "
+                             f"format (deepseek-v1.5 or deepseek-v1.5-cot), not {fmt!r}")
+        self.params = params.replace(stop=TACTIC_STOP, logprobs=True)
+        self.budget = budget
+        self.expand_k = max(1, expand_k)
+        self.max_expansions = max_expansions
+        self.max_seconds = max_seconds
+        self.max_depth = max_depth
+        self.on_attempt = on_attempt
+        self._env = env
+        self.stats = SearchStats()
+        self._calls = 0
+
+    @property
+    def env(self) -> TacticEnv:
+        if self._env is None:
+            from search.tactic_env import ServerTacticEnv
+
+            self._env = ServerTacticEnv(self.checker)
+        return self._env
+
+    def search(self, row: Row) -> ProblemRecord:
+        return next(iter(self.run([row])))
+
+    def run(self, rows: Iterable[Row]) -> Iterator[ProblemRecord]:
+        for row in rows:
+            start = time.monotonic()
+            try:
+                yield self._solve(row)
+            finally:
+                self.stats.wall_seconds += time.monotonic() - start
+
+    # -- one problem ----------------------------------------------------------------------------
+    def _solve(self, row: Row) -> ProblemRecord:
+        started = time.monotonic()
+        record = ProblemRecord(name=str(row.get("name", "")), split=str(row.get("split", "")),
+                               source=str(row.get("source", "")), method=self.method, budget=self.budget)
+        env = self.env
+        root = env.start(row)
+        extra: dict[str, Any] = {"env": env.name, "expansions": 0, "states": 0, "tactic_errors": 0,
+                                 "env_proved_not_confirmed": 0}
+        record.extra = extra
+        if root.status != "open":
+            extra["start_error"] = root.error
+            record.seconds = round(time.monotonic() - started, 4)
+            return record
+        counter = itertools.count()
+        queue = [_Queued(0.0, next(counter), root)]
+        seen = {root.key}
+        gen_seconds = 0.0
+        while queue and record.n < self.budget and not record.solved:
+            if self.max_expansions is not None and extra["expansions"] >= self.max_expansions:
+                extra["stopped"] = "expansions"
+                break
+            if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
+                extra["stopped"] = "time"
+                break
+            item = heapq.heappop(queue)
+            extra["expansions"] += 1
+            n = min(self.expand_k, self.budget - record.n)
+            t0 = time.monotonic()
+            completions = self._propose(row, item.result, n)
+            gen_seconds += time.monotonic() - t0
+            tried: set[str] = set()
+            for c in completions:
+                attempt, child = self._try(row, item, c, tried)
+                record.attempts.append(attempt)
+                if self.on_attempt:
+                    self.on_attempt(row, attempt)
+                if attempt.ok:
+                    break
+                if child is not None and child.status == "proved":
+                    extra["env_proved_not_confirmed"] += 1
+                if child is None:
+                    continue
+                if child.status == "error":
+                    extra["tactic_errors"] += 1
+                elif child.status == "open" and child.key not in seen and item.depth + 1 < self.max_depth:
+                    seen.add(child.key)
+                    lp = item.logprob + (c.logprob or 0.0)
+                    heapq.heappush(queue, _Queued(-lp, next(counter), child, lp, item.depth + 1))
+                    extra["states"] += 1
+        if not queue and not record.solved and record.n < self.budget:
+            extra["stopped"] = "exhausted"
+        record.stopped_early = record.solved
+        record.generation_seconds = round(gen_seconds, 4)
+        record.verification_seconds = round(sum((a.verdict or {}).get("seconds", 0.0) for a in record.attempts), 4)
+        record.seconds = round(time.monotonic() - started, 4)
+        return record
+
+    def _propose(self, row: Row, state: TacticResult, n: int) -> list[Completion]:
+        prefix = tactic_proof(row["formal_statement"], state.tactics) + "\n" if state.tactics else \
+            tactic_proof(row["formal_statement"], [])
+        prompt = resume_prompt(row, self.fmt, prefix, state.goals, getattr(self.policy, "tokenizer", None))
+        seed = None if self.params.seed is None else self.params.seed + self._calls
+        self._calls += 1
+        t0 = time.monotonic()
+        out = self.policy.generate([prompt], self.params.replace(n=n, seed=seed))[0]
+        self.stats.generation_seconds += time.monotonic() - t0
+        self.stats.completions += len(out)
+        self.stats.tokens += sum(c.num_tokens for c in out)
+        return out
+
+    def _try(self, row: Row, item: _Queued, c: Completion, tried: set[str]) -> tuple[Attempt, Optional[TacticResult]]:
+        """Apply one proposed tactic: (the attempt to record, the env's result or None)."""
+        tactic = clean_tactic(c.text)
+        tactics = tuple(item.result.tactics) + (tactic,)
+        attempt = Attempt(completion=c.text, finish_reason=c.finish_reason, num_tokens=c.num_tokens,
+                          logprob=c.logprob, task={"proof": tactic_proof(row["formal_statement"], tactics)})
+        if not tactic:
+            attempt.why_not, attempt.task = "empty tactic", None
+            return attempt, None
+        if tactic in tried:
+            attempt.why_not = "duplicate tactic (already applied to this state)"
+            return attempt, None
+        tried.add(tactic)
+        result = self.env.apply(item.result.state, tactic)
+        self.stats.checks += 1
+        if result.verdict is not None:
+            attempt.verdict = result.verdict.to_dict()
+            self.stats.verification_seconds += result.verdict.seconds
+        if result.status == "error":
+            attempt.why_not = attempt.why_not or f"tactic failed: {result.error}"
+        elif result.status == "open":
+            attempt.why_not = attempt.why_not or f"open: {len(result.goals)} goal(s) left"
+        else:
+            verdict = self._confirm(row, tactics, result.verdict)
+            attempt.verdict = verdict.to_dict()
+            if not verdict.ok:
+                attempt.why_not = ("the tactic environment reported a finished proof that the Checker did not "
+                                   f"accept: {'; '.join(verdict.reasons)}")
+        return attempt, result
+
+    def _confirm(self, row: Row, tactics: tuple[str, ...], verdict: Optional[Verdict]) -> Verdict:
+        """The Checker's verdict on the whole proof (reused when the env's verdict is already a
+        Checker verdict on exactly this text)."""
+        if verdict is not None and verdict.ok:
+            return verdict
+        task = ProofTask(formal_statement=row["formal_statement"], header=row_header(row),
+                         proof=tactic_proof(row["formal_statement"], tactics))
+        v = self.checker.check(task)
+        self.stats.checks += 1
+        self.stats.verification_seconds += v.seconds
+        return v
