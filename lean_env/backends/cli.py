@@ -50,7 +50,7 @@ class CliBackend:
 
     def run(self, cf: CheckFile, timeout: float) -> RunOutcome:
         res = self._sandbox(timeout).run(lean_argv(self.toolchain, self.settings, "--json", "check.lean"),
-                                         files={"check.lean": cf.text})
+                                         files={"check.lean": cf.text}, extra_env=self.toolchain.env())
         messages, other = parse_lean_json_output(res.stdout)
         crash = None if res.timed_out else crash_reason(res)
         if crash is None and not res.timed_out and res.returncode == 1 and not any(m.severity == "error" for m in messages):

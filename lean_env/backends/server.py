@@ -56,7 +56,7 @@ class ServerWorker:
         self._fatal_versions: set[int] = set()
         self._stderr_tail = b""
         argv = lean_argv(toolchain, settings, "--server", "-Dserver.reportDelayMs=0")
-        self.proc = self.sandbox.popen(argv, self.scratch, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = self.sandbox.popen(argv, self.scratch, toolchain.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE)
         threading.Thread(target=self._drain_stderr, daemon=True, name="lean-server-stderr").start()
         self.client = LspClient(self.proc.stdout, self.proc.stdin, self._on_notification)
