@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from lean_env.verdict import STATUSES, Verdict
-from prover.extract import Extraction, extract
+from prover.extract import extract
 
 # Dataset columns a row needs for extraction (prover.prompts reads these).
 ROW_KEYS = ("formal_statement", "header", "informal_prefix", "name")
@@ -96,12 +96,12 @@ class ProofReward:
 
     def __init__(self, checker: Any, fmt: str = "deepseek-v1.5", *, eos_token_ids: Iterable[int] = (),
                  max_completion_length: Optional[int] = None,
-                 on_verdicts: Optional[Callable[[list[Extraction], list[Optional[Verdict]]], None]] = None):
+                 on_scored: Optional[Callable[[list[dict], list[str], list[Optional[Verdict]], list[float]], None]] = None):
         self.checker = checker
         self.fmt = fmt
         self.eos_token_ids = set(eos_token_ids)
         self.max_completion_length = max_completion_length
-        self.on_verdicts = on_verdicts
+        self.on_scored = on_scored  # sees every scored batch: (rows, texts, verdicts, rewards)
         self.last = VerifyStats()
         self.total = VerifyStats()
         self.calls = 0
@@ -131,9 +131,10 @@ class ProofReward:
                 stats.statuses[v.status] += 1
                 stats.check_seconds += v.seconds
         stats.wall_seconds = time.monotonic() - start
-        if self.on_verdicts:
-            self.on_verdicts(extractions, verdicts)
-        return [1.0 if (v is not None and v.ok) else 0.0 for v in verdicts], verdicts, stats
+        rewards = [1.0 if (v is not None and v.ok) else 0.0 for v in verdicts]
+        if self.on_scored:
+            self.on_scored(rows, texts, verdicts, rewards)
+        return rewards, verdicts, stats
 
     def __call__(self, prompts: list, completions: list, completion_ids: Optional[list] = None,
                  log_metric: Optional[Callable[[str, float], None]] = None, **kwargs) -> list[float]:

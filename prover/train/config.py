@@ -56,6 +56,8 @@ class TrainConfig:
     checker_workers: int = 0  # concurrent checks (0: number of cores)
     checker_timeout: float = 60.0  # seconds per check
     ray: bool = False  # fan verification out to the Ray checker (lean_env.ray_checker)
+    ray_address: str = "auto"  # "auto" (join a running cluster, else start one), "local", or an address
+    ray_actors: int = 0  # checker actors (0: the cluster's CPUs / checker_workers)
     lean: str = ""  # a lean executable instead of the bundled one
 
     # --- GRPO extras TRL lacks ---

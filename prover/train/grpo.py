@@ -69,9 +69,10 @@ def heldout_records(cfg: TrainConfig, tokenizer: Any) -> list[dict]:
 
 
 def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = None, tokenizer: Any = None,
-             log: Callable[[str], None] = print) -> RunResult:
+             log: Callable[[str], None] = print, on_scored: Optional[Callable] = None) -> RunResult:
     """Train with GRPO as `cfg` says. `model`/`tokenizer` skip loading (the demo passes its
-    SFT result); `resume` is a checkpoint directory, or True for the output_dir's latest."""
+    SFT result); `resume` is a checkpoint directory, or True for the output_dir's latest;
+    `on_scored(rows, texts, verdicts, rewards)` sees every reward batch (logging, tests)."""
     apply_threads(cfg)
     args = cfg.trl_args(**default_grpo_args(cfg))
     rows = limit(load_rows(cfg, cfg.split), cfg.max_rows)
@@ -90,7 +91,7 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
     if tokenizer.eos_token_id is not None:
         eos_ids.append(tokenizer.eos_token_id)
     reward = ProofReward(checker, cfg.prompt_format, eos_token_ids=eos_ids,
-                         max_completion_length=args.max_completion_length)
+                         max_completion_length=args.max_completion_length, on_scored=on_scored)
     reward_funcs: list[Any] = [reward]
     if cfg.format_reward > 0:
         reward_funcs.append(FormatReward(cfg.prompt_format))

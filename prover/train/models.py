@@ -67,7 +67,9 @@ def make_checker(cfg: TrainConfig) -> Any:
     if cfg.ray:
         from lean_env.ray_checker import RayChecker
 
-        return RayChecker(backend=cfg.checker_backend, settings=settings)
+        # each actor holds a pool of checker_workers Lean processes
+        return RayChecker(backend=cfg.checker_backend, settings=settings, address=cfg.ray_address,
+                          actors=cfg.ray_actors or None, workers_per_actor=cfg.checker_workers or 1)
     from lean_env.checker import Checker
 
     return Checker(cfg.checker_backend, settings, workers=settings.workers)
