@@ -240,10 +240,11 @@ class ReplTacticEnv:
 
     name = "repl"
 
-    def __init__(self, worker, timeout: float = 60.0, owns_worker: bool = True):
+    def __init__(self, worker, timeout: float = 60.0, owns_worker: bool = True, send_header: bool = True):
         self.worker = worker
         self.timeout = timeout
         self.owns_worker = owns_worker
+        self.send_header = send_header  # False when the REPL already has the environment (started with it)
         self.checks = 0
 
     @classmethod
@@ -271,7 +272,7 @@ class ReplTacticEnv:
         statement = row["formal_statement"].rstrip()
         opening = statement + ("\n  sorry" if statement.endswith("by") else " by\n  sorry")
         try:
-            if header.strip():
+            if header.strip() and self.send_header:
                 env, _ = self.worker._header_env(header, deadline)
             resp = self.worker.request(command(opening, env=env), deadline)
         except Exception as exc:
