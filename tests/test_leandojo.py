@@ -1,0 +1,162 @@
+"""The LeanDojo adapter against a stand-in with lean-dojo's API shape (lean_dojo is never
+imported here), and the LeanDojo Benchmark 4 loader. The stand-in only plays the tactic
+environment; whether a proof counts is decided by the real Checker."""
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pytest
+
+from prover.policies.base import SamplingParams
+from prover.policies.scripted import ScriptedPolicy
+from search.bfs import BestFirst
+from search.leandojo import DojoTacticEnv, load_benchmark, sft_records
+
+
+# -- a stand-in with lean-dojo's shapes ---------------------------------------------------------
+@dataclass(frozen=True)
+class TacticState:
+    pp: str
+    id: int
+    message: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ProofFinished:
+    tactic_state_id: int
+    message: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class LeanError:
+    error: str
+
+
+@dataclass(frozen=True)
+class ProofGivenUp:
+    pass
+
+
+class StandInDojo:
+    """`with StandInDojo(theorem) as (dojo, init)`, then dojo.run_tac(state, tactic), from a
+    table {(state id, tactic): result}."""
+
+    def __init__(self, theorem, table, init):
+        self.theorem, self.table, self.init = theorem, table, init
+        self.exited = False
+
+    def __enter__(self):
+        return self, self.init
+
+    def __exit__(self, *exc):
+        self.exited = True
+
+    def run_tac(self, state, tactic):
+        return self.table.get((state.id, tactic), LeanError(f"unknown tactic {tactic}"))
+
+
+INIT = TacticState("p q : Prop\nh : And p q\n⊢ And q p", 0)
+TABLE = {
+    (0, "constructor"): TacticState("case left\np q : Prop\nh : And p q\n⊢ q\n\ncase right\np q : Prop\nh : And p q\n⊢ p", 1),
+    (1, "exact h.2"): TacticState("case right\np q : Prop\nh : And p q\n⊢ p", 2),
+    (2, "exact h.1"): ProofFinished(3),
+    (2, "exact h.2"): ProofFinished(4),  # the stand-in lies here: the Checker must catch it
+    (0, "sorry"): ProofGivenUp(),
+}
+
+
+def make_env(opened):
+    def factory(theorem):
+        d = StandInDojo(theorem, TABLE, INIT)
+        opened.append(d)
+        return d
+    return DojoTacticEnv(dojo_factory=factory, theorem_for=lambda row: row["name"])
+
+
+def test_results_map_to_search_steps():
+    opened = []
+    env = make_env(opened)
+    root = env.start({"name": "and_swap"})
+    assert root.status == "open" and root.goals == ["p q : Prop\nh : And p q\n⊢ And q p"]
+    split = env.apply(root.state, "constructor")
+    assert split.status == "open" and len(split.goals) == 2 and split.goals[1].startswith("case right")
+    assert env.apply(root.state, "exact foo").status == "error"
+    assert "gave up" in env.apply(root.state, "sorry").error
+    step = env.apply(split.state, "exact h.2")
+    done = env.apply(step.state, "exact h.1")
+    assert done.status == "proved" and done.tactics == ("constructor", "exact h.2", "exact h.1")
+    env.start({"name": "next"})
+    assert opened[0].exited and not opened[1].exited  # one Dojo open at a time
+    env.close()
+    assert opened[1].exited
+
+
+def test_a_dojo_that_cannot_open_is_an_error_not_a_crash():
+    def broken(theorem):
+        raise RuntimeError("trace failed")
+    env = DojoTacticEnv(dojo_factory=broken, theorem_for=lambda row: row)
+    res = env.start({"name": "x"})
+    assert res.status == "error" and "trace failed" in res.error
+
+
+@pytest.fixture(scope="module")
+def server_checker():
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+
+    with Checker("server", Settings.from_env(timeout=60), workers=1) as c:
+        yield c
+
+
+@pytest.mark.lean
+@pytest.mark.parametrize("last, ok", [("exact h.1", True), ("exact h.2", False)])
+def test_bfs_over_the_dojo_counts_only_what_lean_accepts(server_checker, header, last, ok):
+    row = {"name": "and_swap", "header": header, "prompt_header": "",
+           "formal_statement": "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :="}
+    script = ["constructor", "exact h.2", last]
+
+    def policy(prompt, i):
+        body = prompt.split(":= by\n", 1)[1].split("/- tactic state")[0]
+        return script[len([x for x in body.split("\n") if x.strip()])]
+
+    record = BestFirst(ScriptedPolicy(policy), server_checker, SamplingParams(), budget=3, env=make_env([]),
+                       expand_k=1).search(row)
+    assert record.solved is ok and record.extra["env"] == "leandojo"
+    assert record.attempts[-1].verdict["backend"] == "server"
+    assert record.extra["env_proved_not_confirmed"] == (0 if ok else 1)
+
+
+# -- LeanDojo Benchmark 4 ----------------------------------------------------------------------------
+THEOREMS = [{
+    "url": "https://github.com/leanprover-community/mathlib4", "commit": "abc", "file_path": "Mathlib/Logic/Basic.lean",
+    "full_name": "and_swap'", "start": [1, 1], "end": [3, 1],
+    "traced_tactics": [
+        {"tactic": "constructor", "annotated_tactic": ["constructor", []],
+         "state_before": "p q : Prop\nh : p ∧ q\n⊢ q ∧ p", "state_after": "case left\n..."},
+        {"tactic": "", "state_before": "⊢ x", "state_after": ""},
+        {"tactic": "exact h.2", "annotated_tactic": ["exact h.2", []],
+         "state_before": "case left\np q : Prop\n⊢ q\n\ncase right\np q : Prop\n⊢ p", "state_after": "case right\n⊢ p"},
+    ]}]
+
+
+def test_benchmark_loader_reads_json_lists_jsonl_and_directories(tmp_path):
+    (tmp_path / "random").mkdir()
+    (tmp_path / "random" / "train.json").write_text(json.dumps(THEOREMS))
+    (tmp_path / "val.jsonl").write_text("\n".join(json.dumps(t) for t in THEOREMS) + "\n")
+    assert load_benchmark(tmp_path, "random/train") == THEOREMS
+    assert load_benchmark(tmp_path / "random" / "train.json") == THEOREMS
+    assert load_benchmark(tmp_path / "val.jsonl") == THEOREMS
+    with pytest.raises(ValueError):
+        load_benchmark(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        load_benchmark(tmp_path, "novel_premises/test")
+
+
+def test_sft_records_pair_each_state_with_its_tactic():
+    recs = sft_records(THEOREMS)
+    assert len(recs) == 2  # the empty tactic is skipped
+    assert recs[0]["completion"] == "  constructor\n"
+    assert recs[0]["prompt"].endswith("/- tactic state:\n  p q : Prop\n  h : p ∧ q\n  ⊢ q ∧ p\n  -/\n")
+    assert "  case right" in recs[1]["prompt"] and recs[1]["full_name"] == "and_swap'"
+    with pytest.raises(ValueError):
+        sft_records(THEOREMS, fmt="kimina")
