@@ -28,8 +28,10 @@ from prover.train.grpo import evaluate_model, run_grpo  # noqa: E402
 from prover.train.models import apply_threads, load_model_and_tokenizer, make_checker  # noqa: E402
 from prover.train.sft import run_sft  # noqa: E402
 
-QUICK_SFT = {"max_steps": 60, "logging_steps": 20, "save_steps": 1000}
-QUICK_GRPO = {"max_steps": 24, "heldout_every": 0, "save_steps": 1000, "logging_steps": 4}
+# --quick: a shorter partial SFT, a few GRPO steps, a smaller held-out set.
+QUICK_SFT = {"max_steps": 200, "save_steps": 1000}
+QUICK_GRPO = {"max_steps": 12, "save_steps": 1000, "logging_steps": 4}
+QUICK_HELDOUT = 32
 
 
 def row(stage: str, ev: EvalResult, k: int, gen: float, ver: float, opt: float) -> dict:
@@ -59,16 +61,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", help="checker backend (default: the GRPO config's)")
     ap.add_argument("--ray", action="store_true", help="verify on the Ray checker")
     ap.add_argument("-k", type=int, default=8, help="samples per held-out theorem (pass@1 and pass@k)")
-    ap.add_argument("--heldout", type=int, default=0, help="held-out theorems to use (0: the whole test split)")
+    ap.add_argument("--heldout", type=int, help="held-out theorems (default: the GRPO config's heldout_size; "
+                    f"--quick: {QUICK_HELDOUT}; 0: the whole test split)")
     args = ap.parse_args(argv)
 
     out = Path(args.out)
-    sft_over = dict(QUICK_SFT if args.quick else {}, output_dir=str(out / "sft"))
-    grpo_over = dict(QUICK_GRPO if args.quick else {}, output_dir=str(out / "grpo"))
+    sft_over = dict(QUICK_SFT if args.quick else {}, output_dir=str(out / "sft"), heldout_every=0)
+    # the demo measures held-out pass@k itself, between the stages
+    grpo_over = dict(QUICK_GRPO if args.quick else {}, output_dir=str(out / "grpo"), heldout_every=0)
+    heldout = args.heldout if args.heldout is not None else (QUICK_HELDOUT if args.quick else None)
     for over, steps in ((sft_over, args.sft_steps), (grpo_over, args.grpo_steps)):
         if steps is not None:
             over["max_steps"] = steps
-        over["heldout_size"] = args.heldout
+        if heldout is not None:
+            over["heldout_size"] = heldout
     if args.backend:
         grpo_over["checker_backend"] = args.backend
     if args.ray:
