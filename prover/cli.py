@@ -37,6 +37,56 @@ def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean execu
 
 
 @app.command()
+def prove(
+    theorem: str = typer.Argument(..., help='the theorem, ending in ":=" or ":= by" (e.g. "theorem t (p : Prop) (hp : p) : p :="), or FILE.lean'),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),
+    n: int = typer.Option(8, "-n", help="attempts at most (stops at the first proof)"),
+    env: str = typer.Option("logic", "--env", help="environment for a theorem without its own header (logic: bundled Lean + prelude)"),
+    prompt_format: Optional[str] = typer.Option(None, "--format", help="deepseek-v1.5 | deepseek-v1.5-cot | deepseek-v2 | goedel-v2 | kimina (default: from the model)"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="per attempt (default: 128 for logic, the prover's budget otherwise)"),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    seed: Optional[int] = typer.Option(0, "--seed"),
+    lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
+    backend: str = typer.Option("hf", "--backend", help="policy backend: hf | vllm"),
+) -> None:
+    """Try to prove one theorem; print the proof Lean accepted (exit 0), or the best attempt and Lean's errors (exit 1)."""
+    from prover.commands.prove import run_prove
+
+    raise typer.Exit(run_prove(theorem, model=model, n=n, env=env, prompt_format=prompt_format, max_tokens=max_tokens,
+                               temperature=temperature, seed=seed, lean=lean, backend=backend))
+
+
+@app.command("eval")
+def eval_(
+    dataset: str = typer.Argument(..., help="minif2f | minif2f-v4.24 | logic | a .jsonl file"),
+    split: Optional[str] = typer.Option(None, "--split", help="valid | test (logic: train | valid | test); default: all"),
+    k: int = typer.Option(8, "-k", help="samples per problem at most; pass@1..k are reported"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="first N problems only"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (rerun with the same one to resume)"),
+    prompt_format: Optional[str] = typer.Option(None, "--format", help="prompt format (default: from the model)"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="per attempt (default: 128 for logic, the prover's budget otherwise)"),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    top_p: float = typer.Option(0.95, "--top-p"),
+    seed: Optional[int] = typer.Option(0, "--seed"),
+    all_samples: bool = typer.Option(False, "--all-samples", help="draw all k samples even after a proof (lower-variance pass@k)"),
+    backend: str = typer.Option("hf", "--backend", help="policy backend: hf | vllm"),
+    checker: Optional[str] = typer.Option(None, "--checker", help="cli | server | repl (default: the fastest installed)"),
+    lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable (with Mathlib for MiniF2F)"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
+) -> None:
+    """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
+    from prover.commands.eval import run_eval_command
+    from prover.evaluation import EvalSpec
+
+    spec = EvalSpec(dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
+                    temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
+                    stop_at_first=not all_samples, policy_backend=backend, checker_backend=checker, lean=lean,
+                    workers=workers)
+    raise typer.Exit(run_eval_command(spec, out))
+
+
+@app.command()
 def setup(
     name: Optional[str] = typer.Argument(None, help="bundled | minif2f-v4.24 | deepseek-v1.5 (see --list)"),
     list_profiles: bool = typer.Option(False, "--list", help="list the environments and what each pins"),

@@ -1,0 +1,100 @@
+"""`prover prove "theorem ... :="` (or FILE.lean): best-of-n on one theorem with the default
+model and environment; print the proof Lean accepted, or the best attempt and Lean's errors."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def theorem_row(target: str, env: str) -> dict:
+    """A dataset row for the theorem given as text or as a .lean file (the file's text before
+    the theorem is its header; a file without `prelude`/imports is read under `env`)."""
+    from data.loaders import split_statement
+    from lean_env.environments import header_for
+    from lean_env.statement import theorem_name
+
+    path = Path(target)
+    text = path.read_text(encoding="utf-8") if target.endswith(".lean") and path.is_file() else target
+    if target.endswith(".lean") and not path.is_file():
+        raise ValueError(f"{target} does not exist")
+    own_header, informal, statement = split_statement(text)
+    statement = statement.rstrip()
+    if not statement.endswith(":=") and not statement.endswith("by"):
+        raise ValueError("the theorem must end with `:=` or `:= by` (the proof is what the model writes)")
+    statement += "\n" if statement.endswith("by") else ""
+    name = theorem_name(statement)
+    if own_header.strip():
+        return {"name": name, "split": "", "header": own_header, "informal_prefix": informal,
+                "formal_statement": statement, "source": target if text is not target else "command line"}
+    return {"name": name, "split": "", "header": header_for(env), "prompt_header": "", "informal_prefix": informal,
+            "formal_statement": statement, "source": "command line", "profile": "bundled" if env == "logic" else ""}
+
+
+def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_format: Optional[str],
+              max_tokens: Optional[int], temperature: float, seed: Optional[int], lean: Optional[str],
+              backend: Optional[str], search: str = "best-of-n") -> int:
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+    from lean_env.statement import StatementError
+    from lean_env.toolchain import ToolchainError
+    from prover.evaluation import EvalError, default_max_tokens, lean_settings_for, make_search
+    from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format
+    from prover.policies import SamplingParams, load_policy
+    from search.best_of_n import default_stop
+
+    try:
+        row = theorem_row(target, env)
+    except (ValueError, KeyError, StatementError, OSError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+    fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)
+    params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt),
+                            seed=seed, stop=default_stop(fmt))
+    try:
+        settings = lean_settings_for([row], Settings.from_env(lean=lean), "this theorem")
+        with err.status(f"loading {model or DEFAULT_MODEL}"):
+            policy = load_policy(model, backend=backend or "hf")
+        checker = Checker(None, settings)
+    except (EvalError, ModelLoadError, ToolchainError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+    seen = {"n": 0}
+
+    def on_attempt(_row, attempt) -> None:
+        if attempt.verdict is not None or attempt.why_not:
+            seen["n"] += 1
+            status = attempt.verdict["status"] if attempt.verdict else "not checked"
+            err.print(f"  attempt {seen['n']}: {status}")
+
+    with checker:
+        err.print(f"proving {row['name']} with {policy.name} ({search}, up to {n} attempts, format {fmt})")
+        try:
+            searcher = make_search(search, policy, checker, params, n, fmt, round_size=min(n, 8), on_attempt=on_attempt)
+        except EvalError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            return 2
+        record = searcher.search(row)
+    best = record.best_attempt()
+    if record.solved and best is not None:
+        err.print(f"[green]proved[/] by attempt {record.first_success_index + 1} of {n}")
+        body = best.task.get("proof") if best.task else None
+        sys.stdout.write((row["formal_statement"] + body if body is not None else best.task["code"]).rstrip() + "\n")
+        return 0
+    err.print(f"[red]not proved[/] in {record.n} attempts; the best attempt:")
+    if best is not None:
+        shown = best.task.get("proof") or best.task.get("code") if best.task else best.completion
+        sys.stdout.write((row["formal_statement"] + shown if best.task and "proof" in best.task else shown).rstrip() + "\n")
+        if best.verdict:
+            for m in best.verdict.get("errors") or []:
+                where = f"{m['line']}:{m['column']}: " if m.get("line") is not None else ""
+                err.print(f"  {where}error: {m['text']}")
+            for reason in best.verdict.get("reasons") or []:
+                err.print(f"  - {reason}")
+        else:
+            err.print(f"  nothing to check: {best.why_not}")
+    return 1
