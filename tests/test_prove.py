@@ -1,0 +1,53 @@
+"""`prover prove`: the accepted proof on stdout (exit 0), or the best attempt and Lean's errors
+(exit 1). A scripted policy stands in for the model; the bundled Lean decides."""
+import pytest
+from typer.testing import CliRunner
+
+import prover.policies
+from prover.cli import app
+from prover.policies.scripted import ScriptedPolicy
+
+STATEMENT = "theorem prove_me (p q : Prop) (hp : p) (hq : q) : And p q :="
+
+
+@pytest.fixture
+def script(monkeypatch):
+    """Make `load_policy` return a scripted policy with the given completions."""
+    def use(completions):
+        policy = ScriptedPolicy({"prove_me": completions})
+        monkeypatch.setattr(prover.policies, "load_policy", lambda *a, **k: policy)
+        return policy
+    return use
+
+
+def run(*args):
+    return CliRunner().invoke(app, ["prove", *args])
+
+
+@pytest.mark.lean
+def test_prints_the_accepted_proof(script):
+    policy = script([" And.intro hq hp", " And.intro hp hq"])
+    res = run(STATEMENT, "-n", "4")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == STATEMENT + " And.intro hp hq"
+    assert "proved by attempt 2" in res.stderr
+    assert sum(params.n for _, params in policy.calls) <= 4
+
+
+@pytest.mark.lean
+def test_prints_the_best_attempt_and_leans_errors(script, tmp_path):
+    script([" And.intro hq hp"])
+    path = tmp_path / "t.lean"
+    path.write_text(STATEMENT + "\n")
+    res = run(str(path), "-n", "2")
+    assert res.exit_code == 1
+    assert res.stdout.strip() == STATEMENT + " And.intro hq hp"
+    assert "not proved in 2 attempts" in res.stderr and "error" in res.stderr
+    assert "mismatch" in res.stderr.lower() or "type" in res.stderr.lower()
+
+
+def test_unusable_theorem_is_a_usage_error(script):
+    script([" x"])
+    res = run("theorem no_assign (p : Prop) : p", "-n", "1")
+    assert res.exit_code == 2 and ":=" in res.stderr
+    assert run(str("/nonexistent/x.lean")).exit_code == 2
