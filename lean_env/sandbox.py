@@ -135,7 +135,21 @@ class Sandbox:
         env.update(extra or {})
         return env
 
-    def _preexec(self) -> None:
+    def _preexec_for(self, nproc: int):
+        """The child-side setup, with the process limit computed in the parent (the child of a
+        threaded parent should do as little as possible before exec)."""
+        return lambda: self._preexec(nproc)
+
+    def _nproc_limit(self) -> int:
+        """RLIMIT_NPROC counts every thread of the (real) user, across all its sandboxes: give
+        this sandbox `max_procs` on top of what that user already runs, so concurrent sandboxes
+        (a pool of Lean servers) never starve each other while a fork bomb is still capped."""
+        uid = NOBODY if self.method == "unshare+nobody" else os.getuid()
+        if uid == 0:
+            return self.limits.max_procs  # root ignores RLIMIT_NPROC anyway
+        return self.limits.max_procs + _user_threads(uid)
+
+    def _preexec(self, nproc: int) -> None:
         lim = self.limits
         mb = 1024 * 1024
         if lim.address_space_mb:
@@ -144,11 +158,7 @@ class Sandbox:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_FSIZE, (lim.file_size_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() != 0:
-            # RLIMIT_NPROC counts all of this user's threads: leave room for what already runs
-            resource.setrlimit(resource.RLIMIT_NPROC, (lim.max_procs + _user_threads(),) * 2)
-        else:
-            resource.setrlimit(resource.RLIMIT_NPROC, (lim.max_procs,) * 2)  # applies once nobody
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))  # for root: applies once we are nobody
 
     def scratch_dir(self) -> Path:
         d = Path(tempfile.mkdtemp(prefix="prover-sandbox-"))
@@ -161,7 +171,7 @@ class Sandbox:
               **kwargs) -> subprocess.Popen:
         return subprocess.Popen(
             self.wrap(argv, scratch), cwd=scratch, env=self.env(scratch, extra_env),
-            preexec_fn=self._preexec, start_new_session=True, **kwargs,
+            preexec_fn=self._preexec_for(self._nproc_limit()), start_new_session=True, **kwargs,
         )
 
     @staticmethod
@@ -202,9 +212,9 @@ class Sandbox:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _user_threads() -> int:
-    """How many threads the current user already runs (they count toward RLIMIT_NPROC)."""
-    uid, count = os.getuid(), 0
+def _user_threads(uid: int) -> int:
+    """How many threads user `uid` already runs (they count toward RLIMIT_NPROC)."""
+    count = 0
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:

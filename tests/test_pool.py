@@ -188,7 +188,10 @@ def test_shutdown_leaves_no_processes(backend_factory):
 def test_shutdown_waits_for_running_checks():
     b = ReplBackend(settings(workers=1))
     fut = b.pool.submit(compose(task("FAKE_HANG")), 1.0)
-    time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while not b.pool._busy and time.monotonic() < deadline:  # wait until the check is running
+        time.sleep(0.02)
+    assert b.pool._busy, "the check never reached a worker"
     b.close()
     assert fut.result().timed_out  # finished (as a timeout), not dropped
 

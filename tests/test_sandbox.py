@@ -124,3 +124,22 @@ def test_file_size_limit():
     """, timeout_s=20, file_size_mb=1)
     assert "WROTE-ALL" not in res.stdout
     assert res.signal is not None or "FSIZE" in res.stdout
+
+
+@namespaces
+def test_concurrent_sandboxes_do_not_share_one_process_budget():
+    # a sandbox that already runs many threads must not stop the next one from starting
+    import subprocess
+
+    sb = Sandbox(Limits(timeout_s=30, max_procs=64))
+    scratch = sb.scratch_dir()
+    hog = sb.popen([SYS_PY, "-c", "import threading, time\n"
+                    "[threading.Thread(target=time.sleep, args=(30,), daemon=True).start() for _ in range(50)]\n"
+                    "print('UP', flush=True); time.sleep(30)"], scratch, stdout=subprocess.PIPE)
+    try:
+        assert hog.stdout.readline().strip() == b"UP"
+        res = run_py("import threading; t = [threading.Thread(target=lambda: None) for _ in range(40)]; "
+                     "[x.start() for x in t]; print('OK')", timeout_s=20, max_procs=64)
+        assert res.stdout.strip() == "OK", res.stderr
+    finally:
+        Sandbox.kill(hog)
