@@ -48,12 +48,13 @@ def prove(
     seed: Optional[int] = typer.Option(0, "--seed"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     backend: str = typer.Option("hf", "--backend", help="policy backend: hf | vllm"),
+    search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker); the budget counts model samples"),
 ) -> None:
     """Try to prove one theorem; print the proof Lean accepted (exit 0), or the best attempt and Lean's errors (exit 1)."""
     from prover.commands.prove import run_prove
 
     raise typer.Exit(run_prove(theorem, model=model, n=n, env=env, prompt_format=prompt_format, max_tokens=max_tokens,
-                               temperature=temperature, seed=seed, lean=lean, backend=backend))
+                               temperature=temperature, seed=seed, lean=lean, backend=backend, search=search))
 
 
 @app.command("eval")
@@ -74,6 +75,7 @@ def eval_(
     checker: Optional[str] = typer.Option(None, "--checker", help="cli | server | repl (default: the fastest installed)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable (with Mathlib for MiniF2F)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
+    search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker); the budget counts model samples"),
 ) -> None:
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
     from prover.commands.eval import run_eval_command
@@ -82,7 +84,7 @@ def eval_(
     spec = EvalSpec(dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
                     temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                     stop_at_first=not all_samples, policy_backend=backend, checker_backend=checker, lean=lean,
-                    workers=workers)
+                    workers=workers, search=search)
     raise typer.Exit(run_eval_command(spec, out))
 
 
