@@ -113,7 +113,9 @@ def find_toolchain(settings: Settings | None = None, build: bool = True) -> Tool
         lean = shutil.which(settings.lean) or settings.lean
         if not Path(lean).exists():
             raise ToolchainError(f"PROVER_LEAN / --lean points to {settings.lean}, which does not exist")
-        return Toolchain(Path(lean).resolve(), _version_of(str(lean)), bundled=False)
+        version = _version_of(str(lean))
+        return Toolchain(Path(lean).resolve(), version, bundled=False,
+                         lean_path=_logic_path_if_compatible(Path(lean), version, settings))
     exe = bundled_dir(settings) / "lean"
     if not exe.exists():
         if not build:
@@ -124,3 +126,16 @@ def find_toolchain(settings: Settings | None = None, build: bool = True) -> Tool
     version = _version_of(str(exe))
     olean_dir = build_logic_olean(exe, version, Path(settings.cache))
     return Toolchain(exe, version, bundled=True, lean_path=(olean_dir,))
+
+
+def _logic_path_if_compatible(lean: Path, version: str, settings: Settings) -> tuple[Path, ...]:
+    """A configured Lean of the bundled version can check the logic environment too; any other
+    Lean (a Mathlib profile's) simply has no `logic` environment, which is not an error."""
+    if version != BUNDLED_VERSION:
+        return ()
+    from lean_env.environments import build_logic_olean
+
+    try:
+        return (build_logic_olean(lean, version, Path(settings.cache)),)
+    except (ToolchainError, OSError, subprocess.SubprocessError):
+        return ()

@@ -267,3 +267,15 @@ def test_notation_and_tactics_of_the_prelude(cli_checker, header):
     v = check(cli_checker, header, "theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by",
               proof="\n  constructor\n  · exact h.1\n  · exact h.2")
     assert not v.ok and v.errors and v.errors[0].line == 3  # the first wrong tactic
+
+
+def test_a_configured_lean_of_the_bundled_version_checks_the_logic_environment(header):
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+    from lean_env.toolchain import find_toolchain
+
+    bundled = find_toolchain(Settings.from_env(lean=""))
+    with Checker("cli", Settings.from_env(lean=str(bundled.lean)), workers=1) as c:
+        assert not c.backend.toolchain.bundled
+        v = c.check(ProofTask(AND_SWAP, header=header, proof=" ⟨h.2, h.1⟩"))
+    assert v.ok, v.reasons
