@@ -415,8 +415,6 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_identity(out_dir, card)
 
-    if not (out_dir / RUN_CARD).exists():  # so a killed run can still be resumed safely
-        (out_dir / RUN_CARD).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     results_path = out_dir / RESULTS
     earlier = read_records(results_path)
     wanted = {record_key(str(r.get("split", "")), str(r.get("name", ""))) for r in rows}
@@ -437,6 +435,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
                 policy = load_policy(spec.model, backend=spec.policy_backend)
             if checker is None:
                 checker = Checker(spec.checker_backend, settings)
+            if not (out_dir / RUN_CARD).exists():  # written once the model loaded: a killed run can resume
+                (out_dir / RUN_CARD).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             search = make_search(spec.search, policy, checker, params, spec.k, fmt, round_size=spec.round_size,
                                  stop_at_first=spec.stop_at_first, batch_problems=spec.batch_problems,
                                  on_attempt=on_attempt)

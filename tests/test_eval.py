@@ -53,7 +53,8 @@ def test_eval_writes_records_report_and_card(tmp_path, cli_checker):
     assert card["dataset_variant"]["file"] == "logic/v1.jsonl" and card["dataset_variant"]["version"] == ["logic-v1"]
     assert card["lean"]["lean"] == "4.35.0" and card["lean"]["mathlib"] is None
     assert card["checker"]["backend"] == "cli" and card["policy"]["backend"] == "scripted"
-    assert card["timing"]["checks"] == 2 * 2 + 2 * 3
+    # a sample drawn in the same round after a proof may or may not be checked before it is cancelled
+    assert 2 * 2 + 2 * 3 <= card["timing"]["checks"] <= 4 * 3
     assert res.new == 4 and res.resumed == 0
 
 
