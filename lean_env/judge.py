@@ -122,7 +122,8 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
     else:
         _, axioms = parsed
         v.axioms = axioms
-        if "sorryAx" in axioms and not v.sorries:
+        if "sorryAx" in axioms and not v.sorries and not all_errors:
+            # (with errors, Lean's error recovery puts sorryAx in the term itself: not the author's sorry)
             v.sorries = 1
             reasons.append("the proof uses sorry (or admit)")
         native = [a for a in axioms if a in NATIVE_AXIOMS]

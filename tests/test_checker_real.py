@@ -279,3 +279,10 @@ def test_a_configured_lean_of_the_bundled_version_checks_the_logic_environment(h
         assert not c.backend.toolchain.bundled
         v = c.check(ProofTask(AND_SWAP, header=header, proof=" ⟨h.2, h.1⟩"))
     assert v.ok, v.reasons
+
+
+def test_wrong_proof_is_not_blamed_on_sorry(cli_checker, header):
+    v = check(cli_checker, header, proof=" p")
+    assert not v.ok and v.status == "rejected"
+    assert "sorryAx" in (v.axioms or [])  # Lean's error recovery
+    assert not any("sorry" in r for r in v.reasons)
