@@ -16,7 +16,7 @@ import asyncio
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional, Protocol, TypeVar
+from typing import Callable, Iterable, Protocol, TypeVar
 
 from lean_env.checkfile import CheckFile
 from lean_env.judge import RunOutcome

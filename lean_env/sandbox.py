@@ -12,8 +12,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -223,3 +224,24 @@ def _user_threads(uid: int) -> int:
             except OSError:
                 pass
     return count
+
+
+class StderrTail:
+    """Drains a long-lived process's stderr in a thread (so the pipe never fills and blocks it)
+    and keeps the last bytes, to say why the process died."""
+
+    def __init__(self, stream, name: str = "stderr-drain", keep: int = 2000):
+        self._tail, self._keep = b"", keep
+        threading.Thread(target=self._drain, args=(stream,), daemon=True, name=name).start()
+
+    def _drain(self, stream) -> None:
+        try:
+            for chunk in iter(lambda: stream.read1(4096), b""):
+                self._tail = (self._tail + chunk)[-self._keep:]
+        except (ValueError, OSError):
+            pass
+
+    def hint(self) -> str:
+        """` (stderr: ...)` with the last lines, or "" when the process wrote nothing."""
+        tail = self._tail.decode("utf-8", "replace").strip()
+        return f" (stderr: {tail[-300:]})" if tail else ""

@@ -18,7 +18,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from lean_env.settings import Settings, profile_dir
 from search.metrics import mean_pass_at_k, pass_at_k_curve

@@ -19,7 +19,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from lean_env.verdict import ProofTask, Verdict
 from prover.policies.base import Completion, Policy, SamplingParams
@@ -27,6 +27,7 @@ from prover.prompts import get_format, row_header
 from search.best_of_n import SearchStats
 from search.records import Attempt, ProblemRecord
 from search.tactic_env import TacticEnv, TacticResult, clean_tactic, resume_prompt, tactic_proof
+from search.sequential import OneProblemAtATime
 
 Row = Mapping[str, Any]
 TACTIC_STOP = ("\n", "```")
@@ -41,7 +42,7 @@ class _Queued:
     depth: int = field(compare=False, default=0)
 
 
-class BestFirst:
+class BestFirst(OneProblemAtATime):
     """Same construction and outputs as search.best_of_n.BestOfN (a ProblemRecord per problem,
     `method` "bfs"). `env` defaults to a ServerTacticEnv on `checker` (server backend)."""
 
@@ -77,17 +78,6 @@ class BestFirst:
 
             self._env = ServerTacticEnv(self.checker)
         return self._env
-
-    def search(self, row: Row) -> ProblemRecord:
-        return next(iter(self.run([row])))
-
-    def run(self, rows: Iterable[Row]) -> Iterator[ProblemRecord]:
-        for row in rows:
-            start = time.monotonic()
-            try:
-                yield self._solve(row)
-            finally:
-                self.stats.wall_seconds += time.monotonic() - start
 
     # -- one problem ----------------------------------------------------------------------------
     def _solve(self, row: Row) -> ProblemRecord:

@@ -29,7 +29,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from lean_env.verdict import ProofTask, Verdict
 from prover.extract import extract
@@ -38,6 +38,7 @@ from prover.prompts import get_format, row_header
 from search.best_of_n import SearchStats, default_stop, task_dict
 from search.records import Attempt, ProblemRecord
 from search.tactic_env import real_errors, resume_prompt, state_key, unsolved_goals, writes_sorry
+from search.sequential import OneProblemAtATime
 
 Row = Mapping[str, Any]
 ROOT = "<root>"
@@ -226,7 +227,7 @@ class _Problem:
         return next((i for i, a in enumerate(self.attempts) if a.ok), None)
 
 
-class MCTS:
+class MCTS(OneProblemAtATime):
     """Same construction and outputs as search.best_of_n.BestOfN (a ProblemRecord per problem,
     `method` "mcts"), so evaluation can swap one for the other. Continuation prompt formats
     only (the model must be able to continue a proof prefix)."""
@@ -255,18 +256,6 @@ class MCTS:
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.stats = SearchStats()
         self._round = 0
-
-    # -- public ---------------------------------------------------------------------------------
-    def search(self, row: Row) -> ProblemRecord:
-        return next(iter(self.run([row])))
-
-    def run(self, rows: Iterable[Row]) -> Iterator[ProblemRecord]:
-        for row in rows:
-            start = time.monotonic()
-            try:
-                yield self._solve(row)
-            finally:
-                self.stats.wall_seconds += time.monotonic() - start
 
     # -- one problem ----------------------------------------------------------------------------
     def _solve(self, row: Row) -> ProblemRecord:

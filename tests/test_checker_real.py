@@ -1,7 +1,6 @@
 """The real-kernel suite: the bundled Lean 4.35 with the logic prelude decides every verdict here."""
 import pytest
 
-from lean_env import checker as checker_mod
 from lean_env import judge as judge_mod
 from lean_env.checkfile import compose
 from lean_env.verdict import ProofTask

@@ -30,7 +30,7 @@ from lean_env.messages import shift
 from lean_env.pool import Pool, process_tree_pids, process_tree_rss_mb
 from lean_env.repl_protocol import (CommandResponse, ErrorResponse, ProtocolError, Response, ResponseReader,
                                     TacticResponse, command, encode_request, tactic)
-from lean_env.sandbox import Limits, Sandbox
+from lean_env.sandbox import Limits, Sandbox, StderrTail
 from lean_env.settings import Settings
 
 _LONG_LIVED_CPU_S = 10**7
@@ -102,12 +102,11 @@ class ReplWorker:
         self.checks = 0
         self._envs: OrderedDict[str, tuple[int, list]] = OrderedDict()  # header -> (env, header messages)
         self._broken: Optional[str] = None
-        self._stderr_tail = b""
         self.proc = self.sandbox.popen(argv, self.scratch, extra_env, stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._responses: "queue.Queue[object]" = queue.Queue()
         threading.Thread(target=self._read_loop, daemon=True, name="repl-reader").start()
-        threading.Thread(target=self._drain_stderr, daemon=True, name="repl-stderr").start()
+        self._stderr = StderrTail(self.proc.stderr, "repl-stderr")
 
     def _read_loop(self) -> None:
         reader = ResponseReader(self.proc.stdout)
@@ -120,17 +119,6 @@ class ReplWorker:
             self._responses.put(resp)  # None: end of stream
             if resp is None:
                 return
-
-    def _drain_stderr(self) -> None:
-        try:
-            for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
-                self._stderr_tail = (self._stderr_tail + chunk)[-2000:]
-        except (ValueError, OSError):
-            pass
-
-    def _stderr_hint(self) -> str:
-        tail = self._stderr_tail.decode("utf-8", "replace").strip()
-        return f" (stderr: {tail[-300:]})" if tail else ""
 
     def request(self, req: dict, deadline: float) -> Response:
         """Send one request, wait for its response. Raises _Timeout, or ProtocolError when the
@@ -150,7 +138,7 @@ class ReplWorker:
             self.proc.poll()
             rc = self.proc.returncode
             raise ProtocolError("the REPL exited" + (f" with status {rc}" if rc is not None else "")
-                                + self._stderr_hint())
+                                + self._stderr.hint())
         return got  # type: ignore[return-value]
 
     def _header_env(self, header: str, deadline: float) -> tuple[int, list]:
@@ -183,7 +171,7 @@ class ReplWorker:
         deadline = start + timeout
         self.checks += 1
         if not self.alive():
-            return RunOutcome([], 0.0, crash=f"the REPL had stopped before the check{self._stderr_hint()}")
+            return RunOutcome([], 0.0, crash=f"the REPL had stopped before the check{self._stderr.hint()}")
         try:
             env, header_msgs = self._header_env(cf.header, deadline)
             resp = self.request(command(cf.body, env=env), deadline)

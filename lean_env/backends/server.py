@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 import time
 from typing import Any, Optional
 
@@ -28,7 +27,7 @@ from lean_env.judge import RunOutcome
 from lean_env.lsp import LspClient, LspClosed, LspError, LspTimeout
 from lean_env.messages import from_lsp_diagnostic, shift
 from lean_env.pool import Pool, process_tree_pids, process_tree_rss_mb
-from lean_env.sandbox import Limits, Sandbox
+from lean_env.sandbox import Limits, Sandbox, StderrTail
 from lean_env.settings import Settings
 from lean_env.toolchain import Toolchain, find_toolchain
 
@@ -54,11 +53,10 @@ class ServerWorker:
         self._diags: dict[int, list[dict]] = {}
         self._idle_versions: set[int] = set()
         self._fatal_versions: set[int] = set()
-        self._stderr_tail = b""
         argv = lean_argv(toolchain, settings, "--server", "-Dserver.reportDelayMs=0")
         self.proc = self.sandbox.popen(argv, self.scratch, toolchain.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE)
-        threading.Thread(target=self._drain_stderr, daemon=True, name="lean-server-stderr").start()
+        self._stderr = StderrTail(self.proc.stderr, "lean-server-stderr")
         self.client = LspClient(self.proc.stdout, self.proc.stdin, self._on_notification)
         try:
             self.client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}},
@@ -66,7 +64,7 @@ class ServerWorker:
             self.client.notify("initialized", {})
         except LspError as exc:
             self.close()
-            raise RuntimeError(f"`lean --server` did not start: {exc}{self._stderr_hint()}") from exc
+            raise RuntimeError(f"`lean --server` did not start: {exc}{self._stderr.hint()}") from exc
 
     # -- notifications (reader thread, client lock held) ---------------------------------------
     def _on_notification(self, method: str, params: Any) -> None:
@@ -86,17 +84,6 @@ class ServerWorker:
                 self._fatal_versions.add(v)
             elif not processing:
                 self._idle_versions.add(v)
-
-    def _drain_stderr(self) -> None:
-        try:
-            for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
-                self._stderr_tail = (self._stderr_tail + chunk)[-2000:]
-        except (ValueError, OSError):
-            pass
-
-    def _stderr_hint(self) -> str:
-        tail = self._stderr_tail.decode("utf-8", "replace").strip()
-        return f" (stderr: {tail[-300:]})" if tail else ""
 
     # -- the Worker protocol ------------------------------------------------------------------
     def alive(self) -> bool:
@@ -146,7 +133,7 @@ class ServerWorker:
         start = time.monotonic()
         self.checks += 1
         if not self.alive():
-            return RunOutcome([], 0.0, crash=f"the Lean server had stopped before the check{self._stderr_hint()}")
+            return RunOutcome([], 0.0, crash=f"the Lean server had stopped before the check{self._stderr.hint()}")
         try:
             v = self._load(cf.text, start + timeout)
         except LspTimeout:
@@ -154,7 +141,7 @@ class ServerWorker:
             return RunOutcome([], time.monotonic() - start, timed_out=True)
         except (LspClosed, LspError, RuntimeError) as exc:
             self._kill(str(exc))
-            return RunOutcome([], time.monotonic() - start, crash=f"{exc}{self._stderr_hint()}")
+            return RunOutcome([], time.monotonic() - start, crash=f"{exc}{self._stderr.hint()}")
         with self.client.cond:
             diags = list(self._diags.get(v, []))
         messages = [from_lsp_diagnostic(d, self._lines) for d in diags]
