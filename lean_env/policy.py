@@ -54,8 +54,8 @@ RULES: tuple[Rule, ...] = (
     _r("core_namespace",
        r"(?m)^[ \t]*(?:@\[[^\]]*\][ \t]*)?(?:(?:private|protected|noncomputable|partial|nonrec)[ \t]+)*"
        r"(?:theorem|lemma|def|abbrev|instance|structure|inductive|opaque|class|example)[ \t]+(?:_root_\.)?"
-       r"(?:Nat|Int|String|Char|List|Lean|Quot|Eq|HEq|Decidable|OfNat|Bool|UInt\d+|Fin)\.",
-       "the kernel gives some names in core namespaces (Nat.add, string literals ...) built-in meanings",
+       r"(?:Nat|Int|String|Char|List|Lean|Quot|Eq|HEq|Decidable|OfNat|Bool|UInt\d+|Fin)(?:\.|(?![\w'.!?]))",
+       "the kernel gives some core names (Nat.add, String/Char/List for string literals ...) built-in meanings",
        raw=False),
     _r("mutual", _W + r"mutual" + _E, "`mutual` blocks are not needed for proofs", raw=False),
     _r("local_instance_override", r"attribute\s*\[\s*-?\s*instance", "changing instances around the target", raw=False),

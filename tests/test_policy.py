@@ -36,6 +36,10 @@ def rules(text):
     ("namespace Foo\ntheorem foo : True := trivial", "namespace_escape"),
     ("attribute [-instance] instAddNat", "local_instance_override"),
     ("@[init] def f : Nat := 0", "attribute_hack"),
+    ("def Nat.add (a b : Nat) : Nat := a", "core_namespace"),
+    ("theorem _root_.String.x : True := trivial", "core_namespace"),
+    ("inductive List (α : Type) where\n  | nil : List α", "core_namespace"),
+    ("structure Char where\n  val : Nat", "core_namespace"),
 ])
 def test_refuses_with_named_rule(text, rule):
     found = violations(text)
@@ -58,6 +62,8 @@ def test_refuses_with_named_rule(text, rule):
     "  exact fun hx => hx.elim",
     "  unfold f at h\n  exact h",
     "  rw [show (2:ℝ) = 1 + 1 by norm_num]",
+    "theorem Nat_helper (n : Nat) : n = n := rfl",
+    "theorem Lists_ok : True := trivial",
     "  native_decide",  # not refused: reported from #print axioms and rejected unless allowed
 ])
 def test_allows_ordinary_proofs(text):
