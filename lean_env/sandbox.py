@@ -187,6 +187,19 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             pass
 
+    @classmethod
+    def dispose(cls, proc: subprocess.Popen, scratch: Path) -> None:
+        """End a long-lived sandboxed process for good: kill it with all its descendants, close
+        its pipes, remove its scratch dir."""
+        cls.kill(proc)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(scratch, ignore_errors=True)
+
     def run(self, argv: Sequence[str], files: dict[str, str] | None = None, stdin: str | None = None,
             extra_env: dict[str, str] | None = None) -> RunResult:
         """Run to completion (or to the wall-clock limit) in a fresh scratch dir holding `files`."""

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from lean_env.backends.repl import ReplBackend, ReplWorker, repl_argv
@@ -19,6 +18,7 @@ from lean_env.pool import Pool, PoolBusy, PoolClosed
 from lean_env.repl_protocol import CommandResponse, TacticResponse, command, tactic
 from lean_env.settings import Settings
 from lean_env.verdict import ProofTask
+from tests.procs import alive
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
 TRANSCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "repl_transcripts"
@@ -36,15 +36,6 @@ def task(marker: str = "", header: str = HEADER_A, name: str = "t") -> ProofTask
     return ProofTask(f"theorem {name} (p : Prop) (h : p) : p :=", header=header, proof=f" h -- {marker}")
 
 
-def alive(pids) -> list[int]:
-    out = []
-    for p in pids:
-        try:
-            if psutil.Process(p).status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the bundled Lean: same verdicts as locally, and an actor killed mid-batch loses 
 import threading
 import time
 
-import psutil
 import pytest
 
 ray = pytest.importorskip("ray")
@@ -11,6 +10,7 @@ ray = pytest.importorskip("ray")
 from lean_env.ray_checker import RayChecker  # noqa: E402
 from lean_env.settings import Settings  # noqa: E402
 from lean_env.verdict import ProofTask  # noqa: E402
+from tests.procs import alive
 
 pytestmark = pytest.mark.lean
 
@@ -29,15 +29,6 @@ def tasks(header, n):
     return [ProofTask(AND_SWAP, header=header, proof=right if i % 3 else wrong) for i in range(n)]
 
 
-def alive(pids):
-    out = []
-    for p in pids:
-        try:
-            if psutil.Process(p).status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 def test_actor_killed_mid_batch_loses_no_task(ray_local, header):

@@ -12,6 +12,7 @@ from lean_env.checkfile import compose
 from lean_env.settings import Settings
 from lean_env.toolchain import find_toolchain
 from lean_env.verdict import ProofTask
+from tests.procs import alive
 
 pytestmark = pytest.mark.lean
 
@@ -133,16 +134,6 @@ def test_close_leaves_no_lean_processes(header):
     b.close()
     deadline = time.monotonic() + 10
 
-    def alive():
-        out = []
-        for p in pids:
-            try:
-                if psutil.Process(p).status() != psutil.STATUS_ZOMBIE:
-                    out.append(p)
-            except psutil.NoSuchProcess:
-                pass
-        return out
-
-    while alive() and time.monotonic() < deadline:
+    while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert alive() == []
+    assert alive(pids) == []

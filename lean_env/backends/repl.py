@@ -213,13 +213,7 @@ class ReplWorker:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._broken = self._broken or "closed"
-        Sandbox.kill(self.proc)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        Sandbox.dispose(self.proc, self.scratch)  # process group + PID namespace: no orphans either way
 
 
 def _describe(resp: Response) -> str:

@@ -16,7 +16,6 @@ Compiling a big header to an .olean that the document imports would remove that 
 """
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from typing import Any, Optional
@@ -179,13 +178,7 @@ class ServerWorker:
             except (LspError, subprocess.TimeoutExpired):
                 pass
         self._broken = self._broken or "closed"
-        Sandbox.kill(self.proc)  # the process group and PID namespace: no orphans either way
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        Sandbox.dispose(self.proc, self.scratch)  # process group + PID namespace: no orphans either way
 
 
 class ServerBackend:
