@@ -71,9 +71,10 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
     v.errors = [m for m in candidate if m.severity == "error"]
     v.warnings = [m for m in candidate if m.severity == "warning"]
     v.infos = [m for m in candidate if m.severity == "information"]
-    sorry_msgs = [m for m in run.messages if is_sorry_warning(m)] + run.sorries
-    v.sorries = len(run.sorries) or len([m for m in sorry_msgs if is_sorry_warning(m)])
+    v.sorries = len(run.sorries) or sum(is_sorry_warning(m) for m in run.messages)
     all_errors = [m for m in run.messages if m.severity == "error"]
+    header_errors = [m for m in regions.get("header", []) if m.severity == "error"]
+    target_errors = [m for m in regions.get("target", []) if m.severity == "error"]
     reasons: list[str] = []
 
     if run.timed_out:
@@ -96,11 +97,10 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
     if heartbeat_errors and v.status == "rejected":
         v.status = "timeout"
 
-    if regions.get("header") and any(m.severity == "error" for m in regions["header"]):
-        reasons.append("the environment header has errors: " + _first([m for m in regions["header"] if m.severity == "error"]))
-    if any(m.severity == "error" for m in regions.get("target", [])):
-        reasons.append("the target statement does not elaborate in this environment: "
-                       + _first([m for m in regions["target"] if m.severity == "error"]))
+    if header_errors:
+        reasons.append("the environment header has errors: " + _first(header_errors))
+    if target_errors:
+        reasons.append("the target statement does not elaborate in this environment: " + _first(target_errors))
     if v.errors:
         reasons.append(f"Lean reported {len(v.errors)} error(s) in the proof; first: {_first(v.errors)}")
     if v.sorries:
@@ -110,10 +110,11 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
     check_errors = [m for m in checks if m.severity == "error"]
     axioms_msgs = [m for m in checks if m.line == cf.check_line + 1 and m.severity == "information"]
     parsed = parse_axioms(axioms_msgs[0].text) if axioms_msgs else None
+    defeq_errors = [m for m in check_errors if m.line == cf.check_line]
     if check_errors and not v.errors and not run.timed_out and not run.crash:
-        if any(m.line == cf.check_line for m in check_errors):
+        if defeq_errors:
             reasons.append(f"no theorem `{task.name}` with exactly the target statement was proved: "
-                           + _first([m for m in check_errors if m.line == cf.check_line]))
+                           + _first(defeq_errors))
         else:
             reasons.append("the axiom check failed: " + _first(check_errors))
     if parsed is None:
@@ -136,7 +137,7 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
 
     if task.code is not None:
         reasons += _statement_reasons(task)
-    if any(m.severity == "error" for m in all_errors) and not reasons:
+    if all_errors and not reasons:
         reasons.append("Lean reported an error: " + _first(all_errors))
 
     v.reasons = reasons
