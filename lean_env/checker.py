@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable, Optional
 
 from lean_env.backends import Backend
@@ -107,7 +107,6 @@ class Checker:
         tasks = list(tasks)
         results: list[Optional[Verdict]] = [None] * len(tasks)
         futures = {self._executor.submit(self.check, t): i for i, t in enumerate(tasks)}
-        from concurrent.futures import as_completed
 
         for fut in as_completed(futures):
             i = futures[fut]
