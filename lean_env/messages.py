@@ -37,11 +37,19 @@ def from_lean_json(obj: dict) -> Message:
                    line=line, column=col, end_line=end_line, end_column=end_col)
 
 
+MAX_MESSAGES = 10_000  # more than any real proof draws; past it the rest is not parsed
+
+
 def parse_lean_json_output(stdout: str) -> tuple[list[Message], list[str]]:
     """All messages in `lean --json` stdout, plus any lines that were not JSON (Lean prints
-    panics and uncaught exceptions as plain text)."""
+    panics and uncaught exceptions as plain text). Lean ends each message with "\n" and escapes
+    nothing else, so a U+2028 or a form feed inside a message must not split it: split on "\n"
+    only. At most MAX_MESSAGES messages are read."""
     messages, other = [], []
-    for raw in stdout.splitlines():
+    for raw in stdout.split("\n"):
+        if len(messages) >= MAX_MESSAGES:
+            other.append(f"(output cut after {MAX_MESSAGES} messages)")
+            break
         raw = raw.strip()
         if not raw:
             continue

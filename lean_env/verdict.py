@@ -10,8 +10,6 @@ STATUSES: tuple[str, ...] = ("proved", "rejected", "timeout", "crashed", "refuse
 
 # Axioms a proof may depend on and still count as a proof (Lean's standard three).
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
-# Axioms introduced by `native_decide` / trusting the compiler: reported, allowed only on request.
-NATIVE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler", "Lean.ofReduceNat"})
 
 
 @dataclass
@@ -74,6 +72,9 @@ class Verdict:
     seconds: float = 0.0
     backend: str = ""
     isolation: str = ""
+    # why an ok verdict is ok, one entry per check (policy, compiled, sorry, checks_ran, statement,
+    # axioms, isolation, nonce; statement_text for code blocks); empty unless ok
+    evidence: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -174,7 +174,12 @@ class ReplWorker:
             return RunOutcome([], 0.0, crash=f"the REPL had stopped before the check{self._stderr.hint()}")
         try:
             env, header_msgs = self._header_env(cf.header, deadline)
-            resp = self.request(command(cf.body, env=env), deadline)
+            # the candidate and the checker's commands are separate REPL commands: nothing the
+            # candidate leaves open (`... in`, an unclosed comment) can reach the checks
+            resp = self.request(command(cf.candidate_body, env=env), deadline)
+            checks = None
+            if isinstance(resp, CommandResponse):
+                checks = self.request(command(cf.checks_body, env=resp.env), deadline)
         except _Timeout:
             self._kill("timed out")
             return RunOutcome([], time.monotonic() - start, timed_out=True)
@@ -182,13 +187,16 @@ class ReplWorker:
             self._kill(str(exc))
             return RunOutcome([], time.monotonic() - start, crash=f"the REPL failed: {exc}")
         seconds = time.monotonic() - start
-        if not isinstance(resp, CommandResponse):
-            # e.g. {"message": "Unknown environment."}: the REPL is confused; do not trust it further
-            self._kill("unexpected response")
-            return RunOutcome([], seconds, crash=f"the REPL did not check the proof: {_describe(resp)}")
-        # header messages are in header coordinates: move them above the body (line <= 0)
-        messages = shift(header_msgs, cf.header_lines) + resp.messages
-        return RunOutcome(messages, seconds, sorries=resp.sorries)
+        for r in (resp, checks):
+            if not isinstance(r, CommandResponse):
+                # e.g. {"message": "Unknown environment."}: the REPL is confused; do not trust it further
+                self._kill("unexpected response")
+                return RunOutcome([], seconds, crash=f"the REPL did not check the proof: {_describe(r)}")
+        # header messages are in header coordinates: move them above the body (line <= 0); the
+        # checks' command starts on the body line after the candidate's last
+        messages = (shift(header_msgs, cf.header_lines) + resp.messages
+                    + shift(checks.messages, -cf.candidate_end))
+        return RunOutcome(messages, seconds, sorries=resp.sorries + checks.sorries)
 
     def run_tactic(self, proof_state: int, text: str, timeout: float) -> Response:
         """Tactic mode for search: one tactic on a proof state. See TacticResponse.completed."""
