@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable, Optional
 
 from lean_env.backends import Backend
 from lean_env.checkfile import TaskError, compose, split_code_preamble
-from lean_env.judge import judge
+from lean_env.judge import is_resource_error, judge
 from lean_env.policy import violations
 from lean_env.settings import Settings
 from lean_env.statement import StatementError
@@ -70,6 +72,21 @@ def precheck(task: ProofTask) -> Optional[Verdict]:
     return None
 
 
+def environment_error(error: str) -> str:
+    """A header's first Lean error, in words that name the fix."""
+    first = error.strip().split("\n")[0]
+    m = re.match(r"unknown module prefix '([^']+)'", first)
+    if m and m.group(1) == "Init":
+        fix = ("this Lean has no Init library (the bundled Lean checks `prelude` files only): use "
+               "`env: logic`, a header that starts with `prelude`, or a Mathlib profile (`prover setup`)")
+    elif m:
+        fix = (f"module `{m.group(1)}` is not installed for this Lean: install the environment that has it "
+               "(`prover setup PROFILE`; `prover doctor` lists them) or fix the header's imports")
+    else:
+        fix = "fix the task's header (or its `env`)"
+    return f"the environment header has errors: {first[:200]}; {fix}"
+
+
 class Checker:
     """Check proofs with one backend. `check` for one task, `check_many` for a batch (run
     concurrently on `workers` threads; each cli check is its own process), `acheck` for asyncio."""
@@ -81,6 +98,8 @@ class Checker:
         self.backend = make_backend(backend or default_backend(self.settings), self.settings)
         self.workers = workers or self.settings.workers
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="checker")
+        self._header_problems: dict[str, Optional[str]] = {}
+        self._header_lock = threading.Lock()
 
     def check(self, task: ProofTask) -> Verdict:
         start = time.monotonic()
@@ -100,7 +119,30 @@ class Checker:
                            reasons=[f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"],
                            seconds=round(time.monotonic() - start, 4), backend=self.backend.name,
                            isolation=getattr(self.backend, "isolation", ""))
-        return judge(task, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
+        v = judge(task, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
+        if not v.ok and v.status in ("rejected", "crashed") and self.backend.name in ("cli", "server"):
+            # (the REPL answers the header as its own command: the judge already sees its errors)
+            problem = self.header_problem(task.header)
+            if problem:  # the environment, not the proof: one verdict whatever the backend said
+                return Verdict(name=task.name, ok=False, status="rejected", reasons=[problem],
+                               seconds=v.seconds, backend=self.backend.name, isolation=v.isolation)
+        return v
+
+    def header_problem(self, header: str) -> Optional[str]:
+        """Why the header itself does not elaborate, naming the fix, or None. Asked only when a
+        check failed (an ok verdict already shows a sound header), answered once per header by a
+        plain `lean` run, so every backend reports a broken environment the same way."""
+        with self._header_lock:
+            if header not in self._header_problems:
+                from lean_env.backends.cli import CliBackend
+
+                try:
+                    errors = CliBackend(self.settings).errors_in(header, max(self.settings.timeout, 60.0))
+                except Exception:  # no Lean to ask: the check's own verdict stands
+                    errors = []
+                errors = [e for e in errors if not is_resource_error(e)]
+                self._header_problems[header] = environment_error(errors[0]) if errors else None
+            return self._header_problems[header]
 
     def check_many(self, tasks: Iterable[ProofTask],
                    on_verdict: Callable[[int, Verdict], None] | None = None) -> list[Verdict]:

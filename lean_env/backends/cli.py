@@ -60,5 +60,15 @@ class CliBackend:
             other.append(res.stderr.strip()[-300:])
         return RunOutcome(shift(messages, cf.header_lines), res.seconds, res.timed_out, crash, other)
 
+    def errors_in(self, text: str, timeout: float) -> list[str]:
+        """Lean's error messages for a whole file (e.g. a header alone). A run that crashed or
+        timed out says nothing about the text: no errors then."""
+        res = self._sandbox(timeout).run(lean_argv(self.toolchain, self.settings, "--json", "probe.lean"),
+                                         files={"probe.lean": text}, extra_env=self.toolchain.env())
+        messages, _ = parse_lean_json_output(res.stdout)
+        if res.timed_out or crash_reason(res):
+            return []
+        return [m.text for m in messages if m.severity == "error"]
+
     def close(self) -> None:
         pass
