@@ -1,6 +1,6 @@
 """Verification throughput: cli vs server (vs repl where installed) on one generated task set.
 
-    python benchmarks/verify.py [--tasks 60] [--workers N] [--repeat 5]
+    python benchmarks/verify.py [--tasks 60] [--workers N] [--repeat 5] [--baseline REV]
 
 Prints checks/second and ms/check for each backend at 1 and N workers, the ratios the design
 targets (reported, not asserted: pooled server >= 10x cli throughput at equal workers; warm
@@ -9,10 +9,15 @@ overhead: a server check's latency minus what `lean` itself spends elaborating t
 (bare `lean FILE` on header+body minus on header alone, no sandbox). Tasks: the logic
 benchmark's generator (data/logic.py), half with their reference proofs, half with a proof
 borrowed from another theorem (mostly wrong), all over the logic prelude on the bundled Lean.
+
+`--baseline REV` (default: cbd9a7b, the checker before issue 9's hardening) also measures the
+same tasks with that revision's lean_env/ and data/ (taken with `git archive` into a temporary
+directory and run in a subprocess) and prints ms/check before and after, in the same run.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -76,6 +81,39 @@ def bare_lean_ms(tasks: list[ProofTask], repeat: int) -> tuple[float, float]:
     return statistics.median(full), statistics.median(head)
 
 
+_BASELINE_SNIPPET = """
+import json, statistics, sys, time
+from lean_env.checker import Checker
+from lean_env.environments import logic_header
+from lean_env.settings import Settings
+from lean_env.verdict import ProofTask
+from data.logic import generate
+n, backend = int(sys.argv[1]), sys.argv[2]
+rows = generate(n, seed=11)
+tasks = [ProofTask(r["formal_statement"], header=logic_header(),
+                   proof=r["proof"] if i % 2 == 0 else rows[(i * 5 + 1) % len(rows)]["proof"]) for i, r in enumerate(rows)]
+with Checker(backend, Settings.from_env(timeout=120), workers=1) as c:
+    c.check_many(tasks[:2])
+    t = time.monotonic()
+    vs = c.check_many(tasks)
+    wall = time.monotonic() - t
+print(json.dumps({"ms_check": 1000 * statistics.median(v.seconds for v in vs), "per_s": len(tasks) / wall,
+                  "verdicts": [[v.ok, v.status] for v in vs]}))
+"""
+
+
+def baseline(rev: str, n: int, backend: str) -> dict:
+    """Measure `backend` at 1 worker with revision `rev`'s checker, in a subprocess."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(root), "archive", rev, "lean_env", "data"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        out = subprocess.run([sys.executable, "-c", _BASELINE_SNIPPET, str(n), backend], cwd=tmp,
+                             env={**os.environ, "PYTHONPATH": tmp}, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def repl_installed(settings: Settings) -> bool:
     from lean_env.backends.repl import repl_available
 
@@ -87,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", type=int, default=60)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--repeat", type=int, default=7, help="bare-lean runs for the overhead baseline")
+    ap.add_argument("--baseline", default="cbd9a7b", help="git revision to compare with ('' to skip)")
     args = ap.parse_args(argv)
     settings = Settings.from_env(timeout=120)
     tasks = task_set(args.tasks)
@@ -115,6 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nbare lean: header+body {full:.1f} ms, header alone {head:.1f} ms -> body elaboration ~{body:.1f} ms")
     print(f"warm server check {server_ms:.1f} ms -> overhead over bare elaboration ~{server_ms - body:.1f} ms   (target <= 10 ms)")
     print(f"cli check {by[('cli', 1)]['ms_check']:.1f} ms -> overhead over a bare lean run ~{by[('cli', 1)]['ms_check'] - full:.1f} ms")
+    if args.baseline:
+        print(f"\nbefore ({args.baseline}) vs now, 1 worker, same {len(tasks)} tasks")
+        print(f"{'backend':8} {'ms before':>9} {'ms now':>7} {'ratio':>6} {'ok before':>9} {'ok now':>6}")
+        for b in ("cli", "server"):
+            old = baseline(args.baseline, len(tasks), b)
+            now = by[(b, 1)]
+            print(f"{b:8} {old['ms_check']:>9.1f} {now['ms_check']:>7.1f} {now['ms_check'] / old['ms_check']:>6.2f}"
+                  f" {sum(ok for ok, _ in old['verdicts']):>9} {now['ok']:>6}")
     return 0
 
 
