@@ -1,0 +1,41 @@
+"""The REPL backend sends a check as separate commands: the header (once per worker), the target
+axiom with the candidate, then the checker's own lines in the environment the candidate left.
+So nothing the candidate leaves open (`... in`, an unclosed comment) can reach the checks. The
+stand-in REPL only carries the protocol; it decides no verdict."""
+import shlex
+import sys
+from pathlib import Path
+
+from lean_env.backends.repl import ReplBackend, ReplWorker
+from lean_env.checkfile import compose
+from lean_env.settings import Settings
+from lean_env.verdict import ProofTask
+
+FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
+
+
+def test_candidate_and_checks_are_separate_commands(monkeypatch):
+    sent = []
+    original = ReplWorker.request
+
+    def recording(self, req, deadline):
+        resp = original(self, req, deadline)
+        sent.append((req, getattr(resp, "env", None)))
+        return resp
+
+    monkeypatch.setattr(ReplWorker, "request", recording)
+    settings = Settings.from_env(repl=f"{shlex.quote(sys.executable)} {shlex.quote(str(FAKE))}", workers=1, timeout=20.0)
+    b = ReplBackend(settings)
+    try:
+        cf = compose(ProofTask("theorem t (p : Prop) (h : p) : p :=", header="import Mathlib\n",
+                               proof=" h\nopen Nat in"))
+        b.run(cf, 20.0)
+    finally:
+        b.close()
+    (header, header_env), (candidate, cand_env), (checks, _) = sent
+    assert header["cmd"] == "import Mathlib\n" and "env" not in header
+    assert candidate["env"] == header_env
+    assert candidate["cmd"].startswith(f"axiom {cf.target_axiom}") and candidate["cmd"].endswith("open Nat in")
+    assert checks["env"] == cand_env
+    assert cf.check_theorem in checks["cmd"] and "open Nat" not in checks["cmd"]
+    assert candidate["cmd"] + "\n" + checks["cmd"] == cf.body
