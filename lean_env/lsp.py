@@ -25,6 +25,9 @@ class LspTimeout(LspError):
     """No answer before the deadline."""
 
 
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # one LSP message (all diagnostics of a document) at most
+
+
 def encode(msg: dict) -> bytes:
     body = json.dumps(msg, ensure_ascii=False).encode("utf-8")
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
@@ -45,7 +48,9 @@ def read_message(stream: IO[bytes]) -> Optional[dict]:
         key, _, value = line.partition(b":")
         if key.strip().lower() == b"content-length":
             length = int(value.strip())
-    body = b""
+    if length is None or length > MAX_MESSAGE_BYTES:
+        return None  # a server that floods us is treated as gone: the check ends as a crash
+    body = bytearray()
     while len(body) < length:
         chunk = stream.read(length - len(body))
         if not chunk:

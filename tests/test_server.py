@@ -137,3 +137,13 @@ def test_close_leaves_no_lean_processes(header):
     while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert alive(pids) == []
+
+
+def test_an_lsp_message_over_the_cap_ends_the_stream_instead_of_filling_memory():
+    import io
+
+    from lean_env.lsp import MAX_MESSAGE_BYTES, read_message
+
+    assert read_message(io.BytesIO(b'Content-Length: 2\r\n\r\n{}')) == {}
+    flood = io.BytesIO(b"Content-Length: %d\r\n\r\n" % (MAX_MESSAGE_BYTES + 1) + b"x" * 16)
+    assert read_message(flood) is None
