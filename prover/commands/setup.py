@@ -75,15 +75,18 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
              f"pins: Lean {profile.toolchain}; Mathlib {profile.mathlib_url} @ {profile.mathlib_rev};\n"
              f"      REPL {profile.repl_url} @ {profile.repl_rev}\n"
              f"workspace {ws.root}; ELAN_HOME {ws.elan_home}")
+    notes = "\n".join(f"note: {n}" for n in profiles.profile_notes(profile))
     if dry_run:
-        print(intro + f"\n--dry-run: {len(steps)} steps, nothing is run\n" + "\n".join(profiles.describe(steps)))
+        record = "\n".join(profiles.verified_lines(profile, settings))
+        print(intro + "\n" + notes + f"\n--dry-run: {len(steps)} steps, nothing is run\n"
+              + "\n".join(profiles.describe(steps)) + "\n" + record)
         return 0
-    print(intro)
+    print(intro + "\n" + notes)
     try:
         profiles.run_steps(steps, probe=probe or profiles.reachable)
     except profiles.SetupError as exc:
         out.print(f"[red]error:[/] {exc}")
-        return 3 if str(exc) == profiles.OFFLINE_MESSAGE else 1
+        return 3 if isinstance(exc, profiles.OfflineError) else 1
     print(f"{profile.name} is installed. Use it with PROVER_PROFILE={profile.name} "
           f"(e.g. `PROVER_PROFILE={profile.name} prover check tasks.jsonl`)")
     return 0
