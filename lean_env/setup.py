@@ -150,6 +150,8 @@ VERIFIED_CI = (
 VERIFIED_PROFILE = {
     "minif2f-v4.24": (),
     "deepseek-v1.5": (
+        ("flush commit, pty fallback", "CI", "a local upstream/fork pair of git repos: the commit applies, or "
+                                             "conflicts and the clone is reset with repl_stdout = pty (tests/test_setup.py)"),
         ("old-REPL behaviours", "CI", "a stand-in with block-buffered stdout, no proofStatus and the ast field: "
                                       "the pty and whole-file fallbacks work against it (tests/test_repl_old.py)"),
     ),
