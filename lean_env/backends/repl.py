@@ -154,6 +154,7 @@ class ReplWorker:
     """One REPL process. Not thread-safe: the pool lends it to one caller at a time."""
 
     def __init__(self, argv: list[str], settings: Settings, readable: list[Path], extra_env: dict[str, str]):
+        stdout, master, slave = _stdout_for(settings.repl_stdout or "pipe")  # first: a bad setting leaves nothing behind
         limits = Limits(timeout_s=settings.timeout, address_space_mb=settings.address_space_mb,
                         memory_mb=settings.memory_mb, cpu_s=_LONG_LIVED_CPU_S)
         self.sandbox = Sandbox(limits, readable=readable)
@@ -161,7 +162,6 @@ class ReplWorker:
         self.checks = 0
         self._envs: OrderedDict[str, tuple[int, list]] = OrderedDict()  # header -> (env, header messages)
         self._broken: Optional[str] = None
-        stdout, master, slave = _stdout_for(settings.repl_stdout or "pipe")
         try:
             self.proc = self.sandbox.popen(argv, self.scratch, extra_env, stdin=subprocess.PIPE,
                                            stdout=stdout, stderr=subprocess.PIPE)
