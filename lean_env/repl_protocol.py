@@ -10,6 +10,10 @@ a response. Shapes (see ../shared/data/repl_transcripts/SOURCE.md):
 - tactic / pickle or unpickle proof state:    {"proofState", "goals", "proofStatus", "messages"?, "sorries"?, "traces"?}
 - error:                                      {"message"}
 
+Older REPLs differ (the deepseek-v1.5 profile's xinhjBrant/repl@3334a97b, Lean v4.9): tactic
+responses have no `proofStatus` (it came with repl#63: `proof_status` is then ""), and the fork
+adds fields such as `ast` to command responses; fields not named above are kept in `raw` only.
+
 Tactic-mode trap: `goals == []` does not mean the proof is done. An elaboration error comes
 back as goals [] + an error message + "Incomplete: contains sorry"; a self-referential proof
 as goals [] + "Error: kernel type check failed". Only `proofStatus == "Completed"` with no
@@ -114,6 +118,11 @@ class TacticResponse:
     @property
     def errors(self) -> list[Message]:
         return [m for m in self.messages if m.severity == "error"]
+
+    @property
+    def reports_status(self) -> bool:
+        """Whether the REPL said how the proof stands (REPLs before repl#63 do not)."""
+        return bool(self.proof_status)
 
     @property
     def completed(self) -> bool:

@@ -36,12 +36,28 @@ from typing import Callable, Iterable, Optional
 from lean_env.settings import Settings, profile_dir
 
 ELAN_INSTALLER_URL = "https://raw.githubusercontent.com/leanprover/elan/master/elan-init.sh"
-# What the network steps download from: git clones and Lean releases (GitHub), elan's installer.
-NETWORK_URLS = ("https://github.com", "https://raw.githubusercontent.com")
+# The hosts the network steps download from (each step names its own; see Step.hosts).
+GITHUB = "https://github.com"  # git clones, Lean and elan releases, ProofWidgets' and leantar's release files
+RAW_GITHUB = "https://raw.githubusercontent.com"  # elan's installer script
+MATHLIB_CACHE = "https://lakecache.blob.core.windows.net"  # Mathlib's prebuilt .olean files (`lake exe cache get`)
+NETWORK_URLS = (GITHUB, RAW_GITHUB, MATHLIB_CACHE)
+# What elan-init.sh checks for (`need_cmd`) plus the tar it unpacks elan with.
+ELAN_INSTALLER_TOOLS = ("curl", "awk", "uname", "mktemp", "tar", "sh")
+# upstream leanprover-community/repl commit 4fc1e6d (PR #49, "avoid buffering stdout to ensure
+# immediate replies"): a REPL without it never flushes stdout (see lean_env.backends.repl).
+UPSTREAM_REPL_URL = "https://github.com/leanprover-community/repl.git"
+REPL_FLUSH_COMMIT = "4fc1e6d1dda170e8f0a6b698dd5f7e17a9cf52b4"
 OFFLINE_MESSAGE = (
     "prover setup needs internet access to GitHub to download Lean, Mathlib and the REPL; this "
     "machine has none. Run it where there is, or point PROVER_LEAN/PROVER_REPL at an existing install"
 )
+# Sizing written to a profile's settings.json. A REPL or `lean` holding Mathlib sits at 5-7 GB of
+# RSS: recycle a worker past 10 GB (not the bundled 8 GB, which would restart it, and re-import
+# Mathlib, every few checks), bound Lean itself at 12 GB, and count 12 GB per worker when sizing
+# the default number of workers from the machine's memory (lean_env.settings.default_workers).
+MATHLIB_RECYCLE_RSS_MB = 10240
+MATHLIB_MEMORY_MB = 12288
+MATHLIB_WORKER_MB = 12288
 
 
 @dataclass(frozen=True)
@@ -62,9 +78,19 @@ class Profile:
     selftest_statement: str
     selftest_proof: str
     selftest_wrong_proof: str
+    # Whether `lake exe cache get` serves this Mathlib. Mathlib's cache keys mix in the hashes
+    # of its lakefile.lean, lean-toolchain and lake-manifest.json, so a fork that changed them
+    # (DeepSeek's added the REPL as a dependency) gets nothing: all of Mathlib is compiled.
+    mathlib_cache: bool = True
+    # The upstream commit that makes this REPL flush each answer, when its rev lacks it.
+    repl_flush_commit: str = ""
+    # Whether tactic responses carry `proofStatus` (REPL PR #63); without it tactic search
+    # falls back to whole-file checks (search.tactic_env).
+    repl_proof_status: bool = True
 
     def fingerprint(self) -> str:
-        return f"{self.toolchain} mathlib@{self.mathlib_rev} repl@{self.repl_rev}"
+        flush = f"+{self.repl_flush_commit[:7]}" if self.repl_flush_commit else ""
+        return f"{self.toolchain} mathlib@{self.mathlib_rev} repl@{self.repl_rev}{flush}"
 
 
 _SELFTEST = dict(
@@ -99,9 +125,43 @@ PROFILES: dict[str, Profile] = {
             repl_rev="3334a97b268ecc67beb36a75787f7e831208a724",  # branch deepseek
             dataset="deepseek_v1.5",
             header="import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n",
+            mathlib_cache=False,  # the fork's lakefile requires REPL: no cache key matches
+            repl_flush_commit=REPL_FLUSH_COMMIT,  # 3334a97b ends each answer with an unflushed `IO.println ""`
+            repl_proof_status=False,  # the fork predates REPL PR #63
             **_SELFTEST,
         ),
     )
+}
+
+
+# What was verified for each profile, and where, so a user can tell what has been run and what
+# has only been read. "CI" is this project's test suite on a machine with no GitHub and no
+# Mathlib; a real install is recorded on the machine that ran it (see verified_here()).
+VERIFIED_CI = (
+    ("pins", "CI", "full 40-hex commits; the self-test statement and header equal the dataset variant's row "
+                   "(tests/test_setup.py)"),
+    ("setup plan", "CI", "`--dry-run` lists every step with its command, directory, hosts and tools; offline and "
+                         "missing-tool failures stop before any step (tests/test_setup.py)"),
+    ("wrappers, settings.json, self-test step", "CI", "run for real with the bundled Lean 4.35 standing in for the "
+                                                        "profile's Lean (tests/test_setup.py, marked lean)"),
+    ("REPL protocol and pool", "CI", "71 real v4.24.0 REPL transcripts; pool mechanics on a stand-in REPL "
+                                     "(tests/test_repl_protocol.py, tests/test_pool.py)"),
+)
+VERIFIED_PROFILE = {
+    "minif2f-v4.24": (),
+    "deepseek-v1.5": (
+        ("flush commit, pty fallback", "CI", "a local upstream/fork pair of git repos: the commit applies, or "
+                                             "conflicts and the clone is reset with repl_stdout = pty (tests/test_setup.py)"),
+        ("old-REPL behaviours", "CI", "a stand-in with block-buffered stdout, no proofStatus and the ast field: "
+                                      "the pty and whole-file fallbacks work against it (tests/test_repl_old.py)"),
+    ),
+}
+NOT_VERIFIED = {
+    "minif2f-v4.24": ("the real install (elan, lake update, cache get, lake build, REPL build, self-test) has not "
+                      "been run in CI (no GitHub there); a machine that runs it records it below"),
+    "deepseek-v1.5": ("the real install has not been run in CI; that upstream's flush commit applies to the fork "
+                      "(setup falls back to a pty if not), the fork's full Mathlib build time, and the REPL's "
+                      "answers under Lean v4.9 are known from reading the repositories only"),
 }
 
 
@@ -125,6 +185,8 @@ class Step:
     network: bool = False
     marker: Optional[Path] = None  # written after success (holds the profile's fingerprint)
     marker_text: str = ""
+    hosts: tuple[str, ...] = ()  # what a network step downloads from (probed before any step runs)
+    tools: tuple[str, ...] = ()  # programs it needs on PATH (checked before any step runs)
 
     def command_text(self) -> str:
         if self.argv is None:
@@ -137,6 +199,18 @@ class Step:
             return bool(self.done())
         except OSError:
             return False
+
+
+def _inherited(name: str) -> bool:
+    """Whether a variable of the user's shell may reach a setup process. Lean and Lake read
+    LEAN_PATH, LEAN_SYSROOT, LAKE_* and ELAN_TOOLCHAIN; `lake env` keeps a LEAN_PATH it finds, so
+    one exported for another project would be baked into bin/lean and bin/repl."""
+    return not (name.startswith(("LEAN_", "LAKE")) or name == "ELAN_TOOLCHAIN")
+
+
+def step_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a setup process: the user's, without Lean/Lake variables, plus `extra`."""
+    return {**{k: v for k, v in os.environ.items() if _inherited(k)}, **extra}
 
 
 def _marker_done(marker: Path, text: str) -> Callable[[], bool]:
@@ -181,12 +255,21 @@ class Workspace:
     def marker(self, key: str) -> Path:
         return self.markers / f"{key}.done"
 
+    def repl_stdout(self) -> str:
+        """pipe where the REPL flushes each answer (its own rev, or upstream's commit applied), pty
+        where the flush commit could not be applied (see the `flush` step)."""
+        if not self.profile.repl_flush_commit:
+            return "pipe"
+        m = self.marker("repl-flush")
+        return "pty" if m.exists() and m.read_text().startswith("pty") else "pipe"
+
     def settings_payload(self) -> dict:
         # Mathlib maps ~5 GB of .oleans at import and needs 9-12 GB of address space (Kimina Lean
         # Server #68): the bundled logic environment's 4 GB defaults would abort every check.
         return {"lean": str(self.lean_wrapper), "repl": str(self.repl_wrapper), "workspace": str(self.project),
-                "memory_mb": 12288, "address_space_mb": 32768, "timeout": 300.0,
-                "profile_pins": self.profile.fingerprint()}
+                "memory_mb": MATHLIB_MEMORY_MB, "address_space_mb": 32768, "timeout": 300.0,
+                "recycle_rss_mb": MATHLIB_RECYCLE_RSS_MB, "worker_mb": MATHLIB_WORKER_MB,
+                "repl_stdout": self.repl_stdout(), "profile_pins": self.profile.fingerprint()}
 
 
 # -- the Lake project ----------------------------------------------------------------------
@@ -255,15 +338,16 @@ def plan(profile: Profile, settings: Settings, elan_on_path: Optional[str] = Non
         steps.append(Step("download the elan installer",
                           done=lambda: elan_exe.exists() or installer.exists(),
                           argv=["curl", "-sSfL", "--retry", "3", "--create-dirs", "-o", str(installer), ELAN_INSTALLER_URL],
-                          cwd=ws.cache, network=True))
+                          cwd=ws.cache, network=True, hosts=(RAW_GITHUB,), tools=("curl",)))
         steps.append(Step(f"install elan into {ws.elan_home} (no shell profile edits, no default toolchain)",
                           done=elan_exe.exists,
                           argv=["sh", str(installer), "-y", "--no-modify-path", "--default-toolchain", "none"],
-                          cwd=ws.cache, env={"ELAN_HOME": env["ELAN_HOME"]}, network=True))
+                          cwd=ws.cache, env={"ELAN_HOME": env["ELAN_HOME"]}, network=True, hosts=(GITHUB,),
+                          tools=ELAN_INSTALLER_TOOLS))
     steps.append(Step(f"install Lean {profile.toolchain}",
                       done=(ws.toolchain_bin / "lean").exists,
                       argv=[ws.elan, "toolchain", "install", profile.toolchain],
-                      cwd=ws.cache, env={"ELAN_HOME": env["ELAN_HOME"]}, network=True))
+                      cwd=ws.cache, env={"ELAN_HOME": env["ELAN_HOME"]}, network=True, hosts=(GITHUB,)))
 
     files = project_files(profile)
 
@@ -277,20 +361,30 @@ def plan(profile: Profile, settings: Settings, elan_on_path: Optional[str] = Non
                       action=write_project, shows=f"write {', '.join(files)} in {ws.project}", cwd=ws.project))
     steps.append(Step(f"fetch Mathlib {profile.mathlib_rev[:12]} and its dependencies (writes lake-manifest.json)",
                       done=lambda: manifest_pins_mathlib(ws.project, profile.mathlib_rev),
-                      argv=[ws.lake, "update"], cwd=ws.project, env=env, network=True))
-    for key, desc, argv, net in (
-        ("cache-get", "download Mathlib's prebuilt .olean files", [ws.lake, "exe", "cache", "get"], True),
-        ("build-mathlib", "build what the cache did not provide (a no-op when it had everything; a fork may compile for hours)",
-         [ws.lake, "build"], False),
-    ):
-        m = ws.marker(key)
-        steps.append(Step(desc, done=_marker_done(m, fp), argv=argv, cwd=ws.project, env=env, network=net,
-                          marker=m, marker_text=fp))
+                      argv=[ws.lake, "update"], cwd=ws.project, env=env, network=True, hosts=(GITHUB,), tools=("git",)))
+    if profile.mathlib_cache:
+        m = ws.marker("cache-get")
+        # Cache fetches its decompressor (leantar) from GitHub releases, then the files with curl.
+        steps.append(Step("download Mathlib's prebuilt .olean files", done=_marker_done(m, fp),
+                          argv=[ws.lake, "exe", "cache", "get"], cwd=ws.project, env=env, network=True,
+                          hosts=(GITHUB, MATHLIB_CACHE), tools=("curl",), marker=m, marker_text=fp))
+        build = "build what the cache did not provide (about nothing when it had every file)"
+    else:
+        build = ("build ALL of Mathlib: its cache serves no file of this fork (the cache keys hash the fork's "
+                 "changed lakefile.lean and lake-manifest.json); thousands of files, hours even on many cores")
+    m = ws.marker("build-mathlib")
+    # ProofWidgets' build fetches its prebuilt JavaScript from its GitHub release (curl, tar).
+    steps.append(Step(build, done=_marker_done(m, fp), argv=[ws.lake, "build"], cwd=ws.project, env=env,
+                      network=True, hosts=(GITHUB,), tools=("git", "curl", "tar"), marker=m, marker_text=fp))
 
     steps.append(Step(f"clone the REPL from {profile.repl_url}", done=(ws.repl_dir / ".git").exists,
-                      argv=["git", "clone", profile.repl_url, str(ws.repl_dir)], cwd=ws.root, network=True))
+                      argv=["git", "clone", profile.repl_url, str(ws.repl_dir)], cwd=ws.root, network=True,
+                      hosts=(GITHUB,), tools=("git",)))
     steps.append(Step(f"check out REPL {profile.repl_rev[:12]}", done=lambda: git_head_is(ws.repl_dir, profile.repl_rev),
-                      argv=["git", "-C", str(ws.repl_dir), "checkout", "--detach", profile.repl_rev], cwd=ws.root))
+                      argv=["git", "-C", str(ws.repl_dir), "checkout", "--detach", profile.repl_rev], cwd=ws.root,
+                      tools=("git",)))
+    if profile.repl_flush_commit:
+        steps += flush_steps(profile, ws)
     repl_toolchain = ws.repl_dir / "lean-toolchain"
 
     def pin_repl_toolchain() -> None:
@@ -303,7 +397,7 @@ def plan(profile: Profile, settings: Settings, elan_on_path: Optional[str] = Non
                       argv=[ws.lake, "build"], cwd=ws.repl_dir, env=env, marker=ws.marker("build-repl"), marker_text=fp))
 
     def write_wrapper() -> None:
-        proc = subprocess.run([ws.lake, "env", "printenv", "LEAN_PATH"], cwd=ws.project, env={**os.environ, **env},
+        proc = subprocess.run([ws.lake, "env", "printenv", "LEAN_PATH"], cwd=ws.project, env=step_env(env),
                               capture_output=True, text=True)
         if proc.returncode != 0 or not proc.stdout.strip():
             raise SetupError(f"`lake env printenv LEAN_PATH` failed in {ws.project}: {proc.stderr.strip()[-500:]}")
@@ -317,18 +411,67 @@ def plan(profile: Profile, settings: Settings, elan_on_path: Optional[str] = Non
                       done=lambda: ws.lean_wrapper.exists() and ws.repl_wrapper.exists() and _marker_done(m, fp)(),
                       action=write_wrapper,
                       shows=f"write {ws.lean_wrapper} and {ws.repl_wrapper.name} with LEAN_PATH from: "
-                            + shlex.join([ws.lake, "env", "printenv", "LEAN_PATH"]),
+                            + shlex.join([ws.lake, "env", "printenv", "LEAN_PATH"])
+                            + " (run without the LEAN_*/LAKE_* variables of this shell)",
                       cwd=ws.project, marker=m, marker_text=fp))
-    payload = json.dumps(ws.settings_payload(), indent=2) + "\n"
-    steps.append(Step(f"write {ws.settings_file.name} (what PROVER_PROFILE={profile.name} loads: lean, repl, workspace)",
-                      done=_file_is(ws.settings_file, payload), action=lambda: ws.settings_file.write_text(payload),
+
+    def payload() -> str:
+        return json.dumps(ws.settings_payload(), indent=2) + "\n"
+
+    steps.append(Step(f"write {ws.settings_file.name} (what PROVER_PROFILE={profile.name} loads: lean, repl, workspace, "
+                      f"sizing: recycle past {MATHLIB_RECYCLE_RSS_MB} MB RSS, {MATHLIB_WORKER_MB} MB per default worker)",
+                      done=lambda: _file_is(ws.settings_file, payload())(),
+                      action=lambda: ws.settings_file.write_text(payload()),
                       shows=f"write {ws.settings_file}", cwd=ws.root))
     m = ws.marker("selftest")
+
+    def selftest_and_record() -> None:
+        (selftest or (lambda: run_selftest(profile, settings)))()
+        record_verified_here(ws)
+
     steps.append(Step(f"self-test: a MiniF2F proof of {theorem_name(profile)} must be proved, a wrong one rejected",
-                      done=_marker_done(m, fp), action=selftest or (lambda: run_selftest(profile, settings)),
+                      done=_marker_done(m, fp), action=selftest_and_record,
                       shows=f"check {theorem_name(profile)} with PROVER_PROFILE={profile.name} (cli backend; repl too when installed)",
                       cwd=ws.root, marker=m, marker_text=fp))
     return steps
+
+
+def flush_steps(profile: Profile, ws: "Workspace") -> list[Step]:
+    """Fetch upstream's flush commit into the REPL clone and apply it on top of the pinned rev
+    (without committing: HEAD stays the pin). If it does not apply to this fork, the clone is put
+    back as it was and the profile's REPL is read through a pty instead (lean_env.backends.repl)."""
+    commit, repo, m = profile.repl_flush_commit, ws.repl_dir, ws.marker("repl-flush")
+    git = ["git", "-C", str(repo)]
+    pick = git + ["-c", "user.name=prover setup", "-c", "user.email=prover-setup@localhost",
+                  "cherry-pick", "--no-commit", commit]
+
+    def has_commit() -> bool:
+        if not (repo / ".git").exists():
+            return False
+        return subprocess.run(git + ["cat-file", "-e", commit + "^{commit}"], capture_output=True).returncode == 0
+
+    def apply() -> None:
+        proc = subprocess.run(pick, capture_output=True, text=True, env=step_env({}))
+        if proc.returncode == 0:
+            m.parent.mkdir(parents=True, exist_ok=True)
+            m.write_text(f"applied {commit}")
+            return
+        subprocess.run(git + ["cherry-pick", "--abort"], capture_output=True)
+        subprocess.run(git + ["reset", "--hard", "--quiet", profile.repl_rev], capture_output=True)
+        m.parent.mkdir(parents=True, exist_ok=True)
+        m.write_text(f"pty: {commit[:7]} did not apply: {(proc.stderr or proc.stdout).strip()[-300:]}")
+        print(f"   upstream's flush commit {commit[:7]} does not apply to this REPL; the repl backend will read "
+              "its answers through a pty instead (settings.json: repl_stdout = pty)")
+
+    return [
+        Step(f"fetch upstream's flush commit {commit[:7]} (repl#49: without it the REPL never flushes stdout, and "
+             "every check over a pipe waits until its timeout)",
+             done=has_commit, argv=git + ["fetch", "--quiet", UPSTREAM_REPL_URL, commit], cwd=ws.root,
+             network=True, hosts=(GITHUB,), tools=("git",)),
+        Step(f"apply it on top of REPL {profile.repl_rev[:12]} (uncommitted; if it does not apply, answers are read "
+             "through a pty instead)",
+             done=m.exists, action=apply, shows=shlex.join(pick), cwd=repo, tools=("git",)),
+    ]
 
 
 def theorem_name(profile: Profile) -> str:
@@ -390,6 +533,30 @@ def first_unreachable(probe: Callable[[str], bool] = reachable, urls: Iterable[s
     return next((u for u in urls if not probe(u)), None)
 
 
+class OfflineError(SetupError):
+    """A host a pending step downloads from does not answer."""
+
+
+def preflight(pending: list[Step], probe: Callable[[str], bool] = reachable,
+              which: Callable[[str], Optional[str]] = shutil.which) -> None:
+    """Before anything runs: every host the pending steps download from answers, and every tool
+    they run is on PATH. GitHub first: offline, one probe and one clear message."""
+    hosts = sorted({h for s in pending if s.network for h in s.hosts or (GITHUB,)}, key=lambda h: (h != GITHUB, h))
+    down = first_unreachable(probe, hosts)
+    if down == GITHUB:
+        raise OfflineError(OFFLINE_MESSAGE)
+    if down:
+        users = "; ".join(s.description.split(" (")[0] for s in pending if s.network and down in s.hosts)
+        raise OfflineError(f"prover setup cannot reach {down}, which these steps download from: {users}. "
+                           "Allow it through the firewall or proxy (https_proxy is honoured) and run this again")
+    missing = sorted({t for s in pending for t in s.tools if not which(t)})
+    if missing:
+        needs = {t: next(s.description.split(" (")[0] for s in pending if t in s.tools) for t in missing}
+        raise SetupError("prover setup needs these programs on PATH: "
+                         + ", ".join(f"{t} (for: {d})" for t, d in needs.items())
+                         + ". Install them (e.g. apt-get install git curl tar gawk coreutils) and run this again")
+
+
 # -- running -------------------------------------------------------------------------------
 def describe(steps: list[Step]) -> list[str]:
     """The dry-run text: every step, numbered, with its exact command, directory and state."""
@@ -399,20 +566,16 @@ def describe(steps: list[Step]) -> list[str]:
         lines.append(f"      $ {s.command_text()}")
         if s.cwd is not None:
             lines.append(f"      in {s.cwd}")
+        net = "network: " + ", ".join(h.split("://")[1] for h in s.hosts or (GITHUB,)) if s.network else "offline"
+        lines.append(f"      {net}" + (f"; needs {', '.join(s.tools)}" if s.tools else ""))
     return lines
 
 
 def run_steps(steps: list[Step], say: Callable[[str], None] = print,
               probe: Callable[[str], bool] = reachable) -> None:
-    """Run every step not yet done, in order. Before the first pending network step, check
-    GitHub is reachable (fast, clear failure offline instead of a hang in git or curl)."""
-    pending = [s for s in steps if not s.is_done()]
-    if any(s.network for s in pending):
-        if first_unreachable(probe):
-            raise SetupError(OFFLINE_MESSAGE)
-        tools = sorted({t for t in ("git", "curl") if not shutil.which(t)})
-        if tools:
-            raise SetupError(f"prover setup needs {' and '.join(tools)} on PATH (Lake fetches with git, Mathlib's cache with curl)")
+    """Run every step not yet done, in order, after preflight() (a fast, clear failure offline or
+    without a tool, instead of a hang in git or curl, or a failure hours into a build)."""
+    preflight([s for s in steps if not s.is_done()], probe)
     for i, s in enumerate(steps, 1):
         if s.is_done():
             say(f"{i:2d}. [done] {s.description}")
@@ -421,7 +584,7 @@ def run_steps(steps: list[Step], say: Callable[[str], None] = print,
         if s.argv is not None:
             if s.cwd is not None:
                 s.cwd.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.run(s.argv, cwd=s.cwd, env={**os.environ, **s.env})
+            proc = subprocess.run(s.argv, cwd=s.cwd, env=step_env(s.env))
             if proc.returncode != 0:
                 raise SetupError(f"step {i} failed (exit {proc.returncode}): {s.description}. Fix the cause and "
                                  "run the same command again: finished steps are skipped")
@@ -461,4 +624,65 @@ def doctor_rows(settings: Settings) -> list[tuple[str, str, str]]:
             k = todo[0]
             rows.append((what, f"[yellow]partially installed[/]: next is step {k}/{len(steps)}, {steps[k - 1].description}",
                          f"`prover setup {p.name}` resumes there"))
+    return rows
+
+
+def profile_notes(profile: Profile) -> list[str]:
+    """What is known to be slow or missing with this profile, from reading its repositories."""
+    notes = []
+    if not profile.mathlib_cache:
+        notes.append("slow: Mathlib's cache serves no file of this fork, so setup compiles all of Mathlib "
+                     "(hours even on many cores; the build also downloads ProofWidgets' release from GitHub)")
+    if profile.repl_flush_commit:
+        notes.append(f"REPL {profile.repl_rev[:7]} never flushes its answers: setup applies upstream's "
+                     f"{profile.repl_flush_commit[:7]} (repl#49), else the repl backend reads them through a pty")
+    if not profile.repl_proof_status:
+        notes.append("REPL without proofStatus (before repl#63): tactic search (--search bfs with the repl "
+                     "checker) decides finished-looking states by a whole-file check, one extra check each")
+    notes.append("the header's `set_option maxHeartbeats` does not reach REPL tactic mode (repl#69): the "
+                 "REPL tactic env sends each tactic under the header's value")
+    return notes
+
+
+def verified_lines(profile: Profile, settings: Settings) -> list[str]:
+    """The profile's record: what CI verified, what it could not, and any real install here."""
+    lines = [f"verified ({where}): {what}: {how}" for what, where, how in VERIFIED_CI + VERIFIED_PROFILE.get(profile.name, ())]
+    lines.append(f"not verified in CI: {NOT_VERIFIED[profile.name]}")
+    here = verified_here(Workspace(profile, settings))
+    lines.append(f"verified on this machine: {here}" if here else "verified on this machine: nothing yet (no finished self-test)")
+    return lines
+
+
+def record_verified_here(ws: Workspace) -> None:
+    """After a passing self-test: what ran, where and when (`prover doctor` shows it)."""
+    import platform
+    import time
+
+    ws.markers.mkdir(parents=True, exist_ok=True)
+    (ws.markers / "verified.json").write_text(json.dumps({
+        "profile": ws.profile.name, "pins": ws.profile.fingerprint(), "host": platform.node(),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "repl_stdout": ws.repl_stdout(),
+        "what": "real install: every setup step, then the self-test (a right proof proved, a wrong one rejected)",
+    }, indent=2) + "\n")
+
+
+def verified_here(ws: Workspace) -> str:
+    try:
+        rec = json.loads((ws.markers / "verified.json").read_text())
+    except (OSError, ValueError):
+        return ""
+    if rec.get("pins") != ws.profile.fingerprint():
+        return f"an install of other pins ({rec.get('pins')}) on {rec.get('when')}; run `prover setup {ws.profile.name}`"
+    return f"{rec.get('what')} on {rec.get('host')} at {rec.get('when')} (REPL stdout: {rec.get('repl_stdout')})"
+
+
+def doctor_notes(settings: Settings) -> list[tuple[str, str, str]]:
+    """`prover doctor` rows: per profile, what is known slow or missing, and what was verified where."""
+    rows = []
+    for p in PROFILES.values():
+        rows.append((f"  {p.name}: known", "\n".join(profile_notes(p)), ""))
+        ci = ", ".join(what for what, _, _ in VERIFIED_CI + VERIFIED_PROFILE.get(p.name, ()))
+        here = verified_here(Workspace(p, settings)) or "nothing yet"
+        rows.append((f"  {p.name}: verified", f"in CI: {ci}\nnot in CI: the real install\non this machine: {here}",
+                     f"`prover setup {p.name} --dry-run` shows the full record"))
     return rows

@@ -10,7 +10,9 @@ so best-first search (search.bfs) runs unchanged on either:
   its "unsolved goals" errors.
 - `ReplTacticEnv`: leanprover-community/repl's tactic mode (`{"tactic", "proofState"}`), where
   each state is a proof-state id inside one REPL process. `goals == []` is not "done": only the
-  REPL's `proofStatus == "Completed"` with no error is (see lean_env.repl_protocol).
+  REPL's `proofStatus == "Completed"` with no error is (see lean_env.repl_protocol). REPLs
+  before leanprover-community/repl#63 (the deepseek-v1.5 profile's) send no `proofStatus`:
+  there a state with no goals is decided by checking the whole file (statement + script).
 
 Either way a proof the search finds is a search signal only; search.bfs re-checks the whole
 proof with Checker.check before it counts.
@@ -240,15 +242,21 @@ class ReplTacticEnv:
 
     name = "repl"
 
-    def __init__(self, worker, timeout: float = 60.0, owns_worker: bool = True, send_header: bool = True):
+    def __init__(self, worker, timeout: float = 60.0, owns_worker: bool = True, send_header: bool = True,
+                 checker=None):
         self.worker = worker
         self.timeout = timeout
         self.owns_worker = owns_worker
         self.send_header = send_header  # False when the REPL already has the environment (started with it)
+        self.checker = checker  # decides a no-goals state without proofStatus; else this REPL's command mode
         self.checks = 0
+        self.whole_file_checks = 0
+        self.row: Optional[Mapping[str, Any]] = None
+        self._env: Optional[int] = None
+        self._option_prefix = ""
 
     @classmethod
-    def from_settings(cls, settings=None, timeout: Optional[float] = None) -> "ReplTacticEnv":
+    def from_settings(cls, settings=None, timeout: Optional[float] = None, checker=None) -> "ReplTacticEnv":
         """A REPL process as the `repl` backend would start it (argv, workspace, sandbox)."""
         from pathlib import Path
 
@@ -261,7 +269,7 @@ class ReplTacticEnv:
         if s.workspace:
             extra = dict(workspace_env(s.workspace, s.lean))
             readable.append(Path(s.workspace))
-        return cls(ReplWorker(argv, s, readable, extra), timeout or s.timeout)
+        return cls(ReplWorker(argv, s, readable, extra), timeout or s.timeout, checker=checker)
 
     def start(self, row: Mapping[str, Any]) -> TacticResult:
         from lean_env.repl_protocol import CommandResponse, command
@@ -269,6 +277,8 @@ class ReplTacticEnv:
         deadline = time.monotonic() + self.timeout
         header = row.get("header") or ""
         env = None
+        self.row, self._env = row, None
+        self._option_prefix = tactic_option_prefix(header)
         statement = row["formal_statement"].rstrip()
         opening = statement + ("\n  sorry" if statement.endswith("by") else " by\n  sorry")
         try:
@@ -284,6 +294,7 @@ class ReplTacticEnv:
             why = errors[0].short() if errors else "the REPL gave no proof state for the theorem"
             return TacticResult("error", error=why)
         first = sorries[0]
+        self._env = env
         return TacticResult("open", [str(first.get("goal", ""))], first["proofState"], ())
 
     def apply(self, state: Any, tactic: str) -> TacticResult:
@@ -297,17 +308,73 @@ class ReplTacticEnv:
             return TacticResult("error", tactics=tactics, error="empty tactic")
         start = time.monotonic()
         try:
-            resp = self.worker.run_tactic(ps, tactic, self.timeout)
+            resp = self.worker.run_tactic(ps, self._option_prefix + tactic, self.timeout)
         except Exception as exc:
             return TacticResult("error", tactics=tactics, error=f"the REPL failed: {exc}")
         self.checks += 1
+        if isinstance(resp, ErrorResponse):
+            return TacticResult("error", tactics=tactics, error=resp.message, seconds=time.monotonic() - start)
+        if needs_whole_file_check(resp) and self.row is not None:
+            return self._whole_file(resp.proof_state, tactics, start)
+        return interpret_tactic_response(resp, tactics, time.monotonic() - start)
+
+    def _whole_file(self, proof_state: int, tactics: tuple[str, ...], start: float) -> TacticResult:
+        """No goals left and no `proofStatus` to say whether the proof holds (an old REPL): check
+        statement + script as one file, with the Checker when there is one (a real Verdict), else
+        in this REPL's command mode (a search signal, which search.bfs confirms with its Checker)."""
+        from lean_env.messages import is_sorry_warning
+        from lean_env.repl_protocol import CommandResponse, command
+
+        assert self.row is not None
+        self.whole_file_checks += 1
+        statement = self.row["formal_statement"]
+        proof = tactic_proof(statement, tactics)
+        state = (proof_state, tactics)
+        if self.checker is not None:
+            task = ProofTask(formal_statement=statement, header=row_header(self.row), proof=proof, timeout=self.timeout)
+            verdict = self.checker.check(task)
+            seconds = time.monotonic() - start
+            if verdict.ok:
+                return TacticResult("proved", [], state, tactics, verdict=verdict, seconds=seconds)
+            return TacticResult("error", tactics=tactics, verdict=verdict, seconds=seconds,
+                                error="the whole proof did not check: " + ("; ".join(verdict.reasons) or verdict.status))
+        try:
+            resp = self.worker.request(command(statement + proof, env=self._env), time.monotonic() + self.timeout)
+        except Exception as exc:
+            return TacticResult("error", tactics=tactics, error=f"the REPL failed on the whole proof: {exc}")
         seconds = time.monotonic() - start
-        return interpret_tactic_response(resp, tactics, seconds) if not isinstance(resp, ErrorResponse) \
-            else TacticResult("error", tactics=tactics, error=resp.message, seconds=seconds)
+        if not isinstance(resp, CommandResponse):
+            return TacticResult("error", tactics=tactics, seconds=seconds,
+                                error="the REPL did not check the whole proof")
+        errors = [m for m in resp.messages if m.severity == "error"]
+        if errors or resp.sorries or any(is_sorry_warning(m) for m in resp.messages):
+            why = errors[0].short() if errors else "the whole proof uses sorry"
+            return TacticResult("error", tactics=tactics, seconds=seconds, error=f"the whole proof did not check: {why}")
+        return TacticResult("proved", [], state, tactics, seconds=seconds)
 
     def close(self) -> None:
         if self.owns_worker:
             self.worker.close()
+
+
+def needs_whole_file_check(resp) -> bool:
+    """A tactic response that looks finished (no goals, no error, no sorry) from a REPL that does
+    not say whether the proof holds (no `proofStatus`: before leanprover-community/repl#63)."""
+    from lean_env.repl_protocol import TacticResponse
+
+    return (isinstance(resp, TacticResponse) and not resp.reports_status and not resp.goals
+            and not resp.errors and not resp.sorries)
+
+
+_HEARTBEATS_RE = re.compile(r"^\s*set_option\s+maxHeartbeats\s+(\d+)\s*$", re.MULTILINE)
+
+
+def tactic_option_prefix(header: str) -> str:
+    """`set_option maxHeartbeats N in` for the header's own heartbeat option: tactic mode runs
+    with Lean's default (leanprover-community/repl#69), so a tactic the whole file would accept
+    under `maxHeartbeats 0` would otherwise time out deterministically in search."""
+    found = _HEARTBEATS_RE.findall(header or "")
+    return f"set_option maxHeartbeats {found[-1]} in " if found else ""
 
 
 def interpret_tactic_response(resp, tactics: tuple[str, ...], seconds: float = 0.0) -> TacticResult:

@@ -4,6 +4,7 @@ never checks proofs: every verdict here must be not-ok, and correctness of verdi
 tested only with real Lean (test_server*.py, test_differential.py)."""
 import asyncio
 import json
+import os
 import shlex
 import sys
 import time
@@ -21,7 +22,8 @@ from lean_env.verdict import ProofTask
 from tests.procs import alive
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
-TRANSCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "repl_transcripts"
+SHARED = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+TRANSCRIPTS = SHARED / "repl_transcripts"
 HEADER_A = "import Mathlib\n"
 HEADER_B = "import Mathlib\nopen Nat\n"
 

@@ -2,6 +2,7 @@
 (../shared/data/repl_transcripts: 71 pairs, 216 exchanges). No REPL needed."""
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from lean_env.repl_protocol import (CommandResponse, ErrorResponse, ProtocolErro
                                     TacticResponse, command, encode_request, parse_response,
                                     split_requests, split_responses, tactic, unpickle_env)
 
-ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "repl_transcripts"
+ROOT = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "repl_transcripts"
 PAIRS = sorted(ROOT.glob("*/*.in"))
 
 pytestmark = pytest.mark.skipif(not PAIRS, reason="the REPL transcripts (../shared/data) are not here")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
+import os
 import re
 import socket
 import sys
@@ -19,7 +20,7 @@ from lean_env.settings import Settings, profile_dir
 from prover.cli import app
 from prover.commands.setup import run_setup
 
-SHARED_MINIF2F = Path(__file__).resolve().parents[2] / "shared" / "data" / "minif2f"
+SHARED_MINIF2F = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "minif2f"
 
 
 @pytest.fixture
@@ -71,10 +72,39 @@ def test_dry_run_prints_every_step_and_runs_nothing(cache, name, capsys):
     steps = su.plan(p, settings_for(cache))
     numbers = [int(m) for m in re.findall(r"^\s*(\d+)\. \[todo\]", out, re.MULTILINE)]
     assert numbers == list(range(1, len(steps) + 1))
-    for needle in (p.toolchain, p.mathlib_rev, p.repl_rev, p.repl_url, "lake update", "lake exe cache get",
-                   "lake build", "git clone", "settings.json", su.theorem_name(p), f"in {cache}"):
+    for needle in (p.toolchain, p.mathlib_rev, p.repl_rev, p.repl_url, "lake update",
+                   "lake build", "git clone", "settings.json", su.theorem_name(p), f"in {cache}",
+                   "verified (CI)", "not verified in CI", "verified on this machine: nothing yet"):
         assert needle in out, needle
+    # the cache step only where Mathlib's cache serves the profile's Mathlib
+    assert ("lake exe cache get" in out) == p.mathlib_cache
+    assert ("ALL of Mathlib" in out) == (not p.mathlib_cache)
+    assert (su.REPL_FLUSH_COMMIT in out) == bool(p.repl_flush_commit)
     assert not cache.exists()  # nothing written
+
+
+def test_dry_run_says_which_hosts_and_tools_each_step_needs(cache, capsys):
+    run_setup("minif2f-v4.24", dry_run=True)
+    out = capsys.readouterr().out
+    steps = re.split(r"\n(?=\s*\d+\. \[)", out)
+    by_name = {re.sub(r"^\s*\d+\. \[todo\] ", "", s).split("\n")[0]: s for s in steps[1:]}
+    cache_get = next(v for k, v in by_name.items() if k.startswith("download Mathlib's prebuilt"))
+    assert "network: github.com, lakecache.blob.core.windows.net; needs curl" in cache_get
+    build = next(v for k, v in by_name.items() if k.startswith("build what the cache"))
+    assert "network: github.com; needs git, curl, tar" in build  # ProofWidgets' release: not offline
+    elan = next(v for k, v in by_name.items() if k.startswith("install elan"))
+    assert "needs curl, awk, uname, mktemp, tar, sh" in elan
+    project = next(v for k, v in by_name.items() if k.startswith("write the Lake project"))
+    assert project.rstrip().endswith("offline")
+
+
+def test_the_fork_has_no_cache_step_and_builds_all_of_mathlib(cache):
+    p = su.PROFILES["deepseek-v1.5"]
+    steps = su.plan(p, settings_for(cache))
+    assert not any("cache" in (s.argv or []) for s in steps)
+    build = next(s for s in steps if s.argv and s.argv[-1] == "build" and s.cwd == su.Workspace(p, settings_for(cache)).project)
+    assert build.network and "tar" in build.tools and build.description.startswith("build ALL of Mathlib")
+    assert su.PROFILES["minif2f-v4.24"].mathlib_cache and not p.mathlib_cache
 
 
 def test_dry_run_through_the_cli_and_list(cache, monkeypatch):
@@ -109,7 +139,31 @@ def test_offline_stops_before_any_step_with_a_clear_message(cache, name, capsys)
     assert rc == 3
     err = capsys.readouterr().err
     assert "needs internet access to GitHub" in err and "PROVER_LEAN/PROVER_REPL" in err
-    assert probed == [su.NETWORK_URLS[0]]  # one failed probe is enough
+    assert probed == [su.GITHUB]  # one failed probe is enough
+    assert not cache.exists()
+
+
+def test_every_host_a_pending_step_needs_is_probed_first(cache, capsys):
+    probed = []
+    rc = run_setup("minif2f-v4.24", probe=lambda url: probed.append(url) or url != su.MATHLIB_CACHE)
+    assert rc == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot reach https://lakecache.blob.core.windows.net" in err
+    assert "download Mathlib's prebuilt .olean files" in err
+    assert probed[0] == su.GITHUB and probed[-1] == su.MATHLIB_CACHE  # GitHub first; stop at the first silent host
+    assert not cache.exists()  # nothing ran
+
+
+def test_a_missing_tool_stops_before_any_step(cache):
+    steps = su.plan(su.PROFILES["deepseek-v1.5"], settings_for(cache))
+    with pytest.raises(su.SetupError, match=r"awk \(for: install elan.*tar \(for: install elan") as exc:
+        su.preflight(steps, probe=lambda url: True, which=lambda t: None if t in ("tar", "awk") else "/usr/bin/" + t)
+    assert not isinstance(exc.value, su.OfflineError)
+    # with elan already there, tar is still needed: ProofWidgets' release is unpacked during the build
+    later = [s for s in steps if not s.description.startswith(("download the elan", "install elan"))]
+    with pytest.raises(su.SetupError, match=r"needs these programs on PATH: tar \(for: build ALL of Mathlib"):
+        su.preflight(later, probe=lambda url: True, which=lambda t: None if t == "tar" else "/usr/bin/" + t)
+    su.preflight(steps, probe=lambda url: True, which=lambda t: "/usr/bin/" + t)  # all there: passes
     assert not cache.exists()
 
 
@@ -269,3 +323,150 @@ def test_local_steps_write_a_working_wrapper_and_pass_the_self_test(bundled_lean
     with pytest.raises(su.SetupError, match="self-test with the cli backend failed"):
         su.run_steps([step], say=lambda line: None)
     assert not step.is_done()
+
+
+# -- the old REPL's flush commit ------------------------------------------------------------
+def _git(*args, cwd):
+    import subprocess
+
+    out = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def _repl_repos(tmp: Path) -> tuple[Path, str, str]:
+    """An 'upstream' repo (its path, first commit, second commit: the one that flushes)."""
+    up = tmp / "upstream"
+    up.mkdir()
+    _git("init", "-q", cwd=up)
+    (up / "Main.lean").write_text("def loop := do\n  IO.println \"\"\n  loop\n")
+    _git("add", ".", cwd=up)
+    _git("commit", "-qm", "base", cwd=up)
+    base = _git("rev-parse", "HEAD", cwd=up)
+    (up / "Main.lean").write_text("def loop := do\n  printFlush \"\\n\"\n  loop\n")
+    _git("commit", "-qam", "flush", cwd=up)
+    flush = _git("rev-parse", "HEAD", cwd=up)
+    return up, base, flush
+
+
+@pytest.mark.parametrize("conflicts", [False, True], ids=["applies", "conflicts"])
+def test_flush_commit_is_applied_or_the_repl_is_read_through_a_pty(cache, tmp_path, monkeypatch, conflicts):
+    up, base, flush = _repl_repos(tmp_path)
+    fork = tmp_path / "fork"
+    _git("clone", "-q", str(up), str(fork), cwd=tmp_path)
+    _git("checkout", "-q", base, cwd=fork)
+    if conflicts:  # the fork rewrote the very line upstream's commit changes
+        (fork / "Main.lean").write_text("def loop := do\n  IO.println (← ast)\n  loop\n")
+        _git("commit", "-qam", "fork", cwd=fork)
+    rev = _git("rev-parse", "HEAD", cwd=fork)
+    profile = dataclasses.replace(su.PROFILES["deepseek-v1.5"], repl_url=str(fork), repl_rev=rev, repl_flush_commit=flush)
+    monkeypatch.setattr(su, "UPSTREAM_REPL_URL", str(up))
+    s = settings_for(cache)
+    ws = su.Workspace(profile, s)
+    ws.root.mkdir(parents=True)
+    _git("clone", "-q", str(fork), str(ws.repl_dir), cwd=tmp_path)
+    _git("checkout", "-q", "--detach", rev, cwd=ws.repl_dir)
+    steps = su.flush_steps(profile, ws)
+    assert steps[0].argv[-2:] == [str(up), flush] and steps[0].network
+    su.run_steps(steps, say=lambda line: None, probe=lambda url: True)
+    assert all(st.is_done() for st in steps)
+    assert _git("rev-parse", "HEAD", cwd=ws.repl_dir) == rev  # HEAD stays the pin
+    main = (ws.repl_dir / "Main.lean").read_text()
+    if conflicts:
+        assert "IO.println (← ast)" in main and not _git("status", "--porcelain", cwd=ws.repl_dir)
+        assert ws.repl_stdout() == "pty" and ws.settings_payload()["repl_stdout"] == "pty"
+    else:
+        assert "printFlush" in main
+        assert ws.repl_stdout() == "pipe"
+    assert flush[:7] in profile.fingerprint()
+
+
+def test_only_the_fork_gets_the_flush_steps(cache):
+    for p in su.PROFILES.values():
+        steps = su.plan(p, settings_for(cache))
+        fetch = [st for st in steps if st.argv and "fetch" in st.argv]
+        assert bool(fetch) == (p.name == "deepseek-v1.5")
+        assert su.Workspace(p, settings_for(cache)).repl_stdout() == "pipe"  # nothing has failed to apply
+    assert su.REPL_FLUSH_COMMIT.startswith("4fc1e6d")
+
+
+# -- the installer's environment -----------------------------------------------------------
+def test_the_users_lean_variables_do_not_reach_setup_or_the_wrappers(cache, monkeypatch):
+    monkeypatch.setenv("LEAN_PATH", "/leaked/from/the/shell")
+    monkeypatch.setenv("LAKE_HOME", "/leaked/lake")
+    monkeypatch.setenv("ELAN_TOOLCHAIN", "leanprover/lean4:nightly")
+    monkeypatch.setenv("KEEP_ME", "1")
+    env = su.step_env({"ELAN_HOME": "/c/elan"})
+    assert "LEAN_PATH" not in env and "LAKE_HOME" not in env and "ELAN_TOOLCHAIN" not in env
+    assert env["KEEP_ME"] == "1" and env["ELAN_HOME"] == "/c/elan"
+    p = su.PROFILES["minif2f-v4.24"]
+    s = settings_for(cache)
+    ws = su.Workspace(p, s)
+    ws.toolchain_bin.mkdir(parents=True)
+    # like `lake env`, this lake keeps a LEAN_PATH it inherits
+    (ws.toolchain_bin / "lake").write_text('#!/bin/sh\necho "/ws/.lake/build/lib/lean${LEAN_PATH:+:$LEAN_PATH}"\n')
+    (ws.toolchain_bin / "lake").chmod(0o755)
+    ws.project.mkdir(parents=True)
+    step = next(st for st in su.plan(p, s) if st.description.startswith("write bin/lean"))
+    step.action()
+    for wrapper in (ws.lean_wrapper, ws.repl_wrapper):
+        text = wrapper.read_text()
+        assert "LEAN_PATH=/ws/.lake/build/lib/lean\n" in text and "leaked" not in text
+
+
+# -- sizing ---------------------------------------------------------------------------------
+def test_default_workers_fit_in_memory():
+    from lean_env.settings import default_workers
+
+    assert default_workers(64, 256 * 1024, 12288) == 17  # not 64 Mathlib processes on 256 GB
+    assert default_workers(8, 1024 * 1024, 12288) == 8  # cores bound it on a big machine
+    assert default_workers(4, 8 * 1024, 12288) == 1  # never zero
+    assert default_workers(16, 0, 12288) == 16 and default_workers(16, 64 * 1024, 0) == 16  # unknown / not counted
+
+
+def test_a_profile_sizes_recycling_and_default_workers(cache, monkeypatch):
+    import lean_env.settings as settings_mod
+
+    d = profile_dir(cache, "deepseek-v1.5")
+    d.mkdir(parents=True)
+    ws = su.Workspace(su.PROFILES["deepseek-v1.5"], settings_for(cache))
+    payload = ws.settings_payload()
+    assert payload["recycle_rss_mb"] == su.MATHLIB_RECYCLE_RSS_MB > 8192  # a Mathlib REPL sits at 5-7 GB
+    assert payload["worker_mb"] == su.MATHLIB_WORKER_MB and payload["repl_stdout"] == "pipe"
+    (d / "settings.json").write_text(json.dumps(payload))
+    monkeypatch.setattr(settings_mod.os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(settings_mod, "machine_memory_mb", lambda: 128 * 1024)
+    monkeypatch.delenv("PROVER_WORKERS", raising=False)
+    s = Settings.from_env(profile="deepseek-v1.5")
+    assert s.recycle_rss_mb == su.MATHLIB_RECYCLE_RSS_MB
+    assert s.workers == 8 and s.explicit_workers() is None  # 0.8 x 128 GB / 12 GB, not 64
+    assert Settings.from_env(profile="deepseek-v1.5", workers=32).workers == 32  # an explicit choice wins
+    monkeypatch.setenv("PROVER_WORKERS", "40")
+    assert Settings.from_env(profile="deepseek-v1.5").explicit_workers() == 40
+    monkeypatch.delenv("PROVER_WORKERS")
+    assert Settings.from_env(profile="").workers == 64  # the bundled logic environment: one per core
+
+
+# -- doctor: known problems and what was verified where -------------------------------------
+def test_doctor_notes_say_what_is_slow_or_missing_per_profile(cache):
+    rows = {r[0]: r[1] for r in su.doctor_notes(settings_for(cache))}
+    fork = rows["  deepseek-v1.5: known"]
+    assert "serves no file of this fork" in fork and "proofStatus" in fork and "4fc1e6d" in fork
+    assert "serves no file" not in rows["  minif2f-v4.24: known"]
+    for name in su.PROFILES:
+        record = rows[f"  {name}: verified"]
+        assert "in CI: pins, setup plan" in record and "not in CI: the real install" in record
+        assert "on this machine: nothing yet" in record
+    assert "old-REPL behaviours" in rows["  deepseek-v1.5: verified"]
+
+
+def test_a_passing_self_test_is_recorded_for_doctor(cache):
+    p = su.PROFILES["minif2f-v4.24"]
+    s = settings_for(cache)
+    step = su.plan(p, s, selftest=lambda: None)[-1]
+    su.run_steps([step], say=lambda line: None, probe=lambda url: pytest.fail("offline step"))
+    here = su.verified_here(su.Workspace(p, s))
+    assert here.startswith("real install") and "REPL stdout: pipe" in here
+    assert any(line.startswith("verified on this machine: real install") for line in su.verified_lines(p, s))
+    other = dataclasses.replace(p, mathlib_rev="1" * 40)
+    assert "other pins" in su.verified_here(su.Workspace(other, s))

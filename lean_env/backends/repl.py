@@ -8,11 +8,19 @@ LEAN_PATH from Settings.workspace (the lake project, e.g. one made by `prover se
 
 The REPL keeps every environment it ever made, so its memory grows with each check: the pool
 recycles workers after `recycle_checks` checks or past `recycle_rss_mb`.
+
+Old REPLs (before leanprover-community/repl#49, e.g. the deepseek-v1.5 profile's fork) never
+flush stdout, and C stdio fully buffers a pipe: over a long-lived pipe no answer would arrive
+before the timeout. `prover setup` applies upstream's flush commit to such a REPL; for one
+that still lacks it, `repl_stdout = "pty"` (PROVER_REPL_STDOUT=pty) gives the REPL a terminal
+as stdout, which C stdio line-buffers, so each answer arrives as it is written.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import glob
+import io
 import os
 import queue
 import shlex
@@ -20,6 +28,7 @@ import shutil
 import subprocess
 import threading
 import time
+import tty
 from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
@@ -83,18 +92,69 @@ def workspace_env(workspace: str, lean: str = "") -> tuple[tuple[str, str], ...]
                 return tuple(env.items())
         except (OSError, subprocess.SubprocessError):
             pass
-    dirs = [str(ws / ".lake" / "build" / "lib" / "lean")]
-    dirs += sorted(glob.glob(str(ws / ".lake" / "packages" / "*" / ".lake" / "build" / "lib" / "lean")))
-    if prefix:
-        dirs.append(str(Path(prefix) / "lib" / "lean"))
-    env["LEAN_PATH"] = os.pathsep.join(d for d in dirs if Path(d).is_dir())
+    builds = [ws / ".lake" / "build"] + [Path(p) for p in sorted(glob.glob(str(ws / ".lake" / "packages" / "*" / ".lake" / "build")))]
+    dirs = [d for d in map(olean_dir, builds) if d is not None]
+    if prefix and (Path(prefix) / "lib" / "lean").is_dir():
+        dirs.append(Path(prefix) / "lib" / "lean")
+    env["LEAN_PATH"] = os.pathsep.join(map(str, dirs))
     return tuple(env.items())
+
+
+def olean_dir(build: Path) -> Optional[Path]:
+    """Where a package's .olean files are: `build/lib/lean` for recent Lake, `build/lib` for the
+    Lake of Lean v4.9 (the deepseek-v1.5 profile), None when the package is not built."""
+    for d in (build / "lib" / "lean", build / "lib"):
+        if d.is_dir():
+            return d
+    return None
+
+
+class _PtyOutput(io.RawIOBase):
+    """The reading end of a pseudo-terminal as a byte stream: Linux reports the other end's
+    close as EIO, which is end of stream here."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self.fd = fd
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        try:
+            data = os.read(self.fd, len(buf))
+        except OSError as exc:
+            if exc.errno == errno.EIO:
+                return 0
+            raise
+        buf[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+        super().close()
+
+
+def _stdout_for(mode: str) -> tuple[object, Optional[int], Optional[int]]:
+    """(what the REPL gets as stdout, pty master, pty slave) for a `repl_stdout` setting."""
+    if mode == "pipe":
+        return subprocess.PIPE, None, None
+    if mode != "pty":
+        raise ReplUnavailable(f"repl_stdout must be pipe or pty, not {mode!r} (PROVER_REPL_STDOUT)")
+    master, slave = os.openpty()
+    tty.setraw(slave)  # no \n -> \r\n translation, no echo: bytes arrive as the REPL wrote them
+    return slave, master, slave
 
 
 class ReplWorker:
     """One REPL process. Not thread-safe: the pool lends it to one caller at a time."""
 
     def __init__(self, argv: list[str], settings: Settings, readable: list[Path], extra_env: dict[str, str]):
+        stdout, master, slave = _stdout_for(settings.repl_stdout or "pipe")  # first: a bad setting leaves nothing behind
         limits = Limits(timeout_s=settings.timeout, address_space_mb=settings.address_space_mb,
                         memory_mb=settings.memory_mb, cpu_s=_LONG_LIVED_CPU_S)
         self.sandbox = Sandbox(limits, readable=readable)
@@ -102,14 +162,23 @@ class ReplWorker:
         self.checks = 0
         self._envs: OrderedDict[str, tuple[int, list]] = OrderedDict()  # header -> (env, header messages)
         self._broken: Optional[str] = None
-        self.proc = self.sandbox.popen(argv, self.scratch, extra_env, stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            self.proc = self.sandbox.popen(argv, self.scratch, extra_env, stdin=subprocess.PIPE,
+                                           stdout=stdout, stderr=subprocess.PIPE)
+        except BaseException:
+            if master is not None:
+                os.close(master)
+            raise
+        finally:
+            if slave is not None:
+                os.close(slave)  # the REPL holds it now; its exit then reads as end of stream
+        self._output = io.BufferedReader(_PtyOutput(master)) if master is not None else self.proc.stdout
         self._responses: "queue.Queue[object]" = queue.Queue()
         threading.Thread(target=self._read_loop, daemon=True, name="repl-reader").start()
         self._stderr = StderrTail(self.proc.stderr, "repl-stderr")
 
     def _read_loop(self) -> None:
-        reader = ResponseReader(self.proc.stdout)
+        reader = ResponseReader(self._output)
         while True:
             try:
                 resp = reader.next()
@@ -222,6 +291,8 @@ class ReplWorker:
                 pass
         self._broken = self._broken or "closed"
         Sandbox.dispose(self.proc, self.scratch)  # process group + PID namespace: no orphans either way
+        if self._output is not self.proc.stdout:
+            self._output.close()
 
 
 def _describe(resp: Response) -> str:

@@ -39,7 +39,7 @@ def run_doctor(lean: Optional[str] = None) -> int:
     try:
         from lean_env import setup as mathlib_setup  # present once the Mathlib profiles exist
 
-        for row in mathlib_setup.doctor_rows(settings):
+        for row in mathlib_setup.doctor_rows(settings) + mathlib_setup.doctor_notes(settings):
             table.add_row(*row)
     except ImportError:
         table.add_row("mathlib", "[yellow]not set up[/]", "Mathlib environments need `prover setup` on a machine with internet")

