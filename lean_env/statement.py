@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import re
 
+from lean_env.lexer import IDENT, SYMBOL, blank_comments, code_tokens
+
 _DECL_KEYWORDS = ("theorem", "lemma")
+_OPENS, _CLOSES = set("([{⦃⟨"), set(")]}⦄⟩")
 _NAME_RE = re.compile(r"(?:^|(?<=\s))(theorem|lemma)\s+([^\s:({\[⦃]+)")
 
 
@@ -12,48 +15,34 @@ class StatementError(ValueError):
 
 
 def strip_comments(text: str, keep_layout: bool = True) -> str:
-    """Blank out `-- line` and nested `/- block -/` comments the way Lean's lexer reads them,
-    leaving string and char literals alone. With keep_layout, comment characters become spaces
-    (newlines kept) so offsets and line numbers still match the original."""
-    out: list[str] = []
-    i, n = 0, len(text)
+    """Blank out `-- line` and nested `/- block -/` comments (doc comments too) exactly where
+    Lean's lexer sees them (lean_env.lexer), leaving string and char literals and `«»` names
+    alone. With keep_layout, comment characters become spaces (newlines kept) so offsets and line
+    numbers still match the original."""
+    return blank_comments(text, keep_layout)
 
-    def blank(s: str) -> str:
-        return re.sub(r"[^\n]", " ", s) if keep_layout else (" " if "\n" not in s else "\n")
 
-    while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif c == "'" and i + 2 < n and (text[i + 2] == "'" or (text[i + 1] == "\\" and "'" in text[i + 2 : i + 8])):
-            # a char literal like 'a' or '\n'; a prime in an identifier (h') never has this shape
-            j = text.index("'", i + 2) if text[i + 1] == "\\" else i + 2
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif text.startswith("--", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(blank(text[i:j]))
-            i = j
-        elif text.startswith("/-", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/-", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("-/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            out.append(blank(text[i:j]))
-            i = j
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+def _declarations(text: str):
+    """(keyword token, name token) for each `theorem|lemma NAME` in the code tokens."""
+    toks = code_tokens(text)
+    for k, t in enumerate(toks[:-1]):
+        if t.kind == IDENT and not t.escaped and t.text in _DECL_KEYWORDS and toks[k + 1].kind == IDENT:
+            yield t, toks[k + 1], toks, k + 1
+
+
+def _assign_after(toks, k: int) -> int:
+    """Offset of the first `:=` token at bracket depth 0 after token k, or -1."""
+    depth = 0
+    for t in toks[k + 1 :]:
+        if t.kind != SYMBOL:
+            continue
+        if t.text in _OPENS:
+            depth += 1
+        elif t.text in _CLOSES:
+            depth -= 1
+        elif depth == 0 and t.text == ":=":
+            return t.start
+    return -1
 
 
 def normalize_ws(text: str) -> str:
@@ -63,14 +52,13 @@ def normalize_ws(text: str) -> str:
 
 
 def theorem_name(formal_statement: str) -> str:
-    """The declared name in `theorem NAME ...` (or `lemma`)."""
-    m = _NAME_RE.search(strip_comments(formal_statement))
-    if not m:
-        raise StatementError(
-            "the formal statement must contain `theorem NAME ...` (or `lemma NAME ...`); got: "
-            + formal_statement.strip()[:80]
-        )
-    return m.group(2)
+    """The declared name in `theorem NAME ...` (or `lemma`), as written."""
+    for _, name, _, _ in _declarations(formal_statement):
+        return name.text
+    raise StatementError(
+        "the formal statement must contain `theorem NAME ...` (or `lemma NAME ...`); got: "
+        + formal_statement.strip()[:80]
+    )
 
 
 def _top_level_assign(text: str, start: int) -> int:
@@ -105,14 +93,17 @@ def statement_signature(formal_statement: str) -> str:
 
 def find_declaration(code: str, name: str) -> tuple[int, int] | None:
     """(start, end) offsets of `theorem|lemma NAME ... :=` in code (comments ignored), where
-    end is the offset of the `:=`; None if the code never declares NAME."""
-    text = strip_comments(code)
-    pat = re.compile(r"(?:^|(?<=\s))(?:theorem|lemma)\s+" + re.escape(name) + r"(?=[\s:({\[⦃])")
-    m = pat.search(text)
-    if not m:
-        return None
-    end = _top_level_assign(text, m.end())
-    return (m.start(), end if end >= 0 else len(text))
+    end is the offset of the `:=`; None if the code never declares NAME. NAME matches in any
+    spelling (`«foo»` is `foo`)."""
+    wanted = {name}
+    named = [t for t in code_tokens(name) if t.kind == IDENT]
+    if len(named) == 1:
+        wanted.add(named[0].name)
+    for keyword, declared, toks, k in _declarations(code):
+        if declared.text in wanted or declared.name in wanted:
+            end = _assign_after(toks, k)
+            return (keyword.start, end if end >= 0 else len(code))
+    return None
 
 
 def target_as_axiom(formal_statement: str, axiom_name: str) -> str:

@@ -92,7 +92,10 @@ def test_every_dsv2_file_yields_a_task_matching_the_dataset_modulo_errata(dsv2, 
 
 def test_no_real_proof_is_refused_by_the_policy(kimina, dsv2, deepseek):
     """The policy must not refuse ordinary proof text. Checked on what the Checker sees: the
-    extracted code (imports blanked by the Checker's own rule)."""
+    extracted code (imports blanked by the Checker's own rule). The only refusals are the 16
+    Kimina proofs that use `native_decide`, refused on purpose: in Lean 4.35 it rests on a per-use
+    auxiliary axiom and runs compiled code the candidate can influence, so it cannot be audited
+    (see lean_env/policy.py). They are exactly the proofs cheat_flags marks `native_decide`."""
     refused = {}
     for r in kimina + dsv2:
         target = deepseek[r["name"]]
@@ -101,8 +104,10 @@ def test_no_real_proof_is_refused_by_the_policy(kimina, dsv2, deepseek):
             pytest.fail(f"{r['name']}: {e.reason}")
         found = violations(e.task.code)
         if found:
-            refused[r["name"]] = [v.rule for v in found]
-    assert refused == {}
+            refused[r["name"]] = sorted(v.rule for v in found)
+    native = {r["name"] for r in kimina if "native_decide" in cheat_flags(r["proof_text"])}
+    assert len(native) == 16
+    assert refused == {name: ["native_decide"] for name in native}
 
 
 def test_cheat_flags_on_real_proofs(kimina, dsv2):

@@ -1,0 +1,371 @@
+"""A tokenizer that agrees with Lean 4's own lexer on where comments, strings, char literals and
+identifiers begin and end. Pure text, no Lean needed.
+
+Why: the static policy (lean_env/policy.py) must see exactly the code Lean will elaborate. A
+home-made comment stripper that disagrees with Lean on one spelling (`«x/-»`, `r#"…"#`, `'"'`)
+lets commands hide from the policy. This module follows Lean 4.35's `Lean.Parser.Basic`
+(`whitespace`, `finishCommentBlock`, `strLitFnAux`, `rawStrLitFnAux`, `charLitFnAux`,
+`numberFnAux`, `identFnAux`, `tokenFnAux`) and `Init.Meta` (`isLetterLike`, `isSubScriptAlnum`);
+tests/test_lexer.py checks it against the bundled Lean itself.
+
+Facts it relies on (checked on Lean 4.35):
+- Lean reads `\\r\\n` as `\\n`; an isolated `\\r`, a tab or any other Unicode space (U+00A0,
+  U+2028 ...) outside a comment or string is an error, not whitespace.
+- After a lexical error Lean resumes *at the error position* (inside the broken string, char
+  literal or `«…»`), so text that looked quoted becomes code. This lexer does the same: an
+  `error` token, then lexing resumes where Lean resumes. The policy refuses any `error` token.
+- Symbols depend on the environment's token table, which a text tokenizer cannot know. Only the
+  boundaries matter here: the multi-character tokens in SYMBOLS are the ones whose later
+  characters could otherwise start a comment (`<-` before `-`, `//` before `-`). Listing a token
+  Lean lacks only makes this lexer see more code, never less. Interpolated strings (`s!"…{x}…"`)
+  are lexed by Lean as code inside `{}`; the policy refuses strings containing `{` for that.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from typing import NamedTuple
+
+# kinds
+IDENT, NAME, STRING, CHAR, NUMBER, SYMBOL = "ident", "name", "string", "char", "number", "symbol"
+COMMENT, DOC_COMMENT, SPACE, ERROR = "comment", "doc_comment", "space", "error"
+
+
+class Token(NamedTuple):
+    kind: str
+    text: str
+    start: int  # offsets into the text given to tokenize (code points)
+    end: int
+    line: int  # 1-based
+    col: int  # 0-based, in code points (as Lean reports)
+    parts: tuple[str, ...] = ()  # ident/name: components, «» removed, a leading `_root_` removed
+    root: bool = False  # ident/name: written with a leading `_root_` (in any spelling)
+    escaped: bool = False  # ident/name: some component was written in «»
+    message: str = ""  # error: what Lean would say
+
+    @property
+    def name(self) -> str:
+        """The normalized dotted name (`«Nat».add`, `_root_.Nat.add` -> `Nat.add`)."""
+        return ".".join(self.parts)
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind not in (COMMENT, DOC_COMMENT, SPACE)
+
+
+def _letter_like(o: int) -> bool:
+    return ((0x3B1 <= o <= 0x3C9 and o != 0x3BB) or (0x391 <= o <= 0x3A9 and o not in (0x3A0, 0x3A3))
+            or 0x3CA <= o <= 0x3FB or 0x1F00 <= o <= 0x1FFE or 0x2100 <= o <= 0x214F
+            or 0x1D49C <= o <= 0x1D59F
+            or (0xC0 <= o <= 0xFF and o not in (0xD7, 0xF7)) or 0x100 <= o <= 0x17F)
+
+
+def _subscript(o: int) -> bool:
+    return 0x2080 <= o <= 0x2089 or 0x2090 <= o <= 0x209C or 0x1D62 <= o <= 0x1D6A or o == 0x2C7C
+
+
+def _ranges(pred, lo: int = 0x80, hi: int = 0x1D5A0) -> str:
+    """A regex character-class body for the code points in [lo, hi) satisfying pred."""
+    out, start = [], None
+    for o in range(lo, hi + 1):
+        ok = o < hi and pred(o)
+        if ok and start is None:
+            start = o
+        elif not ok and start is not None:
+            out.append(f"\\U{start:08x}-\\U{o - 1:08x}")
+            start = None
+    return "".join(out)
+
+
+_LETTER = _ranges(_letter_like)
+_SUB = _ranges(_subscript)
+_ID_FIRST = f"A-Za-z_{_LETTER}"
+_ID_REST = f"A-Za-z0-9_'!?{_LETTER}{_SUB}"
+_ATOM_RE = re.compile(f"[{_ID_FIRST}][{_ID_REST}]*")
+_ID_FIRST_RE = re.compile(f"[{_ID_FIRST}«]")
+_SPACE_RE = re.compile(r"[ \n]+")
+_COMMENT_DELIM_RE = re.compile(r"/-|-/")
+_HEX = "0-9a-fA-F"
+# a string body up to the closing quote; escapes as quotedCharCoreFn (inString): \\ \" \' \r \n \t,
+# \xHH, \uHHHH, and a gap: backslash, newline, spaces/tabs/CRs with no second newline, then a non-space
+_STR_BODY_RE = re.compile(
+    rf'(?:[^"\\]|\\[\\"\'rnt]|\\x[{_HEX}]{{2}}|\\u[{_HEX}]{{4}}|\\\n[ \t\r]*(?=[^ \t\r\n]))*"')
+_CHAR_RE = re.compile(rf"(?:[^\\]|\\[\\\"'rnt]|\\x[{_HEX}]{{2}}|\\u[{_HEX}]{{4}})'", re.S)
+# takeDigitsFn: digits, each run of `_` followed by a digit (a trailing `_` is an error)
+_DEC_RE = re.compile(r"[0-9](?:_*[0-9])*")
+_NUM_RES = {"b": re.compile(r"(?:_*[01])*"), "o": re.compile(r"(?:_*[0-7])*"), "x": re.compile(rf"(?:_*[{_HEX}])*")}
+_RAW_START_RE = re.compile(r'r(#*)"')
+# The common tokens in one regex (the rest go through the handlers below): spaces, line comments,
+# identifiers without «» (not followed by `.«`), plain decimals, and one-character symbols that
+# cannot start any other token.
+_FAST_RE = re.compile(
+    r"(?P<sp>[ \n]+)|(?P<lc>--[^\n]*)"
+    rf"|(?P<id>(?!r#*\")(?>[{_ID_FIRST}][{_ID_REST}]*(?:\.[{_ID_FIRST}][{_ID_REST}]*)*)(?!\.«))"
+    r"|(?P<num>(?<!\.)[0-9]+)(?![0-9_.eExXbBoO])"
+    r"|(?P<sym>[()\[\]{},;+*^|&!?$~>⟨⟩→↔∀∃¬∧∨≤≥≠∣·λ√∘×•≡])")
+_HASH_CMD_RE = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")  # `#eval`, `#check` ... one token
+
+# Multi-character symbols whose later characters matter for boundaries (see module docstring);
+# longest first. Everything else is lexed one character at a time.
+SYMBOLS = ("<->", "<-", "//", "\\/", "/\\", "``", "`(", "`[", "@[", "#[", "%[", ":=", "=>", "->", "..", "::",
+           "⁻¹'", "∑'", "∏'")
+# Mathlib tokens that end in `'` (`f ⁻¹' s`, `f '' s`, `∑' i, f i`). Where the environment lacks
+# them Lean reads that `'` as the start of a char literal and resumes two characters later; so
+# the two characters after it must not start a comment, string, char, «» or raw string.
+_AFTER_QUOTE_BAD = set("\"'-/«`\\")
+
+
+def is_id_first(c: str) -> bool:
+    return bool(_ID_FIRST_RE.match(c)) and c != "«"
+
+
+def is_id_rest(c: str) -> bool:
+    return bool(re.match(f"[{_ID_REST}]", c))
+
+
+def _error_char(c: str) -> bool:
+    """Characters Lean never accepts outside comments and strings: tabs, lone CRs, control
+    characters and every Unicode space or separator (U+00A0, U+2028, U+2029 ...)."""
+    return c in "\t\r" or unicodedata.category(c) in ("Zs", "Zl", "Zp", "Cc", "Cf", "Co", "Cs", "Cn")
+
+
+class _Lexer:
+    def __init__(self, text: str):
+        self.orig = text
+        # Lean reads CRLF as LF; lex the normalized text and map offsets back
+        self.crs: list[int] = []  # positions in the normalized text after which a `\r` was dropped
+        if "\r\n" in text:
+            pos, shift = [], 0
+            for m in re.finditer("\r\n", text):
+                pos.append(m.start() - shift)
+                shift += 1
+            self.crs = pos
+            text = text.replace("\r\n", "\n")
+        self.s = text
+        self.n = len(text)
+        self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.out: list[Token] = []
+
+    def orig_offset(self, i: int) -> int:
+        return i + bisect.bisect_right(self.crs, i - 1) if self.crs else i
+
+    def emit(self, kind: str, i: int, j: int, parts=(), root=False, escaped=False, message="") -> None:
+        line = bisect.bisect_right(self.lines, i)
+        if self.crs:
+            a, b = self.orig_offset(i), self.orig_offset(j)
+            self.out.append(Token(kind, self.orig[a:b], a, b, line, i - self.lines[line - 1], parts, root, escaped, message))
+        else:
+            self.out.append(Token(kind, self.s[i:j], i, j, line, i - self.lines[line - 1], parts, root, escaped, message))
+
+    def error(self, i: int, resume: int, message: str) -> int:
+        """An error token from i; Lean resumes at `resume` (at least one character on)."""
+        resume = max(resume, i + 1)
+        self.emit(ERROR, i, resume, message=message)
+        return resume
+
+    def run(self, spaces: bool = True) -> list[Token]:
+        s, n, i = self.s, self.n, 0
+        fast, out, lines, crs, new = _FAST_RE.match, self.out, self.lines, self.crs, tuple.__new__
+        kinds = {"sp": SPACE, "lc": COMMENT, "num": NUMBER, "sym": SYMBOL}
+        while i < n:
+            m = None if crs else fast(s, i)
+            if m:  # the hot path, inlined
+                j, k = m.end(), m.lastgroup
+                if k == "sp" and not spaces:
+                    i = j
+                    continue
+                line = bisect.bisect_right(lines, i)
+                if k == "id":
+                    parts = tuple(m.group().split("."))
+                    root = parts[0] == "_root_" and len(parts) > 1
+                    out.append(new(Token, (IDENT, m.group(), i, j, line, i - lines[line - 1],
+                                           parts[1:] if root else parts, root, False, "")))
+                else:
+                    out.append(new(Token, (kinds[k], m.group(), i, j, line, i - lines[line - 1], (), False, False, "")))
+                i = j
+                continue
+            c = s[i]
+            if c == " " or c == "\n":
+                j = _SPACE_RE.match(s, i).end()
+                if spaces:
+                    self.emit(SPACE, i, j)
+                i = j
+            elif c == "-" and s.startswith("--", i):
+                j = s.find("\n", i)
+                j = n if j < 0 else j
+                self.emit(COMMENT, i, j)
+                i = j
+            elif c == "/" and s.startswith("/-", i):
+                doc = i + 2 < n and s[i + 2] in "-!"
+                j = self.block_end(i + 3 if doc else i + 2)
+                if j < 0:
+                    i = self.error(i, n, "unterminated comment")
+                else:
+                    self.emit(DOC_COMMENT if doc else COMMENT, i, j)
+                    i = j
+            elif c == '"':
+                i = self.string(i)
+            elif c == "'":
+                i = self.char(i) if not s.startswith("''", i) else self.quote_symbol(i, i + 2)
+            elif "0" <= c <= "9":
+                i = self.number(i)
+            elif c == "`" and i + 1 < n and _ID_FIRST_RE.match(s, i + 1):
+                i = self.ident(i + 1, NAME, i)
+            elif c == "r" and _RAW_START_RE.match(s, i):
+                i = self.raw_string(i)
+            elif _ID_FIRST_RE.match(s, i):
+                i = self.ident(i, IDENT, i)
+            elif c == "#" and _HASH_CMD_RE.match(s, i):
+                j = _HASH_CMD_RE.match(s, i).end()
+                self.emit(SYMBOL, i, j)
+                i = j
+            elif _error_char(c):
+                i = self.error(i, i + 1, "expected token" if c not in "\t\r" else
+                               ("tabs are not allowed" if c == "\t" else "isolated carriage returns are not allowed"))
+            else:
+                for sym in SYMBOLS:
+                    if s.startswith(sym, i):
+                        break
+                else:
+                    sym = c
+                if sym.endswith("'"):
+                    i = self.quote_symbol(i, i + len(sym))
+                    continue
+                self.emit(SYMBOL, i, i + len(sym))
+                i += len(sym)
+        return self.out
+
+    def quote_symbol(self, i: int, j: int) -> int:
+        """A symbol ending in `'` at [i, j), or an error where reading that `'` as a char
+        literal's start would move the boundaries of what follows (see _AFTER_QUOTE_BAD)."""
+        after = self.s[j : j + 3]
+        if set(after[:2]) & _AFTER_QUOTE_BAD or (after[1:2] == "r" and after[2:3] in ('"', "#")):
+            return self.error(i, j, "a `'` token followed by quote or comment characters reads differently "
+                              "where the token is not declared; put a space after it")
+        self.emit(SYMBOL, i, j)
+        return j
+
+    def block_end(self, j: int) -> int:
+        """End offset of a block comment whose body starts at j (nesting 1), or -1."""
+        depth = 1
+        for m in _COMMENT_DELIM_RE.finditer(self.s, j):
+            depth += 1 if m.group() == "/-" else -1
+            if depth == 0:
+                return m.end()
+        return -1
+
+    def string(self, i: int) -> int:
+        m = _STR_BODY_RE.match(self.s, i + 1)
+        if m:
+            self.emit(STRING, i, m.end())
+            return m.end()
+        # find where Lean stops: the first bad escape, or the end of the text
+        j = i + 1
+        while j < self.n:
+            m = re.compile(r'[^"\\]*').match(self.s, j)
+            j = m.end()
+            if j >= self.n or self.s[j] == '"':
+                break
+            esc = re.compile(rf'\\(?:[\\"\'rnt]|x[{_HEX}]{{2}}|u[{_HEX}]{{4}}|\n[ \t\r]*(?=[^ \t\r\n]))').match(self.s, j)
+            if not esc:
+                return self.error(i, j + 1, "invalid escape sequence in string")
+            j = esc.end()
+        return self.error(i, i + 1, "unterminated string literal")
+
+    def char(self, i: int) -> int:
+        m = _CHAR_RE.match(self.s, i + 1)
+        if m:
+            self.emit(CHAR, i, m.end())
+            return m.end()
+        return self.error(i, min(i + 3, self.n), "bad character literal")
+
+    def raw_string(self, i: int) -> int:
+        hashes = _RAW_START_RE.match(self.s, i).group(1)
+        body = i + 2 + len(hashes)
+        close = self.s.find('"' + hashes, body)
+        if close < 0:
+            return self.error(i, i + 1, "unterminated raw string literal")
+        j = close + 1 + len(hashes)
+        self.emit(STRING, i, j)
+        return j
+
+    def number(self, i: int) -> int:
+        s, n = self.s, self.n
+        if i > 0 and s[i - 1] == ".":  # a projection index (`h.1.2`, `h.2.elim`): Lean reads digits only
+            j = re.compile("[0-9]+").match(s, i).end()
+            self.emit(NUMBER, i, j)
+            return j
+        if s[i] == "0" and i + 1 < n and s[i + 1] in "bBoOxX":
+            j = _NUM_RES[s[i + 1].lower()].match(s, i + 2).end()
+            if j == i + 2 or (j < n and s[j] == "_"):
+                return self.error(i, j, "expected digits")
+            self.emit(NUMBER, i, j)
+            return j
+        j = _DEC_RE.match(s, i).end()
+        if j < n and s[j] == "_":
+            return self.error(i, j, "expected a digit after `_`")
+        if j < n and s[j] in ".eE":
+            if s[j] == ".":
+                j += 1
+                if j < n and s[j].isdigit() and s[j].isascii():
+                    j = _DEC_RE.match(s, j).end()
+            if j < n and s[j] in "eE":
+                k = j + 1
+                if k < n and s[k] in "+-":
+                    k += 1
+                if not (k < n and "0" <= s[k] <= "9"):
+                    return self.error(i, k, "missing exponent digits in scientific literal")
+                j = _DEC_RE.match(s, k).end()
+            if j < n and s[j] == "_":
+                return self.error(i, j, "expected a digit after `_`")
+        self.emit(NUMBER, i, j)
+        return j
+
+    def ident(self, i: int, kind: str, start: int) -> int:
+        s, n = self.s, self.n
+        parts: list[str] = []
+        escaped = False
+        while True:
+            if s[i] == "«":
+                close = s.find("»", i + 1)
+                if close < 0:
+                    return self.error(start, i + 1, "unterminated identifier escape")
+                parts.append(s[i + 1 : close])
+                escaped = True
+                i = close + 1
+            else:
+                m = _ATOM_RE.match(s, i)
+                parts.append(m.group())
+                i = m.end()
+            if i + 1 < n and s[i] == "." and _ID_FIRST_RE.match(s, i + 1):
+                i += 1
+                continue
+            break
+        root = parts[0] == "_root_" and len(parts) > 1
+        self.emit(kind, start, i, parts=tuple(parts[1:] if root else parts), root=root, escaped=escaped)
+        return i
+
+
+def tokenize(text: str, spaces: bool = True) -> list[Token]:
+    """Every token of the text, comments included (and spaces unless `spaces=False`), in order;
+    lexical errors become `error` tokens and lexing resumes where Lean resumes. Linear time."""
+    return _Lexer(text).run(spaces)
+
+
+def code_tokens(text: str) -> list[Token]:
+    """The tokens Lean elaborates: everything but spaces and (doc) comments."""
+    return [t for t in tokenize(text, spaces=False) if t.is_code]
+
+
+def blank_comments(text: str, keep_layout: bool = True) -> str:
+    """The text with every comment (doc comments included) blanked: with keep_layout each comment
+    character becomes a space (newlines kept) so offsets and lines still match."""
+    out, last = [], 0
+    for t in tokenize(text):
+        if t.kind in (COMMENT, DOC_COMMENT):
+            out.append(text[last : t.start])
+            out.append(re.sub(r"[^\n]", " ", t.text) if keep_layout else ("\n" if "\n" in t.text else " "))
+            last = t.end
+    out.append(text[last:])
+    return "".join(out)
