@@ -1,15 +1,27 @@
 """Run untrusted programs (Lean on model output) with limits that hold even if the program
-turns hostile: wall-clock timeout with process-group kill, rlimits, a scratch directory, a
-scrubbed environment, and - where the OS allows - no network, its own PID namespace (so every
-descendant dies with it) and an unprivileged user (so it cannot write outside its scratch dir).
+turns hostile: wall-clock timeout with process-group kill, rlimits, capped output, a scrubbed
+environment, a scratch directory, and - where the OS allows - a sealed filesystem view.
+
+The strongest method (`bwrap+nobody`, as root with bubblewrap installed) gives the program a
+mount namespace in which everything is read-only and only the toolchain, the paths its backend
+names and the system libraries exist; its own scratch directory is the one writable place, and
+/tmp and /dev/shm are private, empty tmpfs mounts that vanish with it. It has no network, its
+own PID namespace (every descendant dies with it) and runs as user nobody without capabilities.
+Weaker methods are fallbacks, each described honestly by `describe_isolation`.
+
+Scratch directories live under one prover-owned root (`<tmp>/prover-sandbox`, mode 0711), each
+named after the creating process (pid and start time), so the ones of a killed run are found
+and removed at the next start (`clean_stale_scratch`).
 """
 from __future__ import annotations
 
 import functools
 import os
 import resource
+import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -19,6 +31,40 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 NOBODY = 65534
+STDOUT_CAP = 4 * 1024 * 1024  # bytes of stdout `Sandbox.run` keeps; beyond, the program is killed
+STDERR_CAP = 64 * 1024
+TMPFS_MB = 64  # size of the private /tmp and /dev/shm
+
+# What every program may read besides its own files: the dynamic loader's cache and the system
+# binaries and libraries (a Lean driver links libc; test programs are /usr/bin/python3).
+_SYSTEM_PATHS = ("/usr/bin", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32",
+                 "/bin", "/lib", "/lib64", "/lib32", "/libx32",
+                 "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+                 "/etc/localtime")  # `lean --server`'s watchdog refuses to start without it
+# Methods in the order they are tried; `describe_isolation` says what each one gives.
+_DESCRIPTIONS = {
+    "bwrap+nobody": "bubblewrap: read-only view of only the toolchain, the environment's files and system "
+                    "libraries; writable scratch dir only; private /tmp and /dev/shm; no network; PID namespace; "
+                    "runs as user nobody without capabilities; rlimits; output capped",
+    "bwrap": "bubblewrap: read-only view of only the toolchain, the environment's files and system libraries; "
+             "writable scratch dir only; private /tmp and /dev/shm; no network; PID namespace; runs as root "
+             "without capabilities (the toolchain is not readable by nobody); rlimits; output capped",
+    "bwrap-user": "bubblewrap in a user namespace: read-only view of only the toolchain, the environment's files "
+                  "and system libraries; writable scratch dir only; private /tmp and /dev/shm; no network; "
+                  "PID namespace; rlimits; output capped",
+    "unshare+nobody": "network and PID namespaces, runs as user nobody, rlimits, output capped; NO filesystem "
+                      "isolation (the whole filesystem is readable, /tmp and /dev/shm writable)",
+    "unshare": "network and PID namespaces as root, rlimits, output capped; NO filesystem isolation",
+    "unshare-user": "user+network+PID namespaces, rlimits, output capped; NO filesystem isolation",
+    "none": "rlimits, timeout, output cap and scratch directory only (no namespaces available)",
+}
+_BWRAP_METHODS = ("bwrap+nobody", "bwrap", "bwrap-user")
+_NOBODY_METHODS = ("bwrap+nobody", "unshare+nobody")
+INSTALL_HINT = "install bubblewrap (`apt-get install bubblewrap`) for a sealed filesystem"
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be set up safely: the message says what to fix."""
 
 
 @dataclass
@@ -33,6 +79,9 @@ class Limits:
     cpu_s: Optional[int] = None  # default: 4 x timeout (Lean is multi-threaded)
     file_size_mb: int = 64
     max_procs: int = 1024  # threads count too (RLIMIT_NPROC); applies to unprivileged users
+    stdout_bytes: int = STDOUT_CAP  # `run` keeps this much stdout, then kills the program
+    stderr_bytes: int = STDERR_CAP
+    tmpfs_mb: int = TMPFS_MB  # private /tmp and /dev/shm (bubblewrap methods)
 
     def cpu_seconds(self) -> int:
         return self.cpu_s if self.cpu_s is not None else int(4 * self.timeout_s) + 5
@@ -46,49 +95,72 @@ class RunResult:
     seconds: float
     timed_out: bool = False
     isolation: str = ""
+    truncated: bool = False  # output passed its cap: the program was killed, the text cut
+    truncation: str = ""  # which cap, in words ("the program's stdout exceeded 4194304 bytes and was cut")
 
     @property
     def signal(self) -> Optional[int]:
         rc = self.returncode
         if rc is not None and rc < 0:
             return -rc
-        # `unshare --kill-child` reports a killed child as 128 + signal
+        # `unshare --kill-child` and bwrap report a killed child as 128 + signal
         if rc is not None and rc > 128 and rc - 128 in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGXCPU, signal.SIGBUS, signal.SIGXFSZ):
             return rc - 128
         return None
 
 
+# -- probing ---------------------------------------------------------------------------------
+def _probe(argv: list[str]) -> bool:
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=10, stdin=subprocess.DEVNULL).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _probe_method(method: str) -> bool:
+    """Does `method` run `true` on this machine, with every option the real command uses?"""
+    if method == "none":
+        return True
+    if method in _BWRAP_METHODS:
+        if not shutil.which("bwrap") or (method != "bwrap-user") != (os.geteuid() == 0):
+            return False
+        scratch = scratch_root() / f"probe-{os.getpid()}"
+        scratch.mkdir(exist_ok=True)
+        try:
+            if method == "bwrap+nobody":
+                os.chown(scratch, NOBODY, NOBODY)
+            true = shutil.which("true", path="/usr/bin:/bin") or "/bin/true"
+            return _probe(_bwrap_argv(method, [true], scratch, [], Limits()))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    unshare = shutil.which("unshare")
+    if not unshare or (method == "unshare-user") == (os.geteuid() == 0):
+        return False
+    return _probe(_unshare_argv(method, ["true"]))
+
+
 @functools.lru_cache(maxsize=None)
 def isolation_method() -> str:
-    """The strongest isolation this machine supports, probed once:
-    'unshare+nobody' (root: net+pid namespaces, runs as nobody), 'unshare-user' (unprivileged
-    user namespaces), 'bwrap', or 'none' (rlimits, timeout and scratch dir only)."""
-    if os.environ.get("PROVER_SANDBOX") == "none":
-        return "none"
-    unshare = shutil.which("unshare")
-    probe = lambda argv: subprocess.run(argv, capture_output=True, timeout=10).returncode == 0  # noqa: E731
-    try:
-        if unshare and os.geteuid() == 0 and probe(
-            [unshare, "-n", "-p", "-f", "--mount-proc", "--kill-child", "-S", str(NOBODY), "-G", str(NOBODY), "true"]
-        ):
-            return "unshare+nobody"
-        if unshare and probe([unshare, "-r", "-n", "-p", "-f", "--mount-proc", "--kill-child", "true"]):
-            return "unshare-user"
-        bwrap = shutil.which("bwrap")
-        if bwrap and probe([bwrap, "--unshare-net", "--unshare-pid", "--die-with-parent", "--ro-bind", "/", "/", "true"]):
-            return "bwrap"
-    except (OSError, subprocess.SubprocessError):
-        pass
+    """The strongest isolation this machine supports, probed once (see _DESCRIPTIONS).
+    PROVER_SANDBOX=METHOD asks for a given one (e.g. `none`, or `unshare+nobody` to measure the
+    cost of the sealed filesystem); a method that does not work here falls back in order."""
+    wanted = os.environ.get("PROVER_SANDBOX", "")
+    if wanted and wanted not in _DESCRIPTIONS:
+        raise SandboxError(f"PROVER_SANDBOX={wanted!r} is not a sandbox method; use one of {', '.join(_DESCRIPTIONS)}")
+    if wanted and _probe_method(wanted):
+        return wanted
+    for method in ("bwrap+nobody", "bwrap-user", "unshare+nobody", "unshare-user"):
+        if _probe_method(method):
+            return method
     return "none"
 
 
-def describe_isolation() -> str:
-    return {
-        "unshare+nobody": "network namespace, PID namespace, runs as user nobody, rlimits",
-        "unshare-user": "user+network+PID namespaces, rlimits",
-        "bwrap": "bubblewrap: read-only filesystem, no network, PID namespace, rlimits",
-        "none": "rlimits, timeout and scratch directory only (no namespaces available)",
-    }[isolation_method()]
+def describe_isolation(method: str | None = None) -> str:
+    return _DESCRIPTIONS[method or isolation_method()]
+
+
+def seals_filesystem(method: str | None = None) -> bool:
+    return (method or isolation_method()) in _BWRAP_METHODS
 
 
 def _world_readable(path: Path) -> bool:
@@ -102,32 +174,260 @@ def _world_readable(path: Path) -> bool:
         return False
 
 
+# -- the wrapped command ---------------------------------------------------------------------
+def _unshare_argv(method: str, argv: list[str]) -> list[str]:
+    unshare = shutil.which("unshare") or "unshare"
+    base = [unshare, "-n", "-p", "-f", "--mount-proc", "--kill-child"]
+    if method == "unshare+nobody":
+        base += ["-S", str(NOBODY), "-G", str(NOBODY)]
+    elif method == "unshare-user":
+        base.insert(1, "-r")
+    return base + ["--"] + argv
+
+
+def _program_paths(argv: Sequence[str], extra_env: dict[str, str]) -> list[Path]:
+    """What a program needs besides what its backend names: its own executable's directory
+    (and, for a `bin/` dir, the toolchain prefix above it: `lib/lean` lives there), and the
+    directories its LEAN_PATH / LEAN_SYSROOT point to."""
+    paths: list[Path] = []
+    if argv and os.path.isabs(argv[0]) and not _is_system(argv[0]):
+        exe_dir = Path(argv[0]).parent
+        paths.append(exe_dir.parent if exe_dir.name == "bin" and len(exe_dir.parts) > 2 else exe_dir)
+    for var in ("LEAN_PATH", "LEAN_SYSROOT"):
+        paths += [Path(p) for p in extra_env.get(var, "").split(os.pathsep) if p]
+    return paths
+
+
+def _is_system(path: str) -> bool:
+    return any(path == s or path.startswith(s + "/") for s in _SYSTEM_PATHS)
+
+
+def _bind_plan(readable: Sequence[Path]) -> list[tuple[str, str]]:
+    """(source, destination) pairs for the read-only binds: each path at its real location and,
+    where it differs, at the spelling the program was given; nested paths bound once."""
+    pairs: dict[str, str] = {}
+    for p in readable:
+        p = Path(os.path.abspath(p))
+        if not p.exists():
+            continue
+        real = str(p.resolve())
+        for dest in {real, str(p)}:
+            if not _is_system(dest):
+                pairs[dest] = real
+    dests = sorted(pairs)
+    keep = [d for d in dests if d != "/" and not any(d != o and d.startswith(o.rstrip("/") + "/") for o in dests)]
+    return [(pairs[d], d) for d in keep]
+
+
+def _bwrap_argv(method: str, argv: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits,
+                extra_env: dict[str, str] | None = None) -> list[str]:
+    """The bubblewrap command line: an empty root, read-only system libraries, the program's
+    files read-only, private tmpfs /tmp and /dev/shm, the scratch dir writable, root remounted
+    read-only; as root, drop to nobody with setpriv (bwrap's --uid needs a user namespace)."""
+    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+           "--die-with-parent"]
+    if method == "bwrap-user":
+        cmd.append("--unshare-user")
+    made: set[str] = {"/", "/tmp", "/dev", "/dev/shm", "/proc"}
+
+    def parents(dest: str) -> list[str]:  # bwrap would create missing parents as 0700 root
+        out = []
+        for anc in reversed(Path(dest).parents):
+            a = str(anc)
+            if a not in made:
+                made.add(a)
+                out += ["--perms", "0711", "--dir", a]
+        return out
+
+    for p in _SYSTEM_PATHS:
+        if os.path.islink(p) and _is_system(os.path.realpath(p)) and os.path.realpath(p) != p:
+            cmd += parents(p) + ["--symlink", os.readlink(p), p]  # merged /usr: /lib -> usr/lib
+        elif os.path.exists(p):
+            cmd += parents(p) + ["--ro-bind", p, p]
+    tmpfs = str(limits.tmpfs_mb * 1024 * 1024)
+    cmd += ["--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/dev/shm"]
+    env = extra_env or {}
+    for src, dest in _bind_plan([*readable, *_program_paths(argv, env)]):
+        cmd += parents(dest) + ["--ro-bind", src, dest]
+    s = str(scratch)
+    cmd += parents(s) + ["--bind", s, s, "--remount-ro", "/", "--chdir", s]
+    if method == "bwrap":
+        cmd += ["--cap-drop", "ALL"]
+    cmd.append("--")
+    if method == "bwrap+nobody":
+        setpriv = shutil.which("setpriv", path="/usr/bin:/bin") or "/usr/bin/setpriv"
+        cmd += [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs", "--"]
+    return cmd + list(argv)
+
+
+# -- scratch directories ---------------------------------------------------------------------
+def scratch_root() -> Path:
+    """The one directory all scratch dirs live in, created mode 0711 (others may enter a dir
+    they know the name of, never list it). Refused if someone else owns it or it is a link."""
+    name = "prover-sandbox" if os.geteuid() == 0 else f"prover-sandbox-{os.geteuid()}"
+    root = Path(tempfile.gettempdir()) / name
+    try:
+        root.mkdir(mode=0o711)
+        os.chmod(root, 0o711)
+    except FileExistsError:
+        pass
+    st = os.lstat(root)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise SandboxError(f"{root} is not a directory owned by this user: remove it, it is the prover's scratch root")
+    return root
+
+
+def _start_time(pid: int) -> Optional[str]:
+    """A process's start time (clock ticks since boot), which tells a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_alive(name: str) -> bool:
+    """Is the process that created scratch dir `name` (`PID-STARTTIME-...`) still running?
+    Names of another form are not ours to judge: they count as alive."""
+    pid, _, rest = name.partition("-")
+    start = rest.partition("-")[0]
+    if not pid.isdigit() or not start:
+        return True
+    now = _start_time(int(pid))
+    if now is not None:
+        return now == start
+    if not os.path.exists("/proc/self/stat"):  # no procfs: fall back to "does the pid exist"
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    return False
+
+
+def clean_stale_scratch() -> list[Path]:
+    """Remove the scratch dirs whose creating process is dead (a SIGKILLed run leaves them
+    behind); never one of a live process. Returns what was removed."""
+    removed = []
+    root = scratch_root()
+    for entry in os.scandir(root):
+        if entry.is_dir(follow_symlinks=False) and not _owner_alive(entry.name):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+_cleaned = False
+_clean_lock = threading.Lock()
+
+
+def _clean_once() -> None:
+    global _cleaned
+    with _clean_lock:
+        if not _cleaned:
+            _cleaned = True
+            try:
+                clean_stale_scratch()
+            except OSError:
+                pass
+
+
+# -- reading output --------------------------------------------------------------------------
+def _feed(stream, data: bytes) -> None:
+    try:
+        stream.write(data)
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+    finally:
+        try:
+            stream.close()
+        except (OSError, ValueError):
+            pass
+
+
+def _collect(caps: dict[int, int], deadline: float) -> tuple[dict[int, bytearray], bool, set[int]]:
+    """Read pipes (fd -> cap) until EOF, the deadline, or a cap: never more than the cap of
+    each stream is held. Returns (bytes by fd, timed out, fds whose output was cut)."""
+    bufs = {fd: bytearray() for fd in caps}
+    sel = selectors.DefaultSelector()
+    for fd in caps:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    timed_out, cut = False, set()
+    try:
+        while sel.get_map() and not cut:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            for key, _ in sel.select(left):
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    sel.unregister(key.fd)
+                    continue
+                buf = bufs[key.fd]
+                room = caps[key.fd] - len(buf)
+                buf += chunk[:room]
+                if len(chunk) > room:
+                    cut.add(key.fd)
+    finally:
+        sel.close()
+    return bufs, timed_out, cut
+
+
+def read_line_capped(stream, max_bytes: int) -> tuple[bytes, bool]:
+    """One line (with its b"\\n") of a long-lived process's binary stream, keeping at most
+    `max_bytes` of it: the rest of an overlong line is read and dropped, never buffered.
+    Returns (line, cut); b"" at end of stream."""
+    kept = bytearray()
+    cut = False
+    while True:
+        part = stream.readline(65536)
+        if not part:
+            return bytes(kept), cut
+        room = max_bytes - len(kept)
+        if len(part) > room:
+            cut = True
+            kept += part[:max(room, 0)]
+        else:
+            kept += part
+        if part.endswith(b"\n"):
+            return bytes(kept), cut
+
+
 class Sandbox:
     """Builds the wrapped command, environment and limits for one program. `run` waits for it;
     `popen` starts a long-lived one (a Lean server or REPL) that `kill` ends with all its
-    descendants."""
+    descendants. `readable`: the files and directories the program must read (toolchain,
+    compiled environments, a workspace); under a bubblewrap method nothing else exists for it."""
 
     def __init__(self, limits: Limits | None = None, readable: Sequence[Path] = ()):
         self.limits = limits or Limits()
+        self.readable = [Path(p) for p in readable]
         method = isolation_method()
-        if method == "unshare+nobody" and not all(_world_readable(Path(p)) for p in readable):
-            method = "unshare"  # the program's files are not readable by nobody: stay root
+        if method in _NOBODY_METHODS and not all(_world_readable(p) for p in self.readable):
+            method = {"bwrap+nobody": "bwrap", "unshare+nobody": "unshare"}[method]  # stay root: nobody cannot read them
         self.method = method
+        _clean_once()
+
+    def describe(self) -> str:
+        return describe_isolation(self.method)
 
     # -- building blocks -------------------------------------------------------------------
-    def wrap(self, argv: Sequence[str], scratch: Path) -> list[str]:
+    def wrap(self, argv: Sequence[str], scratch: Path, extra_env: dict[str, str] | None = None) -> list[str]:
         argv = list(argv)
-        unshare = shutil.which("unshare") or "unshare"
-        if self.method == "unshare+nobody":
-            return [unshare, "-n", "-p", "-f", "--mount-proc", "--kill-child", "-S", str(NOBODY), "-G", str(NOBODY), "--"] + argv
-        if self.method == "unshare":
-            return [unshare, "-n", "-p", "-f", "--mount-proc", "--kill-child", "--"] + argv
-        if self.method == "unshare-user":
-            return [unshare, "-r", "-n", "-p", "-f", "--mount-proc", "--kill-child", "--"] + argv
-        if self.method == "bwrap":
-            return [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-pid", "--die-with-parent",
-                    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                    "--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"] + argv
+        if self.method in _BWRAP_METHODS:
+            return _bwrap_argv(self.method, argv, scratch, self.readable, self.limits, extra_env)
+        if self.method.startswith("unshare"):
+            return _unshare_argv(self.method, argv)
         return argv
 
     def env(self, scratch: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -145,7 +445,7 @@ class Sandbox:
         """RLIMIT_NPROC counts every thread of the (real) user, across all its sandboxes: give
         this sandbox `max_procs` on top of what that user already runs, so concurrent sandboxes
         (a pool of Lean servers) never starve each other while a fork bomb is still capped."""
-        uid = NOBODY if self.method == "unshare+nobody" else os.getuid()
+        uid = NOBODY if self.method in _NOBODY_METHODS else os.getuid()
         if uid == 0:
             return self.limits.max_procs  # root ignores RLIMIT_NPROC anyway
         return self.limits.max_procs + _user_threads(uid)
@@ -162,8 +462,10 @@ class Sandbox:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))  # for root: applies once we are nobody
 
     def scratch_dir(self) -> Path:
-        d = Path(tempfile.mkdtemp(prefix="prover-sandbox-"))
-        if self.method == "unshare+nobody":
+        """A fresh scratch dir under the prover's root, named after this process so that a
+        later run can tell when it is stale."""
+        d = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{_start_time(os.getpid()) or 0}-", dir=scratch_root()))
+        if self.method in _NOBODY_METHODS:
             os.chown(d, NOBODY, NOBODY)
         return d
 
@@ -171,7 +473,7 @@ class Sandbox:
     def popen(self, argv: Sequence[str], scratch: Path, extra_env: dict[str, str] | None = None,
               **kwargs) -> subprocess.Popen:
         return subprocess.Popen(
-            self.wrap(argv, scratch), cwd=scratch, env=self.env(scratch, extra_env),
+            self.wrap(argv, scratch, extra_env), cwd=scratch, env=self.env(scratch, extra_env),
             preexec_fn=self._preexec_for(self._nproc_limit()), start_new_session=True, **kwargs,
         )
 
@@ -202,28 +504,44 @@ class Sandbox:
 
     def run(self, argv: Sequence[str], files: dict[str, str] | None = None, stdin: str | None = None,
             extra_env: dict[str, str] | None = None) -> RunResult:
-        """Run to completion (or to the wall-clock limit) in a fresh scratch dir holding `files`."""
+        """Run to completion (or to the wall-clock limit, or until its output passes a cap) in
+        a fresh scratch dir holding `files`."""
         scratch = self.scratch_dir()
         try:
             for name, text in (files or {}).items():
                 p = scratch / name
                 p.write_text(text, encoding="utf-8")
-                if self.method == "unshare+nobody":
+                if self.method in _NOBODY_METHODS:
                     os.chown(p, NOBODY, NOBODY)
             start = time.monotonic()
             proc = self.popen(argv, scratch, extra_env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            timed_out = False
-            try:
-                out, err = proc.communicate(stdin.encode() if stdin is not None else None, timeout=self.limits.timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                self.kill(proc)
-                out, err = proc.communicate()
-            return RunResult(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                             time.monotonic() - start, timed_out, self.method)
+            return self._wait(proc, stdin, start)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def _wait(self, proc: subprocess.Popen, stdin: str | None, start: float) -> RunResult:
+        lim = self.limits
+        if stdin is not None:
+            threading.Thread(target=_feed, args=(proc.stdin, stdin.encode()), daemon=True).start()
+        out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+        caps = {out_fd: lim.stdout_bytes, err_fd: lim.stderr_bytes}
+        try:
+            bufs, timed_out, cut = _collect(caps, start + lim.timeout_s)
+            if timed_out or cut:
+                self.kill(proc)
+            if timed_out:  # what the killed program had written but we had not read yet
+                more, _, cut = _collect({fd: caps[fd] - len(bufs[fd]) for fd in caps}, time.monotonic() + 5)
+                for fd in caps:
+                    bufs[fd] += more[fd]
+            proc.wait()
+        finally:
+            proc.stdout.close()
+            proc.stderr.close()
+        note = "; ".join(f"the program's {name} exceeded {caps[fd]} bytes and was cut"
+                         for name, fd in (("stdout", out_fd), ("stderr", err_fd)) if fd in cut)
+        return RunResult(proc.returncode, bufs[out_fd].decode("utf-8", "replace"), bufs[err_fd].decode("utf-8", "replace"),
+                         time.monotonic() - start, timed_out, self.method, bool(cut), note)
 
 
 def _user_threads(uid: int) -> int:
