@@ -124,7 +124,7 @@ def _probe_method(method: str) -> bool:
     if method in _BWRAP_METHODS:
         if not shutil.which("bwrap") or (method != "bwrap-user") != (os.geteuid() == 0):
             return False
-        scratch = scratch_root() / f"probe-{os.getpid()}"
+        scratch = scratch_root() / f"{os.getpid()}-{_start_time(os.getpid()) or 0}-probe"
         scratch.mkdir(exist_ok=True)
         try:
             if method == "bwrap+nobody":
@@ -219,6 +219,16 @@ def _bind_plan(readable: Sequence[Path]) -> list[tuple[str, str]]:
     return [(pairs[d], d) for d in keep]
 
 
+@functools.lru_cache(maxsize=None)
+def _bwrap_options() -> str:
+    """bwrap's --help text: `--size` (a bounded tmpfs) exists from bubblewrap 0.7 on only."""
+    try:
+        return subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True, text=True,
+                              timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def _bwrap_argv(method: str, argv: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits,
                 extra_env: dict[str, str] | None = None) -> list[str]:
     """The bubblewrap command line: an empty root, read-only system libraries, the program's
@@ -244,10 +254,10 @@ def _bwrap_argv(method: str, argv: Sequence[str], scratch: Path, readable: Seque
             cmd += parents(p) + ["--symlink", os.readlink(p), p]  # merged /usr: /lib -> usr/lib
         elif os.path.exists(p):
             cmd += parents(p) + ["--ro-bind", p, p]
-    tmpfs = str(limits.tmpfs_mb * 1024 * 1024)
+    size = ["--size", str(limits.tmpfs_mb * 1024 * 1024)] if "--size" in _bwrap_options() else []
     cmd += ["--dev", "/dev", "--proc", "/proc",
-            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/tmp",
-            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/dev/shm"]
+            "--perms", "1777", *size, "--tmpfs", "/tmp",
+            "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
     env = extra_env or {}
     for src, dest in _bind_plan([*readable, *_program_paths(argv, env)]):
         cmd += parents(dest) + ["--ro-bind", src, dest]
@@ -534,7 +544,11 @@ class Sandbox:
                 more, _, cut = _collect({fd: caps[fd] - len(bufs[fd]) for fd in caps}, time.monotonic() + 5)
                 for fd in caps:
                     bufs[fd] += more[fd]
-            proc.wait()
+            try:  # it may close its output and live on
+                proc.wait(timeout=max(0.0, start + lim.timeout_s - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                self.kill(proc)
         finally:
             proc.stdout.close()
             proc.stderr.close()

@@ -96,6 +96,11 @@ def test_wall_clock_timeout_kills_process_group():
     assert res.seconds < 15
 
 
+def test_timeout_holds_for_a_program_that_closes_its_output():
+    res = run_py("import os, time; os.close(1); os.close(2); time.sleep(1000)", timeout_s=1.5)
+    assert res.timed_out and res.signal == signal.SIGKILL
+
+
 @namespaces
 def test_no_network():
     res = run_py("""
