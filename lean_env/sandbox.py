@@ -19,6 +19,7 @@ import functools
 import os
 import resource
 import selectors
+import shlex
 import shutil
 import signal
 import stat
@@ -187,15 +188,49 @@ def _unshare_argv(method: str, argv: list[str]) -> list[str]:
 
 def _program_paths(argv: Sequence[str], extra_env: dict[str, str]) -> list[Path]:
     """What a program needs besides what its backend names: its own executable's directory
-    (and, for a `bin/` dir, the toolchain prefix above it: `lib/lean` lives there), and the
-    directories its LEAN_PATH / LEAN_SYSROOT point to."""
+    (and, for a `bin/` dir, the prefix above it: a toolchain's `lib/lean`, a venv's
+    interpreter), as spelled and as resolved; the absolute file paths its arguments name (a
+    script); and the directories its LEAN_PATH / LEAN_SYSROOT point to."""
     paths: list[Path] = []
-    if argv and os.path.isabs(argv[0]) and not _is_system(argv[0]):
-        exe_dir = Path(argv[0]).parent
-        paths.append(exe_dir.parent if exe_dir.name == "bin" and len(exe_dir.parts) > 2 else exe_dir)
+    if argv and os.path.isabs(argv[0]):
+        paths += _exe_dirs(argv[0]) + [Path(p) for p in _wrapper_paths(argv[0])]
+    paths += [Path(a) for a in argv[1:] if os.path.isabs(a) and os.path.isfile(a)]
     for var in ("LEAN_PATH", "LEAN_SYSROOT"):
         paths += [Path(p) for p in extra_env.get(var, "").split(os.pathsep) if p]
     return paths
+
+
+def _wrapper_paths(exe: str) -> tuple[str, ...]:
+    """A profile's bin/lean and bin/repl are shell scripts (`prover setup` writes them) that
+    set LEAN_PATH / LEAN_SYSROOT and exec the real program: what they name must exist too."""
+    try:
+        with open(exe, "rb") as f:
+            head = f.read(16384)
+    except OSError:
+        return ()
+    if not head.startswith(b"#!"):
+        return ()
+    out: list[str] = []
+    for line in head.decode("utf-8", "replace").splitlines():
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        if words and words[0].startswith(("LEAN_PATH=", "LEAN_SYSROOT=")):
+            out += [p for p in words[0].split("=", 1)[1].split(os.pathsep) if os.path.isabs(p)]
+        elif len(words) > 1 and words[0] == "exec" and os.path.isabs(words[1]):
+            out += [str(p) for p in _exe_dirs(words[1])]
+    return tuple(out)
+
+
+def _exe_dirs(exe: str) -> list[Path]:
+    """An executable's directory, or the prefix above a `bin/` dir, as spelled and resolved."""
+    out = []
+    for e in dict.fromkeys([exe, os.path.realpath(exe)]):
+        if not _is_system(e):
+            d = Path(e).parent
+            out.append(d.parent if d.name == "bin" and len(d.parts) > 2 else d)
+    return out
 
 
 def _is_system(path: str) -> bool:
