@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -265,6 +266,61 @@ def test_kill_takes_every_descendant_of_a_long_lived_program():
     Sandbox.dispose(proc, scratch)
     assert with_token(token) == []
     assert not scratch.exists()
+
+
+def _gone(token: str, within_s: float = 10.0) -> bool:
+    """Poll until no process carries `token` (killing a namespace takes the kernel a moment)."""
+    deadline = time.monotonic() + within_s
+    while with_token(token):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@namespaces
+def test_sandbox_dies_with_a_sigkilled_parent():
+    """A SIGKILLed prover (issue 16: kills mid-run) leaves no sandboxed program behind."""
+    half, rest = "prover-orphan-", uuid.uuid4().hex
+    code = textwrap.dedent(f"""
+        import time
+        from lean_env.sandbox import Limits, Sandbox
+        sb = Sandbox(Limits(timeout_s=60))
+        proc = sb.popen([{SYS_PY!r}, "-c", "import time; time.sleep(1000)", {half!r} + {rest!r}], sb.scratch_dir())
+        print("UP", flush=True); time.sleep(1000)
+    """)
+    parent = subprocess.Popen([PY, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        assert parent.stdout.readline().strip() == "UP"
+        assert _gone(half + rest, within_s=0) is False  # it runs ...
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+    assert _gone(half + rest)  # ... and dies with the prover
+
+
+@namespaces
+def test_sandbox_outlives_the_thread_that_started_it():
+    """Pools start workers from whichever thread asks first: a worker must not die when that
+    thread ends (bwrap's --die-with-parent follows the parent process, here, not the thread)."""
+    import threading
+
+    sb = Sandbox(Limits(timeout_s=30))
+    scratch = sb.scratch_dir()
+    box = {}
+    t = threading.Thread(target=lambda: box.update(p=sb.popen([SYS_PY, "-c", "import sys; print(sys.stdin.readline())"],
+                                                            scratch, stdin=subprocess.PIPE, stdout=subprocess.PIPE)))
+    t.start()
+    t.join()
+    proc = box["p"]
+    try:
+        proc.stdin.write(b"still here\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == b"still here\n"
+    finally:
+        Sandbox.dispose(proc, scratch)
 
 
 def test_stdout_cap_holds_and_is_flagged():
