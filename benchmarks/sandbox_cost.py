@@ -22,7 +22,7 @@ from lean_env.environments import logic_header  # noqa: E402
 from lean_env.settings import Settings  # noqa: E402
 from lean_env.verdict import ProofTask  # noqa: E402
 
-METHODS = ("none", "unshare+nobody", "bwrap+nobody")
+METHODS = ("none", "unshare+nobody", "bwrap+nobody", "mountns+nobody")
 
 
 def use(method: str) -> bool:

@@ -53,6 +53,14 @@ _DESCRIPTIONS = {
     "bwrap-user": "bubblewrap in a user namespace: read-only view of only the toolchain, the environment's files "
                   "and system libraries; writable scratch dir only; private /tmp and /dev/shm; no network; "
                   "PID namespace; rlimits; output capped",
+    "mountns+nobody": "mount namespace built with unshare (no bubblewrap): read-only view of only the toolchain, "
+                      "the environment's files and system libraries; writable scratch dir only; private /tmp and "
+                      "/dev/shm; no network; PID namespace; runs as user nobody without capabilities; rlimits; "
+                      "output capped; outlives a SIGKILLed prover until it exits",
+    "mountns": "mount namespace built with unshare (no bubblewrap): read-only view of only the toolchain, the "
+               "environment's files and system libraries; writable scratch dir only; private /tmp and /dev/shm; no "
+               "network; PID namespace; runs as root without capabilities (the toolchain is not readable by "
+               "nobody); rlimits; output capped; outlives a SIGKILLed prover until it exits",
     "unshare+nobody": "network and PID namespaces, runs as user nobody, rlimits, output capped; NO filesystem "
                       "isolation (the whole filesystem is readable, /tmp and /dev/shm writable)",
     "unshare": "network and PID namespaces as root, rlimits, output capped; NO filesystem isolation",
@@ -60,7 +68,11 @@ _DESCRIPTIONS = {
     "none": "rlimits, timeout, output cap and scratch directory only (no namespaces available)",
 }
 _BWRAP_METHODS = ("bwrap+nobody", "bwrap", "bwrap-user")
-_NOBODY_METHODS = ("bwrap+nobody", "unshare+nobody")
+_MOUNTNS_METHODS = ("mountns+nobody", "mountns")
+_SEALED_METHODS = _BWRAP_METHODS + _MOUNTNS_METHODS
+_NOBODY_METHODS = ("bwrap+nobody", "mountns+nobody", "unshare+nobody")
+_ROOT_FALLBACK = {"bwrap+nobody": "bwrap", "mountns+nobody": "mountns", "unshare+nobody": "unshare"}
+_ADMIN_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 INSTALL_HINT = "install bubblewrap (`apt-get install bubblewrap`) for a sealed filesystem"
 
 
@@ -122,16 +134,22 @@ def _probe_method(method: str) -> bool:
     """Does `method` run `true` on this machine, with every option the real command uses?"""
     if method == "none":
         return True
-    if method in _BWRAP_METHODS:
-        if not shutil.which("bwrap") or (method != "bwrap-user") != (os.geteuid() == 0):
+    if method in _SEALED_METHODS:
+        if (method != "bwrap-user") != (os.geteuid() == 0):
             return False
+        if method in _BWRAP_METHODS and not shutil.which("bwrap"):
+            return False
+        if method in _MOUNTNS_METHODS and not all(shutil.which(t, path=_ADMIN_PATH) for t in
+                                                  ("unshare", "setpriv", "pivot_root", "mount", "umount")):
+            return False
+        build = _bwrap_argv if method in _BWRAP_METHODS else _mountns_argv
         scratch = scratch_root() / f"{os.getpid()}-{_start_time(os.getpid()) or 0}-probe"
         scratch.mkdir(exist_ok=True)
         try:
-            if method == "bwrap+nobody":
+            if method in _NOBODY_METHODS:
                 os.chown(scratch, NOBODY, NOBODY)
             true = shutil.which("true", path="/usr/bin:/bin") or "/bin/true"
-            return _probe(_bwrap_argv(method, [true], scratch, [], Limits()))
+            return _probe(build(method, [true], scratch, [], Limits()))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     unshare = shutil.which("unshare")
@@ -150,7 +168,7 @@ def isolation_method() -> str:
         raise SandboxError(f"PROVER_SANDBOX={wanted!r} is not a sandbox method; use one of {', '.join(_DESCRIPTIONS)}")
     if wanted and _probe_method(wanted):
         return wanted
-    for method in ("bwrap+nobody", "bwrap-user", "unshare+nobody", "unshare-user"):
+    for method in ("bwrap+nobody", "mountns+nobody", "bwrap-user", "unshare+nobody", "unshare-user"):
         if _probe_method(method):
             return method
     return "none"
@@ -161,7 +179,7 @@ def describe_isolation(method: str | None = None) -> str:
 
 
 def seals_filesystem(method: str | None = None) -> bool:
-    return (method or isolation_method()) in _BWRAP_METHODS
+    return (method or isolation_method()) in _SEALED_METHODS
 
 
 def _world_readable(path: Path) -> bool:
@@ -264,48 +282,118 @@ def _bwrap_options() -> str:
         return ""
 
 
+def _mount_plan(argv: Sequence[str], scratch: Path, readable: Sequence[Path],
+                extra_env: dict[str, str] | None) -> list[tuple[str, str, str]]:
+    """The filesystem a sealed program sees, as ("dir", mode, path), ("symlink", target, path),
+    ("ro", source, path) and ("rw", source, path) steps on an empty root that also gets /dev,
+    /proc and private tmpfs /tmp and /dev/shm. Missing parents are made 0711: traversable, not
+    listable (a namespace tool would make them 0700 root, which nobody cannot cross)."""
+    made: set[str] = {"/", "/tmp", "/dev", "/dev/shm", "/proc"}
+    plan: list[tuple[str, str, str]] = []
+
+    def add(kind: str, src: str, dest: str) -> None:
+        for anc in reversed(Path(dest).parents):
+            if str(anc) not in made:
+                made.add(str(anc))
+                plan.append(("dir", "0711", str(anc)))
+        made.add(dest)
+        plan.append((kind, src, dest))
+
+    for p in _SYSTEM_PATHS:
+        if os.path.islink(p) and _is_system(os.path.realpath(p)) and os.path.realpath(p) != p:
+            add("symlink", os.readlink(p), p)  # merged /usr: /lib -> usr/lib
+        elif os.path.exists(p):
+            add("ro", p, p)
+    for src, dest in _bind_plan([*readable, *_program_paths(argv, extra_env or {})]):
+        add("ro", src, dest)
+    add("rw", str(scratch), str(scratch))
+    return plan
+
+
+def _setpriv(method: str) -> list[str]:
+    """As root: become nobody (or, for files only root can read, stay root) with no capabilities."""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin") or "/usr/bin/setpriv"
+    drop = ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    if method.endswith("+nobody"):
+        return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *drop, "--"]
+    return [setpriv, *drop, "--"]
+
+
 def _bwrap_argv(method: str, argv: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits,
                 extra_env: dict[str, str] | None = None) -> list[str]:
-    """The bubblewrap command line: an empty root, read-only system libraries, the program's
-    files read-only, private tmpfs /tmp and /dev/shm, the scratch dir writable, root remounted
-    read-only; as root, drop to nobody with setpriv (bwrap's --uid needs a user namespace)."""
+    """The bubblewrap command line for the mount plan, root remounted read-only; as root, drop
+    to nobody with setpriv (bwrap's own --uid needs a user namespace)."""
     cmd = [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
            "--die-with-parent"]
     if method == "bwrap-user":
         cmd.append("--unshare-user")
-    made: set[str] = {"/", "/tmp", "/dev", "/dev/shm", "/proc"}
-
-    def parents(dest: str) -> list[str]:  # bwrap would create missing parents as 0700 root
-        out = []
-        for anc in reversed(Path(dest).parents):
-            a = str(anc)
-            if a not in made:
-                made.add(a)
-                out += ["--perms", "0711", "--dir", a]
-        return out
-
-    for p in _SYSTEM_PATHS:
-        if os.path.islink(p) and _is_system(os.path.realpath(p)) and os.path.realpath(p) != p:
-            cmd += parents(p) + ["--symlink", os.readlink(p), p]  # merged /usr: /lib -> usr/lib
-        elif os.path.exists(p):
-            cmd += parents(p) + ["--ro-bind", p, p]
     size = ["--size", str(limits.tmpfs_mb * 1024 * 1024)] if "--size" in _bwrap_options() else []
     cmd += ["--dev", "/dev", "--proc", "/proc",
             "--perms", "1777", *size, "--tmpfs", "/tmp",
             "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
-    env = extra_env or {}
-    for src, dest in _bind_plan([*readable, *_program_paths(argv, env)]):
-        cmd += parents(dest) + ["--ro-bind", src, dest]
-    s = str(scratch)
-    cmd += parents(s) + ["--bind", s, s, "--remount-ro", "/", "--chdir", s]
+    for kind, src, dest in _mount_plan(argv, scratch, readable, extra_env):
+        if kind == "dir":
+            cmd += ["--perms", src, "--dir", dest]
+        else:
+            cmd += [{"symlink": "--symlink", "ro": "--ro-bind", "rw": "--bind"}[kind], src, dest]
+    cmd += ["--remount-ro", "/", "--chdir", str(scratch)]
     if method == "bwrap":
         cmd += ["--cap-drop", "ALL"]
     cmd.append("--")
     if method == "bwrap+nobody":
-        setpriv = shutil.which("setpriv", path="/usr/bin:/bin") or "/usr/bin/setpriv"
-        cmd += [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", "--no-new-privs", "--"]
+        cmd += _setpriv(method)
     return cmd + list(argv)
+
+
+_DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+
+
+def _mountns_argv(method: str, argv: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits,
+                  extra_env: dict[str, str] | None = None) -> list[str]:
+    """Without bubblewrap, as root: `unshare` new mount, network, PID, IPC and UTS namespaces
+    and run a shell script that builds the same mount plan on a tmpfs, pivots into it, drops
+    the old root, remounts it read-only and execs the program through setpriv."""
+    q = shlex.quote
+    tool = {t: q(shutil.which(t, path=_ADMIN_PATH) or t) for t in ("mount", "umount", "pivot_root")}
+    mount, umount = tool["mount"], tool["umount"]
+    root = q(str(_mount_point()))
+    size = f"size={limits.tmpfs_mb}m"
+    lines = ["set -e", f"R={root}", f"{mount} -t tmpfs -o mode=0755,nosuid,nodev tmpfs {root}"]
+    for d in ("/dev", "/dev/shm", "/proc", "/tmp"):
+        lines.append(f"mkdir -p \"$R\"{d}")
+    for dev in _DEVICES:
+        if os.path.exists(f"/dev/{dev}"):
+            lines.append(f": > \"$R\"/dev/{dev}; {mount} --bind /dev/{dev} \"$R\"/dev/{dev}")
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        lines.append(f"ln -s {target} \"$R\"/dev/{name}")
+    lines += [f"{mount} -t tmpfs -o mode=1777,{size},nosuid,nodev tmpfs \"$R\"/dev/shm",
+              f"{mount} -t proc -o nosuid,nodev,noexec proc \"$R\"/proc",
+              f"{mount} -t tmpfs -o mode=1777,{size},nosuid,nodev tmpfs \"$R\"/tmp"]
+    for kind, src, dest in _mount_plan(argv, scratch, readable, extra_env):
+        d = "\"$R\"" + q(dest)
+        if kind == "dir":
+            lines.append(f"mkdir -p -m {src} {d}")
+        elif kind == "symlink":
+            lines.append(f"ln -s {q(src)} {d}")
+        else:
+            make = f"mkdir -p {d}" if os.path.isdir(src) else f": > {d}"
+            opts = "ro,nosuid,nodev" if kind == "ro" else "nosuid,nodev"
+            lines.append(f"{make}; {mount} --bind -o {opts} {q(src)} {d}")
+    lines += ["mkdir -m 0700 \"$R\"/.old", "cd \"$R\"", f"{tool['pivot_root']} . .old", f"{umount} -l /.old",
+              "rmdir /.old", f"{mount} -o remount,ro,nosuid,nodev /",
+              'exec ' + " ".join(q(a) for a in _setpriv(method)) + f" /usr/bin/env -C {q(str(scratch))} -- \"$@\""]
+    unshare = shutil.which("unshare") or "unshare"
+    return [unshare, "-m", "-n", "-p", "-i", "-u", "-f", "--kill-child", "--propagation", "private", "--",
+            "/bin/sh", "-c", "\n".join(lines), "sandbox", *argv]
+
+
+def _mount_point() -> Path:
+    """One empty root-only directory each mountns sandbox mounts its own tmpfs root on (in its
+    own mount namespace, so they never see each other's)."""
+    d = scratch_root() / "mnt"
+    d.mkdir(mode=0o700, exist_ok=True)
+    return d
 
 
 # -- scratch directories ---------------------------------------------------------------------
@@ -459,7 +547,7 @@ class Sandbox:
         self.readable = [Path(p) for p in readable]
         method = isolation_method()
         if method in _NOBODY_METHODS and not all(_world_readable(p) for p in self.readable):
-            method = {"bwrap+nobody": "bwrap", "unshare+nobody": "unshare"}[method]  # stay root: nobody cannot read them
+            method = _ROOT_FALLBACK[method]  # stay root (without capabilities): nobody cannot read them
         self.method = method
         _clean_once()
 
@@ -471,6 +559,8 @@ class Sandbox:
         argv = list(argv)
         if self.method in _BWRAP_METHODS:
             return _bwrap_argv(self.method, argv, scratch, self.readable, self.limits, extra_env)
+        if self.method in _MOUNTNS_METHODS:
+            return _mountns_argv(self.method, argv, scratch, self.readable, self.limits, extra_env)
         if self.method.startswith("unshare"):
             return _unshare_argv(self.method, argv)
         return argv
