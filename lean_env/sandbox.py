@@ -267,8 +267,13 @@ def _bind_plan(readable: Sequence[Path]) -> list[tuple[str, str]]:
         for dest in {real, str(p)}:
             if not _is_system(dest):
                 pairs[dest] = real
+    root = str(scratch_root())
+    for dest in pairs:
+        if dest in ("/", "/dev", "/proc") or root == dest or root.startswith(dest.rstrip("/") + "/"):
+            raise SandboxError(f"the sandbox cannot make {dest} readable: it holds every sandbox's scratch dir "
+                               "or the system's devices; name the files the program needs instead")
     dests = sorted(pairs)
-    keep = [d for d in dests if d != "/" and not any(d != o and d.startswith(o.rstrip("/") + "/") for o in dests)]
+    keep = [d for d in dests if not any(d != o and d.startswith(o.rstrip("/") + "/") for o in dests)]
     return [(pairs[d], d) for d in keep]
 
 

@@ -203,6 +203,12 @@ def test_cannot_read_outside_the_allowed_set(sealed, tmp_path):
         Sandbox.dispose(subprocess.Popen(["true"]), other)
 
 
+def test_a_readable_path_may_not_expose_other_sandboxes(sealed):
+    for path in ("/tmp", scratch_root(), "/"):
+        with pytest.raises(SandboxError, match="scratch dir"):
+            Sandbox(readable=[Path(path)]).run([SYS_PY, "-c", "pass"])
+
+
 def test_can_read_and_run_the_toolchain(sealed):
     from lean_env.toolchain import ToolchainError, find_toolchain
 
