@@ -460,6 +460,39 @@ def clean_stale_scratch() -> list[Path]:
     return removed
 
 
+LEGACY_AGE_S = 24 * 3600
+
+
+def clean_legacy_scratch(min_age_s: float = LEGACY_AGE_S) -> list[Path]:
+    """Remove scratch dirs of the earlier layout (`<tmp>/prover-sandbox-XXXXXXXX`, from
+    tempfile.mkdtemp, which says nothing of its creator): only ours or nobody's, untouched for
+    `min_age_s`, and not the working directory of any live process."""
+    tmp = Path(tempfile.gettempdir())
+    old = []
+    for entry in os.scandir(tmp):
+        suffix = entry.name[len("prover-sandbox-"):]
+        if not entry.name.startswith("prover-sandbox-") or len(suffix) != 8 or suffix.isdigit():
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid in (os.geteuid(), NOBODY) and time.time() - st.st_mtime > min_age_s:
+            old.append(Path(entry.path))
+    if not old:
+        return []
+    in_use = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            in_use.add(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:
+            pass
+    removed = [d for d in old if str(d) not in in_use]
+    for d in removed:
+        shutil.rmtree(d, ignore_errors=True)
+    return removed
+
+
 _cleaned = False
 _clean_lock = threading.Lock()
 
@@ -471,6 +504,7 @@ def _clean_once() -> None:
             _cleaned = True
             try:
                 clean_stale_scratch()
+                clean_legacy_scratch()
             except OSError:
                 pass
 

@@ -2,9 +2,11 @@
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -407,6 +409,27 @@ def test_stale_scratch_of_a_killed_run_is_removed_live_ones_kept():
         clean_stale_scratch()
         Sandbox.dispose(subprocess.Popen(["true"]), own)
     assert not live_dir.exists()
+
+
+def test_legacy_scratch_dirs_are_removed_when_old_and_unused():
+    """Dirs of the earlier layout (/tmp/prover-sandbox-XXXXXXXX) carry no owner: removed only
+    when untouched for a day and nobody's working directory."""
+    tmp = Path(tempfile.gettempdir())
+    old, fresh, busy = (Path(tempfile.mkdtemp(prefix="prover-sandbox-", dir=tmp)) for _ in range(3))
+    day_ago = time.time() - 2 * sandbox_mod.LEGACY_AGE_S
+    for d in (old, busy):
+        (d / "check.lean").write_text("left behind")
+        os.utime(d, (day_ago, day_ago))
+    user = subprocess.Popen([PY, "-c", "import time; time.sleep(60)"], cwd=busy)
+    try:
+        removed = sandbox_mod.clean_legacy_scratch()
+        assert old in removed and not old.exists()
+        assert fresh.is_dir() and busy.is_dir() and fresh not in removed and busy not in removed
+    finally:
+        user.kill()
+        user.wait()
+        for d in (old, fresh, busy):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 @namespaces
