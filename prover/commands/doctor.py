@@ -8,7 +8,7 @@ from typing import Optional
 from rich.console import Console
 from rich.table import Table
 
-from lean_env.sandbox import describe_isolation, isolation_method
+from lean_env.sandbox import INSTALL_HINT, describe_isolation, isolation_method, scratch_root, seals_filesystem
 from lean_env.settings import Settings
 from lean_env.toolchain import ToolchainError, find_toolchain
 
@@ -33,8 +33,11 @@ def run_doctor(lean: Optional[str] = None) -> int:
     except ToolchainError as exc:
         table.add_row("lean", "[red]missing[/]", str(exc))
         status = 1
-    table.add_row("sandbox", f"{isolation_method()}: {describe_isolation()}",
-                  "" if isolation_method() != "none" else "run as root or enable user namespaces (unshare), or install bubblewrap")
+    method = isolation_method()
+    fix = "" if seals_filesystem(method) else INSTALL_HINT
+    if method == "none":
+        fix = "run as root or enable user namespaces, and " + INSTALL_HINT
+    table.add_row("sandbox", f"{method}: {describe_isolation(method)}\nscratch dirs in {scratch_root()}", fix)
     table.add_row("cores / workers", f"{settings.workers}", "set PROVER_WORKERS to change")
     try:
         from lean_env import setup as mathlib_setup  # present once the Mathlib profiles exist

@@ -5,6 +5,7 @@ from rich.console import Console
 
 from lean_env.checker import Checker
 from lean_env.environments import logic_header
+from lean_env.sandbox import INSTALL_HINT, seals_filesystem
 from lean_env.settings import Settings
 from lean_env.toolchain import ToolchainError, build_bundled
 from lean_env.verdict import ProofTask
@@ -36,6 +37,8 @@ def run_setup_bundled(force: bool = False) -> int:
         ok, detail = selftest(checker, logic_header())
         out.print(f"self-test on the logic prelude ({checker.backend.isolation} sandbox): "
                   + ("[green]ok[/]" if ok else "[red]FAILED[/]") + f" — {detail}")
+        if not seals_filesystem(checker.backend.isolation):
+            out.print(f"[yellow]note:[/] Lean can read the whole filesystem in this sandbox: {INSTALL_HINT}")
     return 0 if ok else 1
 
 
