@@ -132,8 +132,6 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
     elif run.crash:
         v.status = "crashed"
         reasons.append(_clip(run.crash))
-    if run.truncated:
-        reasons.append("Lean's output exceeded the output cap and was cut")
     for line in run.extra_output[:MAX_EXTRA_LINES]:
         reasons.append(f"Lean printed unexpected output: {_clip(line, 200)}")
     if len(run.extra_output) > MAX_EXTRA_LINES:

@@ -52,6 +52,9 @@ class CliBackend:
         res = self._sandbox(timeout).run(lean_argv(self.toolchain, self.settings, "--json", "check.lean"),
                                          files={"check.lean": cf.text}, extra_env=self.toolchain.env())
         messages, other = parse_lean_json_output(res.stdout)
+        if res.truncated:  # killed for flooding its output: not a proof, whatever it printed
+            return RunOutcome(shift(messages, cf.header_lines), res.seconds, crash=f"Lean's output was cut: {res.truncation}",
+                              truncated=True)
         crash = None if res.timed_out else crash_reason(res)
         if crash is None and not res.timed_out and res.returncode == 1 and not any(m.severity == "error" for m in messages):
             crash = "Lean exited with status 1 without reporting an error" + (
