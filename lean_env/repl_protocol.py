@@ -169,14 +169,14 @@ class ResponseReader:
     """Reads responses from the REPL's stdout. `next()` returns the parsed response, None at end
     of stream; raises ProtocolError for output that is not a response (garbage, a crash dump)."""
 
-    def __init__(self, stream: IO[bytes], max_bytes: int = 256 * 1024 * 1024):
+    def __init__(self, stream: IO[bytes], max_bytes: int = 64 * 1024 * 1024):
         self.stream, self.max_bytes = stream, max_bytes
 
     def next_text(self) -> Optional[str]:
         lines: list[bytes] = []
         size = 0
         while True:
-            line = self.stream.readline()
+            line = self.stream.readline(self.max_bytes - size + 1)  # never buffers past the cap
             if not line:  # end of stream
                 if lines:
                     raise ProtocolError("the REPL's output ended in the middle of a response: "

@@ -39,3 +39,17 @@ def test_candidate_and_checks_are_separate_commands(monkeypatch):
     assert checks["env"] == cand_env
     assert cf.check_theorem in checks["cmd"] and "open Nat" not in checks["cmd"]
     assert candidate["cmd"] + "\n" + checks["cmd"] == cf.body
+
+
+def test_a_response_over_the_cap_is_a_protocol_error_not_a_memory_hog():
+    import io
+
+    import pytest
+
+    from lean_env.repl_protocol import ProtocolError, ResponseReader
+
+    ok = ResponseReader(io.BytesIO(b'{"env": 0}\n\n'), max_bytes=100)
+    assert ok.next().env == 0
+    flood = ResponseReader(io.BytesIO(b'{"env": 0, "x": "' + b"y" * 10_000 + b'"}\n\n'), max_bytes=100)
+    with pytest.raises(ProtocolError, match="size limit"):
+        flood.next()
