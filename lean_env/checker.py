@@ -100,7 +100,8 @@ class Checker:
                            reasons=[f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"],
                            seconds=round(time.monotonic() - start, 4), backend=self.backend.name,
                            isolation=getattr(self.backend, "isolation", ""))
-        return judge(task, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
+        judged = task if task.timeout == timeout else dataclasses.replace(task, timeout=timeout)  # its message names the limit
+        return judge(judged, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
 
     def check_many(self, tasks: Iterable[ProofTask],
                    on_verdict: Callable[[int, Verdict], None] | None = None) -> list[Verdict]:

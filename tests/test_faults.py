@@ -1,0 +1,71 @@
+"""Faults and bad input (issue 16): bad files for `prover check`, torn run files, and an eval
+that is killed and resumed scoring exactly what an unbroken run scores."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lean_env.tasks_io import TasksFileError, read_tasks
+
+PROVER = [sys.executable, "-m", "prover.cli"]
+GOOD = {"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "proof": " hp", "env": "logic"}
+
+
+def check_cli(path):
+    return subprocess.run(PROVER + ["check", str(path), "-b", "cli"], capture_output=True, text=True, timeout=300)
+
+
+# -- bad input to `prover check` (item 3) ------------------------------------------------------
+def test_invalid_utf8_and_binary_lines_are_named_and_the_rest_still_read(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(json.dumps(GOOD).encode() + b"\n\xff\xfe\x00\x01binary\n" + b'{"a": "\xc3"}\n'
+                     + json.dumps(GOOD).encode() + b"\n")
+    rows = list(read_tasks(path))
+    assert [(line, t is not None) for line, t, _ in rows] == [(1, True), (2, False), (3, False), (4, True)]
+    assert "line 2: not UTF-8 text (byte 0xff at column 1)" in str(rows[1][2])
+    assert "line 3: not UTF-8 text (byte 0xc3 at column 8)" in str(rows[2][2])
+
+
+@pytest.mark.parametrize("content", [b"", b"\n  \n\n"])
+def test_an_empty_file_is_an_error_that_says_so(tmp_path, content):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(TasksFileError, match="is empty: nothing to check"):
+        list(read_tasks(path))
+
+
+def test_json_messages_say_at_once(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b'{"a": "\x01"}\n{"a": "open')
+    msgs = [str(e) for _, _, e in read_tasks(path)]
+    assert msgs == ["line 1: not valid JSON (Invalid control character at column 8)",
+                    "line 2: not valid JSON (Unterminated string starting at column 7)"]
+
+
+@pytest.mark.lean
+def test_check_on_a_binary_file_names_every_bad_line_checks_the_good_ones_and_exits_2(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"\x89PNG\x1a\x00\x00\xff" + b"\n" + json.dumps(GOOD).encode() + b"\n"
+                     + json.dumps({**GOOD, "timeout": float("nan")}).encode() + b"\n")
+    res = check_cli(path)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    assert "line 1: not UTF-8 text" in res.stderr and "line 3: `timeout` must be a finite number" in res.stderr
+    verdicts = [json.loads(x) for x in res.stdout.splitlines()]
+    assert [(v["line"], v["status"]) for v in verdicts] == [(2, "proved")]
+
+
+@pytest.mark.lean
+def test_check_on_an_empty_file_exits_2_and_says_so(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text("")
+    res = check_cli(path)
+    assert res.returncode == 2 and "is empty: nothing to check" in res.stderr and not res.stdout
+
+
+def test_check_refuses_a_nan_timeout_option_before_starting(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n")
+    res = subprocess.run(PROVER + ["check", str(path), "--timeout", "nan"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "`timeout` must be a finite number" in res.stderr and "Traceback" not in res.stderr
