@@ -69,3 +69,70 @@ def test_check_refuses_a_nan_timeout_option_before_starting(tmp_path):
     path.write_text(json.dumps(GOOD) + "\n")
     res = subprocess.run(PROVER + ["check", str(path), "--timeout", "nan"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "`timeout` must be a finite number" in res.stderr and "Traceback" not in res.stderr
+
+
+# -- torn files (item 6) ---------------------------------------------------------------------
+from prover.evaluation import (CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records,  # noqa: E402
+                               run_eval, write_atomic)
+
+
+def _record(name):
+    return json.dumps({"name": name, "split": "test", "budget": 1, "attempts": []})
+
+
+def test_a_corrupt_line_in_the_middle_keeps_every_good_record_and_is_named(tmp_path, caplog):
+    path = tmp_path / RESULTS
+    text = "\n".join([_record("a"), '{"name": "b", "attem', "garbage", _record("c"), _record("d")]) + "\n"
+    path.write_text(text)
+    bad = []
+    assert [r.name for r in read_records(path, bad)] == ["a", "c", "d"]
+    assert [b.split(" is not")[0].rsplit(" ", 2)[1:] for b in bad] == [["line", "2"], ["line", "3"]]
+    assert "line 2 is not a record" in caplog.text
+    assert path.read_text() == text  # nothing is thrown away
+
+
+def test_a_torn_last_line_is_still_cut_off(tmp_path):
+    path = tmp_path / RESULTS
+    path.write_text(_record("a") + "\n" + _record("b") + "\n" + '{"name": "c", "spl')
+    assert [r.name for r in read_records(path)] == ["a", "b"]
+    assert path.read_text().endswith(_record("b") + "\n")
+
+
+def test_write_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
+    path = tmp_path / RUN_CARD
+    write_atomic(path, '{"old": 1}')
+
+    def boom(*a):
+        raise KeyboardInterrupt  # a kill between writing the temporary file and the rename
+
+    monkeypatch.setattr("os.replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(path, '{"new": 2}')
+    assert json.loads(path.read_text()) == {"old": 1}
+    assert [p.name for p in tmp_path.iterdir()] == [RUN_CARD]  # no temporary file left behind
+
+
+def _spec(**kw):
+    return EvalSpec(dataset="logic", split="test", limit=2, k=2, model="scripted", **kw)
+
+
+def test_an_empty_run_card_is_a_one_line_error_with_the_fix_when_results_exist(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / RUN_CARD).write_text("")
+    (out / RESULTS).write_text(_record("a") + "\n")
+    with pytest.raises(EvalError, match=r"run_card.json is unreadable \(empty.*delete .*run_card.json and rerun"):
+        run_eval(_spec(), out, policy=object(), checker=object())
+
+
+@pytest.mark.lean
+def test_an_empty_run_card_without_results_starts_over(tmp_path, cli_checker):
+    from prover.policies.scripted import ScriptedPolicy
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / RUN_CARD).write_text("")
+    res = run_eval(_spec(), out, policy=ScriptedPolicy({}, default=" fun h => h"), checker=cli_checker)
+    assert res.new == 2 and json.loads((out / RUN_CARD).read_text())["k"] == 2
+    assert (out / SUMMARY).exists() and (out / CURVE).exists()
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
