@@ -136,3 +136,100 @@ def test_an_empty_run_card_without_results_starts_over(tmp_path, cli_checker):
     assert res.new == 2 and json.loads((out / RUN_CARD).read_text())["k"] == 2
     assert (out / SUMMARY).exists() and (out / CURVE).exists()
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+# -- a resumed eval is the run it replaces (item 1) ----------------------------------------
+import random  # noqa: E402
+import re  # noqa: E402
+
+import data  # noqa: E402
+from prover.policies.base import Completion  # noqa: E402
+
+EIGHT = data.load("logic", split="test", limit=8)
+
+
+class Dice:
+    """A stand-in model whose samples are random in its seed: the reference proof with
+    probability 0.25, else a wrong one. Like transformers, without per-sample `seeds` one
+    generator draws the whole call, so a sample then depends on what shares its call."""
+
+    backend, name, tokenizer = "dice", "dice", None
+
+    def __init__(self):
+        self.proofs = {r["name"]: r["proof"] for r in EIGHT}
+        self.calls = 0
+
+    def generate(self, prompts, params):
+        self.calls += 1
+        shared = random.Random(params.seed)
+        out = []
+        for i, prompt in enumerate(prompts):
+            name = re.search(r"theorem (\S+)", prompt).group(1)
+            row = []
+            for j in range(params.n):
+                rng = random.Random(params.seeds[i][j]) if params.seeds else shared
+                text = self.proofs[name] if rng.random() < 0.25 else f" fun h => h -- {rng.randrange(1000)}"
+                row.append(Completion(text, "stop", 3))
+            out.append(row)
+        return out
+
+    def close(self):
+        pass
+
+
+class Killed(BaseException):
+    pass
+
+
+def _eval_spec(batch_problems, round_size):
+    return EvalSpec(dataset="logic", split="test", limit=8, k=4, model="dice", seed=7,
+                    batch_problems=batch_problems, round_size=round_size)
+
+
+def _what_counts(out):
+    """The records without their timings, by problem; and the pass@k table of the summary."""
+    recs = {}
+    for line in (out / RESULTS).read_text().splitlines():
+        r = json.loads(line)
+        recs[r["name"]] = (r["n"], r["c"], r["first_success_index"], r["stopped_early"],
+                           [(a["completion"], (a["verdict"] or {}).get("status")) for a in r["attempts"]])
+    table = [x for x in (out / SUMMARY).read_text().splitlines() if x.startswith("| all |")]
+    return recs, table
+
+
+def _run(out, checker, batch_problems, round_size, kill_after=None):
+    done = []
+
+    def on_record(record):
+        done.append(record.name)
+        if kill_after is not None and len(done) == kill_after:
+            raise Killed()
+
+    try:
+        run_eval(_eval_spec(batch_problems, round_size), out, policy=Dice(), checker=checker, on_record=on_record)
+    except Killed:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def unbroken(tmp_path_factory, cli_checker):
+    out = tmp_path_factory.mktemp("unbroken")
+    assert _run(out, cli_checker, batch_problems=8, round_size=2)
+    return _what_counts(out)
+
+
+@pytest.mark.lean
+@pytest.mark.parametrize("first,kill_after,second", [
+    ((8, 2), 1, (1, 1)),   # killed after the first problem, resumed one problem and one sample at a time
+    ((3, 4), 3, (8, 3)),   # killed mid-way with another batching, resumed with a third one
+    ((2, 1), 6, (5, 4)),   # killed near the end
+])
+def test_a_killed_and_resumed_eval_equals_an_unbroken_one(tmp_path, cli_checker, unbroken, first, kill_after, second):
+    recs, table = unbroken
+    assert 0 < sum(c > 0 for _, c, *_ in recs.values()) < len(recs)  # some solved, some not: a real test
+    out = tmp_path / "run"
+    assert not _run(out, cli_checker, *first, kill_after=kill_after)
+    assert len((out / RESULTS).read_text().splitlines()) == kill_after
+    assert _run(out, cli_checker, *second)
+    assert _what_counts(out) == (recs, table)
