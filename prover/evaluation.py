@@ -434,14 +434,22 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     from prover.policies import SamplingParams, load_policy
     from search.best_of_n import default_stop
 
-    if spec.k < 1:
-        raise EvalError("-k must be at least 1")
+    from lean_env.limits import LimitError, check_object
+
+    try:  # NaN, inf, bools, negative counts: refused before anything loads
+        check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
+                            "batch_problems", "workers"))
+    except LimitError as exc:
+        raise EvalError(str(exc)) from None
     if spec.search not in SEARCH_METHODS:
         raise EvalError(f"unknown search {spec.search!r}; choose one of {', '.join(SEARCH_METHODS)}")
     rows = load_rows(spec)
     if not rows:
         raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
-    settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
+    try:
+        settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
+    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.limits)
+        raise EvalError(str(exc)) from None
     settings = lean_settings_for(rows, settings, spec.dataset)
     model_name = spec.model or DEFAULT_MODEL
     fmt = spec.prompt_format or default_prompt_format(model_name)
