@@ -233,3 +233,18 @@ def test_a_killed_and_resumed_eval_equals_an_unbroken_one(tmp_path, cli_checker,
     assert len((out / RESULTS).read_text().splitlines()) == kill_after
     assert _run(out, cli_checker, *second)
     assert _what_counts(out) == (recs, table)
+
+
+# -- messages (item 8) ---------------------------------------------------------------------
+@pytest.mark.lean
+def test_the_timeout_reason_names_the_configured_limit(header):
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+    from lean_env.verdict import ProofTask
+    from tests.test_checker_real import SLOW_DEFS
+
+    task = ProofTask("theorem slow : usub (umul 200 200) (umul 200 200) = 0 :=", header=header + SLOW_DEFS, proof=" rfl")
+    with Checker("cli", Settings.from_env(timeout=2), workers=1) as c:
+        v = c.check(task)
+    assert v.status == "timeout"
+    assert "within the 2.0 s time limit" in v.reasons[0] and "configured" not in v.reasons[0]
