@@ -248,3 +248,49 @@ def test_the_timeout_reason_names_the_configured_limit(header):
         v = c.check(task)
     assert v.status == "timeout"
     assert "within the 2.0 s time limit" in v.reasons[0] and "configured" not in v.reasons[0]
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from lean_env.checker import Checker
+from lean_env.settings import Settings
+from prover.evaluation import run_eval
+from tests.test_faults import Dice, _eval_spec
+
+class Slow(Dice):  # slow enough that the parent's kill lands mid-run
+    def generate(self, prompts, params):
+        time.sleep(0.3)
+        return super().generate(prompts, params)
+
+with Checker("cli", Settings.from_env(timeout=60), workers=2) as checker:
+    run_eval(_eval_spec(3, 2), Path(sys.argv[1]), policy=Slow(), checker=checker)
+"""
+
+
+@pytest.mark.lean
+def test_an_eval_sigkilled_mid_run_resumes_to_the_unbroken_result(tmp_path, cli_checker, unbroken):
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(out)], cwd=root, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            if (out / RESULTS).exists() and len((out / RESULTS).read_bytes().splitlines()) >= 3:
+                break
+            time.sleep(0.02)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()[-2000:]
+    assert 3 <= len((out / RESULTS).read_bytes().splitlines()) < 8
+    assert _run(out, cli_checker, batch_problems=5, round_size=1)
+    assert _what_counts(out) == unbroken
