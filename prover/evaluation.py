@@ -3,9 +3,12 @@
 Layout of an output directory:
     results.jsonl   one search record (search.records.ProblemRecord) per line, appended and
                     flushed as each problem finishes: a killed run loses at most the problems
-                    in flight, and a rerun skips every problem already in the file
+                    in flight, and a rerun skips every problem already in the file. Samples are
+                    seeded per (problem, sample index), so the rerun draws what an unbroken run
+                    would have; a line that is not a record is named and only its problem reruns
     run_card.json   what was run: model, sampling, prompt format, dataset variant, Lean and
-                    Mathlib versions, checker backend, timing
+                    Mathlib versions, checker backend, timing (this and the files below are
+                    written atomically: a kill leaves the old version or the new one)
     summary.md      pass@k per split and per problem source (mathd, amc, aime, imo, ...)
     passk.png       the pass@k curve
 """
