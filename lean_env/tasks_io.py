@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from lean_env.environments import header_for
-from lean_env.limits import LimitError, check, check_fields, check_row_size
+from lean_env.limits import MAX_TEXT_CHARS, LimitError, check, check_fields, check_row_size
 from lean_env.statement import StatementError, find_declaration, strip_comments
 from lean_env.verdict import ProofTask
 
@@ -129,7 +129,11 @@ def task_from_file(path: Path, theorem: str, env: Optional[str] = None) -> Proof
     under that environment's header. Without it, the text before the theorem is the file's
     own environment (its prelude/imports and helper lemmas), and the theorem onwards is the
     candidate. Lean still checks both parts, and sorry/axioms anywhere still count."""
+    if path.stat().st_size > MAX_TEXT_CHARS * 4:  # refuse before reading a huge file (UTF-8: <= 4 bytes a character)
+        raise LimitError(f"{path} is {path.stat().st_size:,} bytes: over the limit of {MAX_TEXT_CHARS:,} characters "
+                         f"for a Lean text; check a smaller file")
     text = path.read_text(encoding="utf-8")
+    check("code", text, where=f"{path}: ")
     span = find_declaration(text, theorem)
     if span is None:
         raise ValueError(f"{path} does not declare `theorem {theorem}`")

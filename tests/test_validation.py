@@ -83,3 +83,12 @@ def test_settings_refuse_nonsense_from_the_cli():
     with pytest.raises(LimitError, match="--timeout"):
         Settings.from_env(timeout=math.nan)
     assert Settings.from_env(timeout=2).timeout == 2
+
+
+def test_a_huge_lean_file_is_refused_before_it_is_scanned(tmp_path):
+    from lean_env.tasks_io import task_from_file
+
+    path = tmp_path / "big.lean"
+    path.write_text("prelude\ntheorem t (p : Prop) (hp : p) : p := hp\n" + "-- x\n" * 300_000)
+    with pytest.raises(LimitError, match=r"big.lean: `code` is 1,500,0\d\d characters, over the limit"):
+        task_from_file(path, "t")
