@@ -39,6 +39,8 @@ VARIANTS: dict[str, Variant] = {
                      "generated propositional/first-order logic theorems over the logic prelude", env="logic"),
 }
 ALIASES = {"minif2f": "minif2f-deepseek"}
+# The setup profile each named Lean environment (a row's `env`) runs on.
+ENV_PROFILES = {"logic": "bundled"}
 
 
 def variant(name: str) -> Variant:
@@ -98,6 +100,16 @@ def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = Non
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError(f"a row has no formal_statement (columns: {', '.join(raw)}); "
                          "map one with --field formal_statement=COLUMN")
+    from lean_env.limits import check_fields
+    from lean_env.tasks_io import resolve_header
+
+    check_fields({k: row[k] for k in ("name", "header", "env", "formal_statement", "informal_prefix") if k in row})
+    if row.get("header") is None and row.get("env"):
+        # the row format `prover check` reads: a named environment supplies the header, which
+        # (like the shipped logic rows') is context for Lean, not text the model is shown
+        row["header"] = resolve_header(row)
+        row.setdefault("prompt_header", "")
+        profile = profile or ENV_PROFILES.get(row["env"], "")
     if not row.get("header"):
         header, informal, statement = split_statement(statement)
         row["header"] = header
@@ -116,9 +128,26 @@ def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = Non
     return row
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def read_jsonl(path: Path | str) -> list[dict]:
+    """The rows of a jsonl file, read as `prover check` reads them (lean_env.tasks_io.read_rows:
+    bytes, so a bad line is named by its number). ValueError naming every bad line."""
+    from lean_env.tasks_io import read_rows
+
+    rows, bad = [], []
+    for lineno, row, error in read_rows(Path(path)):
+        if error is None and not isinstance(row, dict):
+            error = f"line {lineno}: each line must be a JSON object"
+        if error is not None:
+            bad.append(str(error))
+        else:
+            rows.append(row)
+    if bad:
+        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+        raise ValueError(f"{path}: {len(bad)} unusable line(s): " + "; ".join(bad[:3]) + more)
+    return rows
+
+
+_read_jsonl = read_jsonl
 
 
 def _load_shipped(name: str) -> list[dict]:
@@ -141,6 +170,8 @@ def _load_with_datasets(spec: str, hf_split: Optional[str]) -> tuple[list[dict],
     path = Path(spec)
     if spec.endswith((".json", ".jsonl")) and not path.exists():
         raise FileNotFoundError(f"{spec} does not exist")
+    if path.is_file() and spec.endswith(".jsonl"):  # the one row reader check, eval and training share
+        return read_jsonl(path), str(path)
     import datasets
 
     if path.exists():
@@ -164,7 +195,12 @@ def load(spec: str, split: Optional[str] = None, fields: Iterable[str] | Mapping
         rows = _load_shipped(spec)
     else:
         raw_rows, source = _load_with_datasets(spec, hf_split)
-        rows = [normalize_row(r, field_map, split=hf_split, source=source, profile=profile) for r in raw_rows]
+        rows = []
+        for i, r in enumerate(raw_rows, 1):
+            try:
+                rows.append(normalize_row(r, field_map, split=hf_split, source=source, profile=profile))
+            except ValueError as exc:
+                raise ValueError(f"{source}: row {i}: {exc}") from None
     if split is not None:
         known = sorted({r["split"] for r in rows})
         rows = [r for r in rows if r["split"] == split]

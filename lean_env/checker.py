@@ -119,7 +119,8 @@ class Checker:
                            reasons=[f"the {self.backend.name} backend failed: {type(exc).__name__}: {exc}"],
                            seconds=round(time.monotonic() - start, 4), backend=self.backend.name,
                            isolation=getattr(self.backend, "isolation", ""))
-        v = judge(task, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
+        judged = task if task.timeout == timeout else dataclasses.replace(task, timeout=timeout)  # its message names the limit
+        v = judge(judged, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
         if not v.ok and v.status in ("rejected", "crashed") and self.backend.name in ("cli", "server"):
             # (the REPL answers the header as its own command: the judge already sees its errors)
             problem = self.header_problem(task.header)

@@ -54,6 +54,11 @@ class Settings:
             for k, v in profile_settings(s.cache, s.profile).items():
                 if k not in explicit and k in {f.name for f in fields(cls)}:
                     setattr(s, k, type(getattr(s, k))(v))
+        from lean_env.limits import RULES, check
+
+        for f in fields(cls):  # a NaN or absurd timeout must not switch a limit off (lean_env.limits)
+            if f.name in RULES:
+                check(f.name, getattr(s, f.name), where=f"--{f.name.replace('_', '-')} / PROVER_{f.name.upper()}: ")
         s.workers_auto = s.workers <= 0
         if s.workers_auto:
             s.workers = default_workers(os.cpu_count() or 1, machine_memory_mb(), s.worker_mb)

@@ -3,15 +3,20 @@
 Layout of an output directory:
     results.jsonl   one search record (search.records.ProblemRecord) per line, appended and
                     flushed as each problem finishes: a killed run loses at most the problems
-                    in flight, and a rerun skips every problem already in the file
+                    in flight, and a rerun skips every problem already in the file. Samples are
+                    seeded per (problem, sample index), so the rerun draws what an unbroken run
+                    would have; a line that is not a record is named and only its problem reruns
     run_card.json   what was run: model, sampling, prompt format, dataset variant, Lean and
-                    Mathlib versions, checker backend, timing
+                    Mathlib versions, checker backend, timing (this and the files below are
+                    written atomically: a kill leaves the old version or the new one)
     summary.md      pass@k per split and per problem source (mathd, amc, aime, imo, ...)
     passk.png       the pass@k curve
 """
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import platform
 import re
@@ -40,6 +45,10 @@ _SOURCES = (("mathd_", "mathd"), ("amc", "amc"), ("aime", "aime"), ("imo", "imo"
 
 class EvalError(RuntimeError):
     """The evaluation cannot run as asked; the message says what to do."""
+
+
+class UnreadableCard(EvalError):
+    """run_card.json exists but is not a JSON object (torn by a kill before writes were atomic)."""
 
 
 def source_category(name: str) -> str:
@@ -123,29 +132,66 @@ def lean_description(settings: Settings) -> dict:
     return out
 
 
-# -- results file --------------------------------------------------------------------------
-def read_records(path: Path) -> list[ProblemRecord]:
-    """Records in the file. A torn last line (the run was killed mid-write) is cut off the
-    file, so appending continues cleanly and that problem is simply run again."""
+# -- files -----------------------------------------------------------------------------------
+log = logging.getLogger("prover.eval")
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write a whole file so that a kill at any moment leaves the old file or the new one, never
+    a torn one: a temporary file in the same directory, fsynced, then renamed over the target."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_card(path: Path) -> Optional[dict]:
+    """The run card, or None when there is none. A card that is not JSON (an empty file left by a
+    kill during a write, before writes were atomic) raises EvalError with the fix."""
+    if not path.exists():
+        return None
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        card = exc
+    if not isinstance(card, dict):
+        raise UnreadableCard(f"{path} is unreadable ({'empty' if not path.stat().st_size else 'not a JSON object'}: "
+                        f"an earlier run was killed while writing it), so this directory's results cannot be "
+                        f"matched to a run; if they are from this same command, delete {path} and rerun to resume, "
+                        f"else pass another --out")
+    return card
+
+
+def read_records(path: Path, bad: Optional[list[str]] = None) -> list[ProblemRecord]:
+    """Every good record in the file. A torn last line (the run was killed mid-write) is cut off
+    the file, so appending continues cleanly and that problem is simply run again. A bad line
+    elsewhere is left in place, named (logged, and appended to `bad` when given) and skipped:
+    the good records after it are kept and only its problem runs again."""
     if not path.exists():
         return []
     raw = path.read_bytes()
     records: list[ProblemRecord] = []
-    good_end = 0
-    while good_end < len(raw):
-        nl = raw.find(b"\n", good_end)
-        if nl < 0:
-            break  # no newline: the write never finished
-        line = raw[good_end:nl]
-        if line.strip():
-            try:
-                records.append(ProblemRecord.from_dict(json.loads(line)))
-            except (json.JSONDecodeError, TypeError, KeyError):
-                break
-        good_end = nl + 1
-    if good_end < len(raw):
+    complete = raw.rfind(b"\n") + 1  # bytes after the last newline were never finished
+    for lineno, line in enumerate(raw[:complete].split(b"\n")[:-1], 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(ProblemRecord.from_dict(json.loads(line)))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            why = f"{path} line {lineno} is not a record ({type(exc).__name__}: {str(exc)[:120]}); skipped: that problem runs again"
+            log.warning(why)
+            if bad is not None:
+                bad.append(why)
+    if complete < len(raw):
         with open(path, "r+b") as fh:
-            fh.truncate(good_end)
+            fh.truncate(complete)
     return records
 
 
@@ -254,8 +300,10 @@ def plot_curve(records: list[ProblemRecord], k: int, path: Path, title: str) -> 
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
+    write_atomic(path, buf.getvalue())
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -362,10 +410,9 @@ def dataset_description(spec: EvalSpec, rows: Sequence[dict]) -> dict:
 
 
 def _check_identity(out_dir: Path, card: dict) -> None:
-    path = out_dir / RUN_CARD
-    if not path.exists():
+    old = read_card(out_dir / RUN_CARD)
+    if old is None:
         return
-    old = json.loads(path.read_text())
     diffs = [f"{k}: {old.get(k)!r} there, {card.get(k)!r} now" for k in IDENTITY if old.get(k) != card.get(k)]
     if diffs:
         raise EvalError(f"{out_dir} holds results of a different run ({'; '.join(diffs)}); "
@@ -374,7 +421,7 @@ def _check_identity(out_dir: Path, card: dict) -> None:
 
 def write_report(out_dir: Path, records: list[ProblemRecord], card: dict) -> str:
     text = summary_markdown(records, card)
-    (out_dir / SUMMARY).write_text(text + "\n", encoding="utf-8")
+    write_atomic(out_dir / SUMMARY, text + "\n")
     plot_curve(records, card["k"], out_dir / CURVE, f"{card['dataset']} — {card['model']}")
     return text
 
@@ -390,14 +437,22 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     from prover.policies import SamplingParams, load_policy
     from search.best_of_n import default_stop
 
-    if spec.k < 1:
-        raise EvalError("-k must be at least 1")
+    from lean_env.limits import LimitError, check_object
+
+    try:  # NaN, inf, bools, negative counts: refused before anything loads
+        check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
+                            "batch_problems", "workers"))
+    except LimitError as exc:
+        raise EvalError(str(exc)) from None
     if spec.search not in SEARCH_METHODS:
         raise EvalError(f"unknown search {spec.search!r}; choose one of {', '.join(SEARCH_METHODS)}")
     rows = load_rows(spec)
     if not rows:
         raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
-    settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
+    try:
+        settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
+    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.limits)
+        raise EvalError(str(exc)) from None
     settings = lean_settings_for(rows, settings, spec.dataset)
     model_name = spec.model or DEFAULT_MODEL
     fmt = spec.prompt_format or default_prompt_format(model_name)
@@ -413,7 +468,13 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
         "dataset_variant": dataset_description(spec, rows),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    _check_identity(out_dir, card)
+    try:
+        _check_identity(out_dir, card)
+    except UnreadableCard:
+        if read_records(out_dir / RESULTS):
+            raise
+        log.warning(f"{out_dir / RUN_CARD} was unreadable and no results are there yet: starting over")
+        (out_dir / RUN_CARD).unlink()
 
     results_path = out_dir / RESULTS
     earlier = read_records(results_path)
@@ -436,7 +497,7 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
             if checker is None:
                 checker = Checker(spec.checker_backend, settings)
             if not (out_dir / RUN_CARD).exists():  # written once the model loaded: a killed run can resume
-                (out_dir / RUN_CARD).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
             search = make_search(spec.search, policy, checker, params, spec.k, fmt, round_size=spec.round_size,
                                  stop_at_first=spec.stop_at_first, batch_problems=spec.batch_problems,
                                  on_attempt=on_attempt)
@@ -458,7 +519,7 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
 
     records = kept + new
     card.update(_runtime_card(out_dir, policy, checker, settings, stats, started, len(kept), len(new)))
-    (out_dir / RUN_CARD).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     summary = write_report(out_dir, records, card)
     return EvalResult(out_dir, records, card, summary, resumed=len(kept), new=len(new))
 
@@ -466,9 +527,7 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
 def _runtime_card(out_dir: Path, policy, checker, settings: Settings, stats, started: float, resumed: int,
                   new: int) -> dict:
     """The parts of the run card that describe this invocation (merged over an earlier one's)."""
-    old = {}
-    if (out_dir / RUN_CARD).exists():
-        old = json.loads((out_dir / RUN_CARD).read_text())
+    old = read_card(out_dir / RUN_CARD) or {}
     timing = dict(old.get("timing") or {"generation_seconds": 0.0, "verification_seconds": 0.0, "wall_seconds": 0.0,
                                        "completions": 0, "tokens": 0, "checks": 0, "invocations": 0})
     if stats is not None:

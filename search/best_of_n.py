@@ -8,6 +8,7 @@ Checker alone decides whether it is a proof.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -26,6 +27,14 @@ Row = Mapping[str, Any]
 def default_stop(fmt: str) -> tuple[str, ...]:
     """Continuation prompts open a ```lean4 fence, so the proof ends where the model closes it."""
     return ("```",) if get_format(fmt).kind == "continuation" else ()
+
+
+def sample_seed(seed: int, split: str, name: str, index: int) -> int:
+    """The seed of sample `index` of problem (split, name) in a run seeded `seed`: a function of
+    these alone, so a problem's samples do not depend on batching, round sizes or on when an
+    earlier run was interrupted (a resumed eval draws exactly what an unbroken one would)."""
+    key = f"{seed}\0{split}\0{name}\0{index}".encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 33  # 31 bits: every backend takes it
 
 
 def task_dict(task: ProofTask) -> dict:
@@ -88,7 +97,6 @@ class BestOfN:
         self.batch_problems = max(1, batch_problems)
         self.on_attempt = on_attempt
         self.stats = SearchStats()
-        self._round = 0
 
     # -- one problem -------------------------------------------------------------------------
     def search(self, row: Row) -> ProblemRecord:
@@ -137,10 +145,13 @@ class BestOfN:
         for s in states:
             by_n.setdefault(min(self.round_size, self.budget - s.drawn), []).append(s)
         for n, group in by_n.items():
-            seed = None if self.params.seed is None else self.params.seed + self._round
-            self._round += 1
+            params = self.params.replace(n=n)
+            if self.params.seed is not None:  # sample i of a problem has the same seed in every run
+                seeds = tuple(tuple(sample_seed(self.params.seed, s.record.split, s.record.name, s.drawn + j)
+                                    for j in range(n)) for s in group)
+                params = params.replace(seed=seeds[0][0], seeds=seeds)
             t0 = time.monotonic()
-            outs = self.policy.generate([s.prompt for s in group], self.params.replace(n=n, seed=seed))
+            outs = self.policy.generate([s.prompt for s in group], params)
             dt = time.monotonic() - t0
             self.stats.generation_seconds += dt
             for s, completions in zip(group, outs):

@@ -127,3 +127,66 @@ def test_source_categories():
                                          "algebra_sqineq_at2malt1", "numbertheory_2dvd4expn",
                                          "logic_l2_absurd_926f794b0c")] == [
         "mathd", "mathd", "amc", "aime", "imo", "induction", "algebra", "numbertheory", "logic_l2"]
+
+
+# -- one row format (issue 17 item 1): an own jsonl with `env` rows is evaluated as `eval logic` --
+def _own_copy(tmp_path, n=5):
+    """Rows copied verbatim from the shipped file, in the form `prover check` documents."""
+    raw = [json.loads(x) for x in (data.loaders.DATA_DIR / "logic" / "v1.jsonl").read_text().splitlines()]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [r for r in raw if r["split"] == "test"][:n]))
+    return path
+
+
+def test_own_jsonl_rows_get_their_env_header_and_profile(tmp_path):
+    own = data.load(str(_own_copy(tmp_path)))
+    shipped = data.load("logic", split="test", limit=5)
+    keys = ("name", "split", "header", "prompt_header", "informal_prefix", "formal_statement", "profile")
+    assert [{k: r.get(k) for k in keys} for r in own] == [{k: r.get(k) for k in keys} for r in shipped]
+    from prover.evaluation import default_max_tokens
+
+    assert default_max_tokens(own, "deepseek-v1.5") == 128  # the logic budget, not 2048
+
+
+def test_own_jsonl_bad_lines_are_named(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "logic"}\n\xff\n[1]\n')
+    with pytest.raises(EvalError, match=r"2 unusable line\(s\): line 2: not UTF-8 text.*line 3: each line must be a JSON object"):
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+    path.write_text('{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "mathlib"}\n')
+    with pytest.raises(EvalError, match="row 1: unknown environment 'mathlib'"):
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+
+
+@pytest.mark.parametrize("field,value", [("k", 0), ("temperature", float("nan")), ("top_p", 2.0), ("max_tokens", 10**12),
+                                         ("seed", True), ("batch_problems", 0)])
+def test_eval_refuses_nonsense_settings_before_loading_anything(tmp_path, field, value):
+    with pytest.raises(EvalError, match=f"`{field}` must be"):
+        run_eval(spec(**{field: value}) if field != "k" else EvalSpec(dataset="logic", k=value), tmp_path / "out",
+                 policy=object(), checker=object())
+
+
+@pytest.mark.lean
+def test_cli_eval_of_an_own_jsonl_scores_what_eval_logic_scores(tmp_path):
+    from typer.testing import CliRunner
+
+    from prover.cli import app
+    from prover.tiny_model import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "tiny")
+    common = ["-k", "2", "--max-tokens", "24", "--model", str(model), "--checker", "cli", "--workers", "2"]
+
+    def cli_eval(dataset, out, *extra):  # the CLI in-process (the same command path, without a second torch import)
+        res = CliRunner().invoke(app, ["eval", dataset, *extra, *common, "--out", str(out)])
+        assert res.exit_code == 0, (res.output[-2000:], res.exception)
+        recs = [json.loads(x) for x in (out / RESULTS).read_text().splitlines()]
+        card = json.loads((out / RUN_CARD).read_text())
+        return ({r["name"]: [(a["completion"], (a["verdict"] or {}).get("status"), a["why_not"]) for a in r["attempts"]]
+                 for r in recs}, card["sampling"]["max_tokens"],
+                [x for x in (out / SUMMARY).read_text().splitlines() if x.startswith("| all |")])
+
+    mine = cli_eval(str(_own_copy(tmp_path, 3)), tmp_path / "mine")
+    theirs = cli_eval("logic", tmp_path / "logic", "--split", "test", "--limit", "3")
+    assert mine == theirs and len(mine[0]) == 3
+    statuses = {s for atts in mine[0].values() for _, s, _ in atts}
+    assert "crashed" not in statuses

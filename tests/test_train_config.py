@@ -67,3 +67,20 @@ def test_cli_reports_unknown_key(tmp_path):
     result = CliRunner().invoke(app, ["train", "grpo", "--config", str(path)])
     assert result.exit_code == 2
     assert "learning_rat" in result.output
+
+
+@pytest.mark.parametrize("key,value,pattern", [
+    ("checker_timeout", float("nan"), r"run.yaml: `checker_timeout` must be a finite number in \(0, 3600\]"),
+    ("checker_timeout", 1e12, "`checker_timeout` must be"),
+    ("checker_workers", -1, "`checker_workers` must be a whole number in \\[0, 4096\\]"),
+    ("heldout_k", 0, "`heldout_k` must be"),
+    ("lora_dropout", 1.5, "`lora_dropout` must be"),
+    ("learning_rate", float("inf"), "learning_rate must be a finite number"),
+])
+def test_ranges_are_checked_with_the_shared_rules(key, value, pattern):
+    with pytest.raises(ConfigError, match=pattern):
+        from_dict({key: value}, "grpo", "run.yaml")
+
+
+def test_a_whole_number_of_seconds_is_fine():
+    assert from_dict({"checker_timeout": 30}, "grpo").checker_timeout == 30.0

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Optional
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lean_env.checker import Checker, default_backend, refuse
 from lean_env.policy import preamble_violations
 from lean_env.settings import Settings
-from lean_env.tasks_io import read_tasks, task_from_file
+from lean_env.tasks_io import TasksFileError, read_tasks, task_from_file
 from lean_env.toolchain import ToolchainError
 
 err = Console(stderr=True, soft_wrap=True)
@@ -32,7 +33,11 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
     if not path.exists():
         err.print(f"[red]error:[/] {path} does not exist")
         return 2
-    settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
+    try:
+        settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
+    except ValueError as exc:  # e.g. --timeout nan (lean_env.limits says the fix)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        return 2
     backend = backend or default_backend(settings)
     try:
         if ray:
@@ -60,7 +65,11 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
             _print_verdict(verdict)
             return 0 if verdict.ok else 1
 
-        rows = list(read_tasks(path))
+        try:
+            rows = list(read_tasks(path))
+        except TasksFileError as exc:  # empty or unreadable: say so, exit 2
+            err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+            return 2
         bad_rows = [e for _, _, e in rows if e is not None]
         for e in bad_rows:
             err.print(f"[red]{path}:{e}[/]")

@@ -13,7 +13,11 @@ FinishReason = Literal["stop", "length"]
 class SamplingParams:
     """vLLM's names and meanings, so a run card reads the same for both backends.
     `stop` strings end a completion and are not part of its text. `logprobs` asks for each
-    completion's summed token log-probabilities under the model (temperature 1, no top-p)."""
+    completion's summed token log-probabilities under the model (temperature 1, no top-p).
+    `seeds`, when given, holds n seeds for each prompt of the call: completion j of prompt i is
+    drawn from its own random stream seeded seeds[i][j], so it is the same whatever else shares
+    the call (other prompts, n, batching), which is what makes a resumed eval equal an unbroken
+    one. Without it, `seed` seeds the call as a whole."""
 
     n: int = 1
     temperature: float = 1.0
@@ -22,8 +26,13 @@ class SamplingParams:
     seed: Optional[int] = None
     stop: tuple[str, ...] = ()
     logprobs: bool = False
+    seeds: Optional[tuple[tuple[int, ...], ...]] = None
 
     def __post_init__(self) -> None:
+        from lean_env.limits import check
+
+        for name in ("n", "max_tokens", "temperature", "top_p", "seed"):  # NaN, inf, bools, floats for ints
+            check(name, getattr(self, name))
         if self.n < 1:
             raise ValueError("n must be >= 1")
         if self.max_tokens < 1:
@@ -33,10 +42,17 @@ class SamplingParams:
         if self.temperature < 0:
             raise ValueError("temperature must be >= 0 (0 = greedy)")
         object.__setattr__(self, "stop", tuple(self.stop))
+        if self.seeds is not None:
+            seeds = tuple(tuple(check("seed", x) for x in row) for row in self.seeds)
+            if any(len(row) != self.n for row in seeds):
+                raise ValueError(f"seeds must give n={self.n} seeds for each prompt")
+            object.__setattr__(self, "seeds", seeds)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["stop"] = list(self.stop)
+        if d["seeds"] is None:  # per-call detail; run cards describe the run's sampling
+            del d["seeds"]
         return d
 
     def replace(self, **changes) -> "SamplingParams":

@@ -57,9 +57,11 @@ class HFPolicy:
             torch.manual_seed(params.seed)
         n_gen = 1 if params.temperature == 0 else params.n  # greedy: one sample, repeated
         per_chunk = max(1, self.max_batch // n_gen)
+        seeds = params.seeds if n_gen == params.n else None
         out: list[list[Completion]] = []
         for i in range(0, len(prompts), per_chunk):
-            out += self._generate_chunk(prompts[i : i + per_chunk], params, n_gen)
+            chunk_seeds = None if seeds is None else [s for row in seeds[i : i + per_chunk] for s in row]
+            out += self._generate_chunk(prompts[i : i + per_chunk], params, n_gen, chunk_seeds)
         if n_gen != params.n:
             out = [[Completion(c.text, c.finish_reason, c.num_tokens, c.logprob) for _ in range(params.n) for c in cs]
                    for cs in out]
@@ -69,13 +71,22 @@ class HFPolicy:
         self.stats.seconds += time.monotonic() - start
         return out
 
-    def _generate_chunk(self, prompts: Sequence[str], params: SamplingParams, n_gen: int) -> list[list[Completion]]:
+    def _generate_chunk(self, prompts: Sequence[str], params: SamplingParams, n_gen: int,
+                        seeds: Optional[list[int]] = None) -> list[list[Completion]]:
         import torch
 
-        enc = self._encode(prompts)
-        kwargs: dict = dict(max_new_tokens=params.max_tokens, num_return_sequences=n_gen,
+        seeded = params.temperature > 0 and seeds is not None
+        # seeded: each prompt repeated n times (greedy decoding takes one sequence per input)
+        enc = self._encode([p for p in prompts for _ in range(n_gen)] if seeded else prompts)
+        kwargs: dict = dict(max_new_tokens=params.max_tokens, num_return_sequences=1 if seeded else n_gen,
                             pad_token_id=self.tokenizer.pad_token_id)
-        if params.temperature > 0:
+        if seeded:
+            # each sequence from its own stream: argmax of log p + Gumbel noise is a sample of p
+            from transformers import LogitsProcessorList
+
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None,
+                          logits_processor=LogitsProcessorList([_SeededSampler(seeds, params, self.device)]))
+        elif params.temperature > 0:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
@@ -101,7 +112,8 @@ class HFPolicy:
             results.append(row)
         if params.logprobs:
             for p, row in enumerate(results):
-                ids = enc["input_ids"][p][enc["attention_mask"][p].bool()].tolist()
+                q = p * n_gen if seeded else p  # the input row of prompt p
+                ids = enc["input_ids"][q][enc["attention_mask"][q].bool()].tolist()
                 for j, c in enumerate(row):
                     c.logprob = self._score(ids, new[p * n_gen + j][: c.num_tokens])
         return results
@@ -133,3 +145,32 @@ class HFPolicy:
 
     def close(self) -> None:
         pass
+
+
+class _SeededSampler:
+    """A logits processor that samples each sequence of a generate call from its own generator
+    (Gumbel-max: argmax(log softmax(top-p(logits / T)) + G) with G ~ Gumbel(0, 1)), used with
+    greedy decoding. A sequence's tokens then depend on its seed alone, not on which sequences
+    share the batch or how many: transformers' own sampling draws the whole batch from one
+    global generator. Row r of the call is sequence r (prompt-major, as num_return_sequences
+    lays them out)."""
+
+    def __init__(self, seeds: Sequence[int], params: SamplingParams, device):
+        import torch
+        from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+        self.generators = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds]
+        self.warpers = [TemperatureLogitsWarper(params.temperature)]
+        if params.top_p < 1.0:
+            self.warpers.append(TopPLogitsWarper(params.top_p))
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        if scores.shape[0] != len(self.generators):
+            raise RuntimeError(f"seeded sampling got {scores.shape[0]} sequences for {len(self.generators)} seeds")
+        for warp in self.warpers:
+            scores = warp(input_ids, scores)
+        logp = torch.log_softmax(scores.float(), dim=-1)
+        u = torch.stack([torch.rand(scores.shape[-1], generator=g, device=scores.device) for g in self.generators])
+        return logp - torch.log(-torch.log(u.clamp(min=1e-20, max=1.0 - 1e-7)))

@@ -49,13 +49,23 @@ class VLLMPolicy:
         from vllm import SamplingParams as VSP
 
         start = time.monotonic()
-        sp = VSP(n=params.n, temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_tokens,
-                 seed=params.seed, stop=list(params.stop) or None, logprobs=0 if params.logprobs else None)
-        outputs = self.llm.generate(list(prompts), sp, use_tqdm=False)
-        result = []
-        for o in outputs:
-            result.append([Completion(c.text, "length" if c.finish_reason == "length" else "stop", len(c.token_ids),
-                                      c.cumulative_logprob if params.logprobs else None) for c in o.outputs])
+
+        def vsp(n: int, seed: Optional[int]):
+            return VSP(n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_tokens,
+                       seed=seed, stop=list(params.stop) or None, logprobs=0 if params.logprobs else None)
+
+        def completions(o) -> list[Completion]:
+            return [Completion(c.text, "length" if c.finish_reason == "length" else "stop", len(c.token_ids),
+                               c.cumulative_logprob if params.logprobs else None) for c in o.outputs]
+
+        if params.seeds is not None:  # one request per completion, each with its own seed (vLLM seeds per request)
+            flat = [(p, s) for p, row in zip(prompts, params.seeds) for s in row]
+            outputs = self.llm.generate([p for p, _ in flat], [vsp(1, s) for _, s in flat], use_tqdm=False)
+            singles = [completions(o)[0] for o in outputs]
+            result = [singles[i * params.n:(i + 1) * params.n] for i in range(len(prompts))]
+        else:
+            outputs = self.llm.generate(list(prompts), vsp(params.n, params.seed), use_tqdm=False)
+            result = [completions(o) for o in outputs]
         self.stats.calls += 1
         self.stats.completions += sum(len(r) for r in result)
         self.stats.tokens += sum(c.num_tokens for r in result for c in r)

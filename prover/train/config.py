@@ -130,7 +130,26 @@ def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
         theirs[key] = value
     cfg = TrainConfig(stage=stage, trl=theirs, **ours)
     _check_types(cfg, source)
+    _check_ranges(cfg, source)
     return cfg
+
+
+def _check_ranges(cfg: TrainConfig, source: str) -> None:
+    """Ranges and finiteness (lean_env.limits, shared with check and eval); TRL checks its own
+    fields' meaning, but a NaN or infinite number is refused here for them too."""
+    import math
+
+    from lean_env.limits import RULES, LimitError, check
+
+    try:
+        for f in dataclasses.fields(cfg):
+            if f.name in RULES:
+                setattr(cfg, f.name, check(f.name, getattr(cfg, f.name), where=f"{source}: "))
+    except LimitError as exc:
+        raise ConfigError(str(exc)) from None
+    for key, value in cfg.trl.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{source}: {key} must be a finite number, got {value!r}")
 
 
 def _check_types(cfg: TrainConfig, source: str) -> None:

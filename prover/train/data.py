@@ -12,11 +12,11 @@ text the model should read on every sample.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
 from lean_env.environments import header_for
+from lean_env.tasks_io import resolve_header
 from prover.prompts import build_prompt, get_format
 from prover.train.config import TrainConfig
 
@@ -30,7 +30,9 @@ def load_rows(cfg: TrainConfig, split: str) -> list[dict]:
         opts = {**DEFAULT_SET, **cfg.logic}
         rows = [r for r in generate(**opts) if r.get("split") == split]
     elif spec.endswith(".jsonl") or Path(spec).is_file():
-        rows = [json.loads(line) for line in Path(spec).read_text(encoding="utf-8").splitlines() if line.strip()]
+        from data.loaders import read_jsonl  # the row reader `prover check` and eval use
+
+        rows = read_jsonl(spec)
         if any("split" in r for r in rows):
             rows = [r for r in rows if r.get("split") == split]
     else:
@@ -42,11 +44,10 @@ def load_rows(cfg: TrainConfig, split: str) -> list[dict]:
 
 def with_header(row: dict, default_env: str) -> tuple[dict, dict]:
     """(row for the checker: header filled in, row for the prompt: only the row's own header)."""
-    own = row.get("header")
     checked = dict(row)
     shown = dict(row)
-    if own is None:
-        checked["header"] = header_for(row.get("env") or default_env)
+    if row.get("header") is None:  # the row's env (as `prover check` reads it), else the run's
+        checked["header"] = resolve_header(row) or header_for(default_env)
         shown["header"] = ""
     return checked, shown
 
