@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping, Optional
 from lean_env.verdict import ProofTask, Verdict
 from prover.policies.base import Completion, Policy, SamplingParams
 from prover.prompts import get_format, row_header
-from search.best_of_n import SearchStats
+from search.best_of_n import SearchStats, sample_seed
 from search.records import Attempt, ProblemRecord
 from search.tactic_env import TacticEnv, TacticResult, clean_tactic, resume_prompt, tactic_proof
 from search.sequential import OneProblemAtATime
@@ -82,6 +82,7 @@ class BestFirst(OneProblemAtATime):
     # -- one problem ----------------------------------------------------------------------------
     def _solve(self, row: Row) -> ProblemRecord:
         started = time.monotonic()
+        self._calls = 0  # generation calls of this problem: its seeds depend on nothing else
         record = ProblemRecord(name=str(row.get("name", "")), split=str(row.get("split", "")),
                                source=str(row.get("source", "")), method=self.method, budget=self.budget)
         env = self.env
@@ -141,7 +142,8 @@ class BestFirst(OneProblemAtATime):
         prefix = tactic_proof(row["formal_statement"], state.tactics) + "\n" if state.tactics else \
             tactic_proof(row["formal_statement"], [])
         prompt = resume_prompt(row, self.fmt, prefix, state.goals, getattr(self.policy, "tokenizer", None))
-        seed = None if self.params.seed is None else self.params.seed + self._calls
+        seed = None if self.params.seed is None else sample_seed(
+            self.params.seed, str(row.get("split", "")), str(row.get("name", "")), self._calls)
         self._calls += 1
         t0 = time.monotonic()
         out = self.policy.generate([prompt], self.params.replace(n=n, seed=seed))[0]

@@ -35,7 +35,7 @@ from lean_env.verdict import ProofTask, Verdict
 from prover.extract import extract
 from prover.policies.base import Policy, SamplingParams
 from prover.prompts import get_format, row_header
-from search.best_of_n import SearchStats, default_stop, task_dict
+from search.best_of_n import SearchStats, default_stop, sample_seed, task_dict
 from search.records import Attempt, ProblemRecord
 from search.tactic_env import real_errors, resume_prompt, state_key, unsolved_goals, writes_sorry
 from search.sequential import OneProblemAtATime
@@ -255,7 +255,6 @@ class MCTS(OneProblemAtATime):
         self.max_checks = max_checks
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.stats = SearchStats()
-        self._round = 0
 
     # -- one problem ----------------------------------------------------------------------------
     def _solve(self, row: Row) -> ProblemRecord:
@@ -282,9 +281,11 @@ class MCTS(OneProblemAtATime):
         by_n: dict[int, list[str]] = {}
         for prompt, group in by_prompt.items():
             by_n.setdefault(len(group), []).append(prompt)
+        drawn = len(p.attempts)  # the problem's own count: its samples depend on nothing else
         for n, prompts in by_n.items():
-            seed = None if self.params.seed is None else self.params.seed + self._round
-            self._round += 1
+            seed = None if self.params.seed is None else sample_seed(
+                self.params.seed, str(p.row.get("split", "")), str(p.row.get("name", "")), drawn)
+            drawn += n * len(prompts)
             t0 = time.monotonic()
             outs = self.policy.generate(prompts, self.params.replace(n=n, seed=seed))
             dt = time.monotonic() - t0

@@ -163,3 +163,21 @@ def test_a_proof_hidden_before_junk_is_found_by_truncation(server_checker, heade
                   round_size=1).search(row_for(header))
     assert record.solved and record.n == 1 and record.extra["proved_by_prefix"]
     assert record.attempts[0].task["proof"] == junk[: junk.index("  exact hr\n```")].rstrip()
+
+
+@pytest.mark.lean
+def test_a_problems_seeds_do_not_depend_on_the_problems_before_it(server_checker, header):
+    """A resumed eval reruns only the unfinished problems: each one's samples must be those of
+    an unbroken run, so its seeds are a function of (run seed, problem, sample index) only."""
+    a = dict(row_for(header), name="a3", formal_statement=STATEMENT.replace("t3", "a3"))
+    b = dict(row_for(header), name="b3", formal_statement=STATEMENT.replace("t3", "b3"))
+
+    def seeds_for_b(rows):
+        policy = ScriptedPolicy(lambda prompt, i: "  exact junk\n```")
+        search = MCTS(policy, server_checker, SamplingParams(max_tokens=64, seed=5), budget=2, round_size=1)
+        list(search.run(rows))
+        return [params.seed for prompts, params in policy.calls if "b3" in prompts[0]]
+
+    alone, after_a = seeds_for_b([b]), seeds_for_b([a, b])
+    assert alone and alone == after_a
+    assert len(set(alone)) == len(alone)
