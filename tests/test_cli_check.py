@@ -27,7 +27,8 @@ def write_jsonl(path: Path, rows) -> Path:
 
 
 def test_all_ok_exits_0(tmp_path):
-    res = run("check", write_jsonl(tmp_path / "t.jsonl", [GOOD, GOOD]))
+    unnamed = {k: v for k, v in GOOD.items() if k != "name"}  # `name` is optional, as the README says
+    res = run("check", write_jsonl(tmp_path / "t.jsonl", [GOOD, unnamed]))
     assert res.returncode == 0, res.stderr
     lines = [json.loads(x) for x in res.stdout.splitlines()]
     assert len(lines) == 2
