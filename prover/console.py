@@ -69,7 +69,7 @@ def quiet_libraries() -> None:
     """Silence transformers / huggingface_hub / datasets loading bars and advisory warnings.
     Environment variables cover the libraries not imported yet; the calls cover those that are."""
     for key, value in (("TRANSFORMERS_VERBOSITY", "error"), ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
-                       ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("HF_DATASETS_DISABLE_PROGRESS_BARS", "1"),
+                       ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("HF_DATASETS_DISABLE_PROGRESS_BARS", "1"), ("TQDM_DISABLE", "1"),
                        ("TOKENIZERS_PARALLELISM", "false")):
         os.environ.setdefault(key, value)
     warnings.filterwarnings("ignore", module=r"transformers(\.|$)")

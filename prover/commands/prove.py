@@ -74,7 +74,8 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_for
         info(f"proving {esc(row['name'])} with {esc(policy.name)} ({search}, up to {n} attempts, format {fmt}); "
              f"generating on {device_name()}")
         try:
-            searcher = make_search(search, policy, checker, params, n, fmt, round_size=min(n, 8), on_attempt=on_attempt)
+            searcher = make_search(search, Announced(policy), checker, params, n, fmt, round_size=min(n, 8),
+                                   on_attempt=on_attempt)
         except EvalError as exc:
             error(exc)
             return 2
@@ -118,6 +119,28 @@ def print_attempt(row: dict, attempt) -> None:
     for line in attempt_text(row, attempt).splitlines():
         err.print(f"    | {esc(line)}")
     print_lean_errors(attempt, indent="    ")
+
+
+class Announced:
+    """The policy, saying when each round of generation starts and how long it took (on a CPU
+    it is most of the wait)."""
+
+    def __init__(self, policy):
+        self._policy = policy
+
+    def generate(self, prompts, params):
+        import time
+
+        info(f"generating {len(prompts) * params.n} attempt(s), up to {params.max_tokens} tokens each ...")
+        started = time.monotonic()
+        out = self._policy.generate(prompts, params)
+        info(f"generated in {time.monotonic() - started:.1f}s; checking with Lean")
+        return out
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self._policy, attr)
 
 
 def device_name() -> str:
