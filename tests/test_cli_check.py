@@ -187,3 +187,16 @@ def test_lean_file_preamble_policy(tmp_path):
     f.write_text("import Foo\n#eval 1\ntheorem a : True := trivial\n")
     res = run("check", f, "--theorem", "a")
     assert res.returncode == 1 and json.loads(res.stdout)["status"] == "refused"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`prover check t.jsonl | head -1`"""
+    rows = write_jsonl(tmp_path / "t.jsonl", [GOOD] * 6)
+    proc = subprocess.Popen(PROVER + ["check", str(rows), "--workers", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=300)
+    assert json.loads(first)["ok"]
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

@@ -42,6 +42,15 @@ def _isatty(stream) -> bool:
         return False
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def summary_line(counts: Counter, seconds: float, unreadable: int = 0) -> str:
     """`3 checked in 1.2s: 2 proved, 1 rejected` (+ unreadable rows), for stderr."""
     total = sum(counts.values())
@@ -110,7 +119,11 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
                 _write_verdict(out, v, tasks[i][0])
                 bar.update(job, advance=1, info=", ".join(f"{n} {s}" for s, n in counts.items()))
 
-            checker.check_many([t for _, t in tasks], on_verdict=done)
+            try:
+                checker.check_many([t for _, t in tasks], on_verdict=done)
+            except BrokenPipeError:  # `prover check ... | head -1`: the reader has what it wanted
+                _silence_stdout()
+                return 1
         info(summary_line(counts, time.monotonic() - started, len(bad_rows)))
         if bad_rows:
             return 2
