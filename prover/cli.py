@@ -49,7 +49,7 @@ def main(
 @app.command()
 def check(
     path: Path = typer.Argument(..., help="TASKS.jsonl (rows: name, header|env, formal_statement, proof|code) or FILE.lean"),
-    theorem: Optional[str] = typer.Option(None, "--theorem", "-t", help="with FILE.lean: the theorem to check"),
+    theorem: Optional[str] = typer.Option(None, "--theorem", "-t", help="with FILE.lean: the theorem to check (the file is read up to the end of its declaration)"),
     env: Optional[str] = typer.Option(None, "--env", help="with FILE.lean: check it under this environment's header (e.g. logic)"),
     backend: Optional[str] = typer.Option(None, "--backend", "-b", help="cli | server | repl (default: the fastest installed)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
@@ -57,7 +57,8 @@ def check(
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     ray: Optional[str] = typer.Option(None, "--ray", help="check on Ray actors: auto (join or start a cluster) or a cluster ADDRESS"),
 ) -> None:
-    """Check proofs; print one JSON Verdict per line. Exit 0 all ok, 1 any not ok, 2 unusable input."""
+    """Check proofs; print one JSON Verdict per line on stdout as each check finishes (`line`: its row's
+    line number), a summary on stderr. Exit 0 all ok, 1 any not ok, 2 unusable input."""
     from prover import choices
     from prover.commands.check import run_check
 
