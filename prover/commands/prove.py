@@ -53,11 +53,14 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_for
     fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)
     params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt),
                             seed=seed, stop=default_stop(fmt))
-    try:
+    checker = None
+    try:  # Lean first: a missing toolchain is known in a second, before a model load
         settings = lean_settings_for([row], Settings.from_env(lean=lean), "this theorem")
-        policy = load_with_status(model, backend or "hf")
         checker = Checker(None, settings)
+        policy = load_with_status(model, backend or "hf")
     except (EvalError, ModelLoadError, ToolchainError, ValueError) as exc:
+        if checker is not None:
+            checker.close()
         error(exc)
         return 2
     seen = {"n": 0}
