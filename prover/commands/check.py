@@ -106,7 +106,7 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
         tasks = [(line, t) for line, t, _ in rows if t is not None]
         counts: Counter = Counter()
         not_ok = 0
-        live = err.is_terminal and not _isatty(out) and not is_quiet() and not os.environ.get("PROVER_NO_PROGRESS")
+        live = err.is_terminal and not _isatty(out) and not is_quiet()
         with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[info]}"), console=err, transient=True, disable=not live,
                       redirect_stdout=False, redirect_stderr=False) as bar:
