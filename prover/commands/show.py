@@ -44,9 +44,9 @@ def run_show(run_dir: Path) -> int:
     done = f"{len(records)} of {total}" if total else f"{len(records)}"
     age = time.time() - results.stat().st_mtime if results.exists() else None
     finished = total is not None and len(records) >= total
+    last = f"last result {age:.0f}s ago" if records and age is not None else "no problem finished yet"
     state = "finished" if finished else (
-        f"not finished: last result {age:.0f}s ago (running, or interrupted: rerun the same `prover eval` to continue)"
-        if age is not None else "not started: no results yet")
+        f"not finished: {last} (running, or interrupted: rerun the same `prover eval` to continue)")
     info(f"{done} problems done; {state}" + (f"; {unreadable} line(s) still being written" if unreadable else ""))
     if finished and (run_dir / SUMMARY).exists():
         info(f"report: {esc(run_dir / SUMMARY)}")
