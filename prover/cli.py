@@ -6,14 +6,50 @@ from typing import Optional
 
 import typer
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(help="Train and evaluate LLM theorem provers in Lean 4.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+                  pretty_exceptions_enable=False, add_completion=False, context_settings=HELP_OPTIONS)
+
+
+def _usage(check) -> None:
+    """Run the cheap validations of a command's choices; a bad one exits 2 with one line."""
+    from prover.choices import UsageError
+    from prover.console import error
+
+    try:
+        check()
+    except UsageError as exc:
+        error(exc)
+        raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"prover {version('lean-prover-rl')}")
+        except PackageNotFoundError:
+            print("prover (not installed as a package)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="also show the libraries' own logs, bars and warnings"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="errors and results only (no progress, no summaries)"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
+    """Train and evaluate LLM theorem provers in Lean 4. Results go to stdout, progress to stderr."""
+    from prover.console import set_verbosity
+
+    set_verbosity(verbose=verbose, quiet=quiet)
 
 
 @app.command()
 def check(
     path: Path = typer.Argument(..., help="TASKS.jsonl (rows: name, header|env, formal_statement, proof|code) or FILE.lean"),
-    theorem: Optional[str] = typer.Option(None, "--theorem", "-t", help="with FILE.lean: the theorem to check"),
+    theorem: Optional[str] = typer.Option(None, "--theorem", "-t", help="with FILE.lean: the theorem to check (the file is read up to the end of its declaration)"),
     env: Optional[str] = typer.Option(None, "--env", help="with FILE.lean: check it under this environment's header (e.g. logic)"),
     backend: Optional[str] = typer.Option(None, "--backend", "-b", help="cli | server | repl (default: the fastest installed)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
@@ -21,9 +57,13 @@ def check(
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     ray: Optional[str] = typer.Option(None, "--ray", help="check on Ray actors: auto (join or start a cluster) or a cluster ADDRESS"),
 ) -> None:
-    """Check proofs; print one JSON Verdict per line. Exit 0 all ok, 1 any not ok, 2 unusable input."""
+    """Check proofs; print one JSON Verdict per line on stdout as each check finishes (`line`: its row's
+    line number), a summary on stderr. Exit 0 all ok, 1 any not ok, 2 unusable input."""
+    from prover import choices
     from prover.commands.check import run_check
 
+    _usage(lambda: (choices.checker_backend(backend, "--backend"), choices.environment(env),
+                    choices.positive("--timeout", timeout), choices.positive("--workers", workers)))
     raise typer.Exit(run_check(path, theorem=theorem, env=env, backend=backend, workers=workers,
                                timeout=timeout, lean=lean, ray=ray))
 
@@ -49,12 +89,17 @@ def prove(
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     backend: str = typer.Option("hf", "--backend", help="policy backend: hf | vllm"),
     search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker); the budget counts model samples"),
+    show_attempts: bool = typer.Option(False, "--show-attempts", help="print every attempt's proof and Lean's errors (stderr)"),
 ) -> None:
     """Try to prove one theorem; print the proof Lean accepted (exit 0), or the best attempt and Lean's errors (exit 1)."""
+    from prover import choices
     from prover.commands.prove import run_prove
 
+    _usage(lambda: (choices.environment(env), choices.prompt_format(prompt_format), choices.policy_backend(backend),
+                    choices.search_method(search), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens)))
     raise typer.Exit(run_prove(theorem, model=model, n=n, env=env, prompt_format=prompt_format, max_tokens=max_tokens,
-                               temperature=temperature, seed=seed, lean=lean, backend=backend, search=search))
+                               temperature=temperature, seed=seed, lean=lean, backend=backend, search=search,
+                               show_attempts=show_attempts))
 
 
 @app.command("eval")
@@ -78,14 +123,27 @@ def eval_(
     search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker); the budget counts model samples"),
 ) -> None:
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
+    from prover import choices
     from prover.commands.eval import run_eval_command
     from prover.evaluation import EvalSpec
 
+    _usage(lambda: (choices.dataset(dataset), choices.prompt_format(prompt_format), choices.policy_backend(backend),
+                    choices.checker_backend(checker), choices.search_method(search), choices.positive("-k", k),
+                    choices.positive("--limit", limit), choices.positive("--max-tokens", max_tokens),
+                    choices.positive("--workers", workers)))
     spec = EvalSpec(dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
                     temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                     stop_at_first=not all_samples, policy_backend=backend, checker_backend=checker, lean=lean,
                     workers=workers, search=search)
     raise typer.Exit(run_eval_command(spec, out))
+
+
+@app.command()
+def show(run_dir: Path = typer.Argument(..., help="an eval's --out directory (finished or still running)")) -> None:
+    """Print the summary of an eval run: pass@k so far, problems done, what is still running."""
+    from prover.commands.show import run_show
+
+    raise typer.Exit(run_show(run_dir))
 
 
 @app.command()
@@ -103,7 +161,7 @@ def setup(
 
 
 train_app = typer.Typer(help="Train a prover: supervised fine-tuning, then GRPO with Lean's verdicts as rewards.",
-                        no_args_is_help=True)
+                        no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(train_app, name="train")
 
 

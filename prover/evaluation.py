@@ -295,7 +295,7 @@ def plot_curve(records: list[ProblemRecord], k: int, path: Path, title: str) -> 
     ax.set_xscale("log", base=2)
     ax.set_xlabel("k (samples per problem)")
     ax.set_ylabel("pass@k (%)")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, 100)  # percent: a run where everything is 0 still gets a readable axis
     ax.set_title(title, fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

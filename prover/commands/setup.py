@@ -1,8 +1,6 @@
 """`prover setup`: install Lean environments and prove they work with a real check."""
 from __future__ import annotations
 
-from rich.console import Console
-
 from lean_env.checker import Checker
 from lean_env.environments import logic_header
 from lean_env.sandbox import INSTALL_HINT, seals_filesystem
@@ -10,7 +8,8 @@ from lean_env.settings import Settings
 from lean_env.toolchain import ToolchainError, build_bundled
 from lean_env.verdict import ProofTask
 
-out = Console(stderr=True, soft_wrap=True)
+from prover.console import err as out
+from prover.console import error, esc
 
 SELFTEST_GOOD = ProofTask("theorem prover_selftest (p q : Prop) (hp : p) (hq : q) : q :=", proof=" hq")
 SELFTEST_BAD = ProofTask("theorem prover_selftest (p q : Prop) (hp : p) (hq : q) : q :=", proof=" hp")
@@ -30,15 +29,15 @@ def run_setup_bundled(force: bool = False) -> int:
     try:
         exe = build_bundled(settings, force=force)
     except ToolchainError as exc:
-        out.print(f"[red]error:[/] {exc}")
+        error(exc)
         return 1
-    out.print(f"bundled Lean: {exe}")
+    out.print(f"bundled Lean: {esc(exe)}")
     with Checker("cli", settings, workers=1) as checker:
         ok, detail = selftest(checker, logic_header())
         out.print(f"self-test on the logic prelude ({checker.backend.isolation} sandbox): "
-                  + ("[green]ok[/]" if ok else "[red]FAILED[/]") + f" — {detail}")
+                  + ("[green]ok[/]" if ok else "[red]FAILED[/]") + f" — {esc(detail)}")
         if not seals_filesystem(checker.backend.isolation):
-            out.print(f"[yellow]note:[/] Lean can read the whole filesystem in this sandbox: {INSTALL_HINT}")
+            out.print(f"[yellow]note:[/] Lean can read the whole filesystem in this sandbox: {esc(INSTALL_HINT)}")
     return 0 if ok else 1
 
 
@@ -67,11 +66,11 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
     try:
         profile = profiles.get_profile(name)
     except profiles.SetupError as exc:
-        out.print(f"[red]error:[/] {exc}")
+        error(exc)
         return 2
     if force:
-        out.print("[red]error:[/] --force applies to `bundled` only; to redo a profile, delete its workspace "
-                  f"({profiles.Workspace(profile, Settings.from_env(profile='')).root}) and run this again")
+        error("--force applies to `bundled` only; to redo a profile, delete its workspace "
+              f"({profiles.Workspace(profile, Settings.from_env(profile='')).root}) and run this again")
         return 2
     settings = Settings.from_env(profile="")  # installing: an exported PROVER_PROFILE may not exist yet
     steps = profiles.plan(profile, settings, shutil.which("elan"))
@@ -91,7 +90,7 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
     try:
         profiles.run_steps(steps, probe=probe or profiles.reachable)
     except profiles.SetupError as exc:
-        out.print(f"[red]error:[/] {exc}")
+        error(exc)
         return 3 if isinstance(exc, profiles.OfflineError) else 1
     print(f"{profile.name} is installed. Use it with PROVER_PROFILE={profile.name} "
           f"(e.g. `PROVER_PROFILE={profile.name} prover check tasks.jsonl`)")

@@ -6,11 +6,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from rich.console import Console
-
+from prover.console import err, error, esc, info
 from prover.train.config import ConfigError, load_config
-
-err = Console(stderr=True, soft_wrap=True)
 
 
 def _resume_arg(resume: Optional[str], output_dir: str) -> Optional[str | bool]:
@@ -22,9 +19,25 @@ def _resume_arg(resume: Optional[str], output_dir: str) -> Optional[str | bool]:
 
         found = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
         if found is None:
-            err.print(f"[yellow]no checkpoint in {output_dir}: starting from step 0[/yellow]")
+            err.print(f"[yellow]no checkpoint in {esc(output_dir)}: starting from step 0[/yellow]")
+            return None
+        info(f"resuming from {esc(found)} ({checkpoint_step(found)})")
         return found
+    if not os.path.isdir(resume):
+        raise ConfigError(f"--resume {resume}: no such checkpoint directory; pass `last` or a checkpoint-N directory")
+    info(f"resuming from {esc(resume)} ({checkpoint_step(resume)})")
     return resume
+
+
+def checkpoint_step(path: str) -> str:
+    """`step N of M` from the checkpoint's trainer_state.json (what TRL resumes from)."""
+    import json
+
+    try:
+        state = json.loads(Path(path, "trainer_state.json").read_text())
+        return f"step {state.get('global_step')} of {state.get('max_steps')}"
+    except (OSError, ValueError):
+        return "no trainer_state.json: the step is unknown"
 
 
 def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, resume: Optional[str] = None,
@@ -39,20 +52,24 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
     try:
         cfg = load_config(config, stage, overrides)
     except (ConfigError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        error(exc)
         return 2
-    resume_from = _resume_arg(resume, cfg.output_dir)
+    try:
+        resume_from = _resume_arg(resume, cfg.output_dir)
+    except ConfigError as exc:
+        error(exc)
+        return 2
     if stage == "sft":
         from prover.train.sft import run_sft
 
-        result = run_sft(cfg, resume=resume_from, log=err.print)
+        result = run_sft(cfg, resume=resume_from, log=lambda text: err.print(esc(text)))
     else:
         from prover.train.grpo import run_grpo
 
-        result = run_grpo(cfg, resume=resume_from, log=err.print)
+        result = run_grpo(cfg, resume=resume_from, log=lambda text: err.print(esc(text)))
     err.print(f"{stage}: {result.global_step} steps in {result.train_seconds:.0f}s "
               f"(generation {result.generation_seconds:.0f}s, verification {result.verification_seconds:.0f}s, "
-              f"optimisation {result.optimisation_seconds:.0f}s); model saved to {result.output_dir}")
+              f"optimisation {result.optimisation_seconds:.0f}s); model saved to {esc(result.output_dir)}")
     for step, r in result.heldout:
         err.print(f"  step {step}: held-out " + ", ".join(f"pass@{k} {v:.3f}" for k, v in r.pass_at.items()))
     return 0

@@ -1,0 +1,89 @@
+"""Every named choice on the command line, checked before anything slow happens.
+
+Why: a typo (`eval logc`, `--checker clii`, `--search mctss`) must cost a second and one line
+naming the valid values, not a model load, hub retries or a traceback. Each check reads the
+same tables the code that uses the choice reads, so the lists cannot drift apart. Cheap
+imports only: no torch, transformers or datasets here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+
+class UsageError(ValueError):
+    """A bad choice on the command line; the message names the valid values (exit 2)."""
+
+
+def _one_of(what: str, value: str, valid) -> None:
+    if value not in valid:
+        raise UsageError(f"unknown {what} {value!r}; choose one of {', '.join(valid)}")
+
+
+def checker_backend(name: Optional[str], option: str = "--checker") -> None:
+    from lean_env.checker import BACKENDS
+
+    if name is not None:
+        _one_of(f"{option} (checker backend)", name, BACKENDS)
+
+
+def policy_backend(name: Optional[str]) -> None:
+    from prover.policies import BACKENDS
+
+    if name is not None:
+        _one_of("--backend (policy backend)", name, BACKENDS)
+
+
+def prompt_format(name: Optional[str]) -> None:
+    from prover.prompts import FORMATS
+
+    if name is not None:
+        _one_of("--format (prompt format)", name, list(FORMATS))
+
+
+def search_method(name: str) -> None:
+    from prover.evaluation import SEARCH_METHODS
+
+    _one_of("--search", name, SEARCH_METHODS)
+
+
+def environment(name: Optional[str]) -> None:
+    from lean_env.environments import header_for
+
+    if name is None:
+        return
+    try:
+        header_for(name)
+    except KeyError:
+        raise UsageError(f"unknown --env {name!r}; choose one of logic (the bundled Lean's prelude)") from None
+
+
+def dataset(spec: str) -> None:
+    """A shipped name, an existing .jsonl/.json file, or a hub id `owner/name`."""
+    from data.loaders import ALIASES, VARIANTS
+
+    if spec in VARIANTS or spec in ALIASES:
+        return
+    path = Path(spec)
+    if path.exists():
+        if path.is_file():
+            return
+        raise UsageError(f"{spec} is a directory; pass a .jsonl file, or one of {', '.join(_shipped())}")
+    if spec.endswith((".jsonl", ".json")):
+        raise UsageError(f"{spec} does not exist")
+    owner, _, name = spec.partition("/")
+    if owner and name and "/" not in name and " " not in spec:
+        return  # a hub id: data.load asks the hub
+    raise UsageError(f"unknown dataset {spec!r}; choose one of {', '.join(_shipped())}, "
+                     "a .jsonl file, or a hub id owner/name")
+
+
+def _shipped() -> list[str]:
+    from data.loaders import ALIASES, VARIANTS
+
+    return list(ALIASES) + list(VARIANTS)
+
+
+def positive(option: str, value: Optional[float]) -> None:
+    if value is not None and not value > 0:
+        raise UsageError(f"{option} must be a positive number, not {value!r}")
