@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.backends import Backend
 from lean_env.checkfile import TaskError, compose, split_code_preamble
@@ -18,6 +18,9 @@ from lean_env.policy import violations
 from lean_env.settings import Settings
 from lean_env.statement import StatementError
 from lean_env.verdict import ProofTask, Verdict
+
+if TYPE_CHECKING:
+    from lean_env.cache import VerdictCache
 
 BACKENDS = ("cli", "server", "repl")
 
@@ -91,7 +94,8 @@ class Checker:
     """Check proofs with one backend. `check` for one task, `check_many` for a batch (run
     concurrently on `workers` threads; each cli check is its own process), `acheck` for asyncio."""
 
-    def __init__(self, backend: str | None = "cli", settings: Settings | None = None, workers: int | None = None):
+    def __init__(self, backend: str | None = "cli", settings: Settings | None = None, workers: int | None = None,
+                 cache: "VerdictCache | str | None" = None):
         self.settings = settings or Settings.from_env()
         if workers:  # pooled backends size their pool from the settings
             self.settings = dataclasses.replace(self.settings, workers=workers)
@@ -100,8 +104,34 @@ class Checker:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="checker")
         self._header_problems: dict[str, Optional[str]] = {}
         self._header_lock = threading.Lock()
+        self._init_cache(cache)
+
+    def _init_cache(self, cache) -> None:
+        """The verdict cache (lean_env.cache): a VerdictCache, a path, or None for $PROVER_VERDICT_CACHE
+        (unset: no cache), so `prover check`, eval and rewards share one file without new options."""
+        import os
+
+        from lean_env.cache import VerdictCache, environment_id
+
+        cache = cache if cache is not None else os.environ.get("PROVER_VERDICT_CACHE") or None
+        self._owns_cache = isinstance(cache, (str, os.PathLike))
+        self.cache = VerdictCache(cache) if self._owns_cache else cache
+        self._cache_env = environment_id(self.settings, self.backend) if self.cache is not None else ""
 
     def check(self, task: ProofTask) -> Verdict:
+        if self.cache is None:
+            return self._check(task)
+        from lean_env.cache import task_key
+
+        key = task_key(self._cache_env, task, self.settings.timeout)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        v = self._check(task)
+        self.cache.put(key, v)
+        return v
+
+    def _check(self, task: ProofTask) -> Verdict:
         start = time.monotonic()
         refused = precheck(task)
         if refused is not None:
@@ -167,6 +197,8 @@ class Checker:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.backend.close()
+        if self._owns_cache:
+            self.cache.close()
 
     def __enter__(self) -> "Checker":
         return self
