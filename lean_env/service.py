@@ -16,6 +16,7 @@ import asyncio
 import concurrent.futures
 import hmac
 import math
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -50,13 +51,22 @@ class VerifyRequest(BaseModel):
     timeout: Optional[float] = Field(None, gt=0, description="seconds per task for rows without their own")
 
 
-def row_task(row: Any, default_timeout: Optional[float], max_timeout: float, max_chars: int) -> ProofTask:
+TEXT_FIELDS = ("formal_statement", "proof", "code", "header")
+
+
+def oversized(rows: list[Any], max_chars: int) -> Optional[str]:
+    """The first row field over the size limit, as `tasks.I.FIELD: ...`, or None."""
+    for i, row in enumerate(rows):
+        if isinstance(row, dict):
+            for key in TEXT_FIELDS:
+                if isinstance(row.get(key), str) and len(row[key]) > max_chars:
+                    return f"tasks.{i}.{key}: {len(row[key])} characters; the limit is {max_chars}"
+    return None
+
+
+def row_task(row: Any, default_timeout: Optional[float], max_timeout: float) -> ProofTask:
     """One /v1/verify row -> ProofTask (ValueError naming the field). The one place rows are read,
     so it can switch to the shared validator (lean_env.limits) when that lands."""
-    if isinstance(row, dict):
-        for key in ("formal_statement", "proof", "code", "header"):
-            if isinstance(row.get(key), str) and len(row[key]) > max_chars:
-                raise ValueError(f"`{key}` is {len(row[key])} characters; the limit is {max_chars}")
     task = task_from_row(row)
     task.timeout = min(task.timeout or default_timeout or max_timeout, max_timeout)
     return task
@@ -101,6 +111,48 @@ class BodyLimit:
         return await self.app(scope, counted, send)
 
 
+class Batcher:
+    """`submit(task) -> Future` over a checker that only has `check_many` (a RayChecker): tasks
+    that arrive within `window` seconds, from any request, go out as one batch, so they spread
+    over the cluster instead of one call per task (a RayChecker sends a one-task batch to its
+    first actor). Up to `parallel` batches are in flight; a cancelled task is left out."""
+
+    def __init__(self, check_many: Callable, window: float = 0.01, max_batch: int = 512, parallel: int = 8):
+        self.check_many, self.window, self.max_batch = check_many, window, max_batch
+        self._queue: "queue.Queue[tuple[ProofTask, concurrent.futures.Future]]" = queue.Queue()
+        self._runs = concurrent.futures.ThreadPoolExecutor(parallel, thread_name_prefix="serve-batch")
+        threading.Thread(target=self._gather, name="serve-batcher", daemon=True).start()
+
+    def submit(self, task: ProofTask) -> concurrent.futures.Future:
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._queue.put((task, fut))
+        return fut
+
+    def _gather(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            end = time.monotonic() + self.window
+            while len(batch) < self.max_batch and (left := end - time.monotonic()) > 0:
+                try:
+                    batch.append(self._queue.get(timeout=left))
+                except queue.Empty:
+                    break
+            self._runs.submit(self._run, batch)
+
+    def _run(self, batch: list) -> None:
+        batch = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
+        if not batch:
+            return
+        try:
+            verdicts = self.check_many([t for t, _ in batch])
+        except Exception as exc:  # the futures carry it; run_all turns it into crashed verdicts
+            for _, f in batch:
+                f.set_exception(exc)
+            return
+        for (_, f), v in zip(batch, verdicts):
+            f.set_result(v)
+
+
 class _Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -137,14 +189,14 @@ class _Admission:
 
 
 def create_app(checker: Any, config: ServiceConfig | None = None, *, workers: int = 1) -> FastAPI:
-    """The app around a Checker (anything with `check`; `submit` is used where it exists)."""
+    """The app around a Checker (`submit` is used where it exists; else `check_many` on batches
+    gathered across requests, as for a RayChecker, which spreads a batch over its actors)."""
     config = config or ServiceConfig()
     metrics = _Metrics()
     admission = _Admission(config.max_queue)
     submit: Callable[[ProofTask], concurrent.futures.Future] = getattr(checker, "submit", None)
-    if submit is None:  # e.g. RayChecker: one thread per in-flight check, the cluster does the work
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(4, config.max_queue), thread_name_prefix="serve")
-        submit = lambda task: pool.submit(checker.check, task)  # noqa: E731
+    if submit is None:
+        submit = Batcher(checker.check_many).submit
     backend = getattr(getattr(checker, "backend", None), "name", getattr(checker, "backend_name", ""))
 
     app = FastAPI(title="lean-prover-rl verifier",
@@ -258,11 +310,14 @@ def create_app(checker: Any, config: ServiceConfig | None = None, *, workers: in
 
     @app.post("/v1/verify", dependencies=[Depends(auth)], summary="Sound verdicts for ProofTask rows, in order")
     async def verify(body: VerifyRequest, request: Request):
+        too_big = oversized(body.tasks, config.max_snippet_chars)
+        if too_big:
+            refuse(413, too_big)
         tasks: list[Optional[ProofTask]] = []
         unread: dict[int, Verdict] = {}
         for i, row in enumerate(body.tasks):
             try:
-                tasks.append(row_task(row, body.timeout, config.max_timeout, config.max_snippet_chars))
+                tasks.append(row_task(row, body.timeout, config.max_timeout))
             except ValueError as exc:
                 tasks.append(None)
                 unread[i] = unread_verdict(row, f"tasks.{i}: {exc}")

@@ -276,3 +276,34 @@ def test_a_client_that_disconnects_cancels_its_pending_checks(one_worker, header
         post(base, "/v1/verify", {"tasks": slow_rows(header, 4)}, headers={}, timeout=0.5)
     assert wait_idle(app) == 0
     assert c.backend.pool.stats.checks - before < 4  # the queued ones never ran
+
+
+def test_a_task_field_over_the_limit_is_413_naming_it(url):
+    rows = [{"env": "logic", "formal_statement": AND_SWAP, "proof": " h"},
+            {"env": "logic", "formal_statement": AND_SWAP, "proof": " " + "x" * 60_000}]
+    r = post(url, "/v1/verify", {"tasks": rows})
+    assert r.status_code == 413 and "tasks.1.proof" in r.json()["detail"]
+
+
+def test_a_checker_with_only_check_many_gets_batches_across_requests(checker, header):
+    """What the service does for a RayChecker (check_many, no submit): concurrent requests'
+    tasks are gathered into shared batches. Here check_many is a real Checker's."""
+    batches = []
+
+    class ManyOnly:  # the RayChecker's shape
+        backend_name = "server"
+
+        def check_many(self, tasks):
+            batches.append(len(tasks))
+            return checker.check_many(tasks)
+
+    with serving(create_app(ManyOnly(), ServiceConfig(), workers=2)) as base:
+        def one(i):
+            proof = " ⟨h.2, h.1⟩" if i % 2 else " ⟨h.1, h.2⟩"
+            return post(base, "/v1/verify", {"tasks": [{"header": header, "formal_statement": AND_SWAP,
+                                                        "proof": proof}]}, headers={}).json()["verdicts"][0]
+
+        with ThreadPoolExecutor(8) as ex:
+            vs = list(ex.map(one, range(8)))
+    assert [v["ok"] for v in vs] == [bool(i % 2) for i in range(8)]
+    assert sum(batches) == 8
