@@ -126,6 +126,16 @@ class VerdictCache:
             self.stores += 1
         return True
 
+    def copy_hit(self, key: str, verdict: Verdict) -> Verdict:
+        """The verdict for an identical task in the same batch: a hit when final, else the same
+        verdict (a timeout is not reused later, but this copy ran at the same moment)."""
+        if verdict.status not in FINAL_STATUSES:
+            return dataclasses.replace(verdict)
+        with self._lock:
+            self.hits += 1
+        self._conn().execute("UPDATE verdicts SET hits = hits + 1 WHERE key = ?", (key,))
+        return dataclasses.replace(verdict, cached=True, seconds=0.0)
+
     def __len__(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
 

@@ -123,9 +123,11 @@ class Checker:
             return self._check(task)
         from lean_env.cache import task_key
 
+        start = time.monotonic()
         key = task_key(self._cache_env, task, self.settings.timeout)
         hit = self.cache.get(key)
         if hit is not None:
+            hit.seconds = round(time.monotonic() - start, 4)  # what this answer cost, not the first check
             return hit
         v = self._check(task)
         self.cache.put(key, v)
@@ -178,14 +180,38 @@ class Checker:
                    on_verdict: Callable[[int, Verdict], None] | None = None) -> list[Verdict]:
         tasks = list(tasks)
         results: list[Optional[Verdict]] = [None] * len(tasks)
-        futures = {self._executor.submit(self.check, t): i for i, t in enumerate(tasks)}
+        copies, keys = self._batch_duplicates(tasks)  # with a cache: index of first occurrence -> its copies
+        futures = {self._executor.submit(self.check, t): i for i, t in enumerate(tasks)
+                   if copies is None or i in copies}
 
         for fut in as_completed(futures):
             i = futures[fut]
             results[i] = fut.result()
             if on_verdict:
                 on_verdict(i, results[i])
+            for j in (copies or {}).get(i, []):
+                results[j] = self.cache.copy_hit(keys[i], results[i])
+                if on_verdict:
+                    on_verdict(j, results[j])
         return results  # type: ignore[return-value]
+
+    def _batch_duplicates(self, tasks: list[ProofTask]) -> tuple[Optional[dict[int, list[int]]], list[str]]:
+        """With a cache, identical tasks in one batch (a GRPO group's repeated completions) are
+        checked once, the others answered from that check: (first index -> copies, keys);
+        (None, []) without a cache."""
+        if self.cache is None:
+            return None, []
+        from lean_env.cache import task_key
+
+        keys = [task_key(self._cache_env, t, self.settings.timeout) for t in tasks]
+        first: dict[str, int] = {}
+        copies: dict[int, list[int]] = {}
+        for i, k in enumerate(keys):
+            j = first.setdefault(k, i)
+            copies.setdefault(j, [])
+            if j != i:
+                copies[j].append(i)
+        return copies, keys
 
     def submit(self, task: ProofTask) -> "Future[Verdict]":
         """Check in the background (e.g. while a model generates the next round)."""
