@@ -68,10 +68,6 @@ def post(url, path, body, headers=AUTH, timeout=120):
     return httpx.post(url + path, json=body, headers=headers, timeout=timeout)
 
 
-def snippet(header, code):
-    return header + code
-
-
 def kimina_client():
     """PyPI `kimina-client`, unchanged. On Python < 3.12 its `from typing import NotRequired,
     TypedDict` succeeds (3.11 has both) but pydantic refuses typing.TypedDict there, so the package
@@ -307,3 +303,11 @@ def test_a_checker_with_only_check_many_gets_batches_across_requests(checker, he
             vs = list(ex.map(one, range(8)))
     assert [v["ok"] for v in vs] == [bool(i % 2) for i in range(8)]
     assert sum(batches) == 8
+
+
+def test_a_timeout_reaches_kimina_clients_as_their_timeout_error(url, header):
+    code = header + slow_code(600)
+    r = post(url, "/api/check", {"snippets": [{"id": "slow", "code": code}], "timeout": 0.3})
+    res = r.json()["results"][0]
+    assert res["response"] is None and "timed out" in res["error"]  # Kimina's clients look for this
+    assert kimina_client().ReplResponse(**res).analyze().status.value == "timeout_error"
