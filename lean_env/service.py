@@ -235,11 +235,12 @@ def create_app(checker: Any, config: ServiceConfig | None = None, *, workers: in
         """Verdicts for the tasks (None stays None). Each admitted slot is released when its check
         ends or is cancelled; a client that goes away cancels the checks not yet started."""
         started = time.monotonic()
+        answered: set[int] = set()  # futures already given a deadline verdict (counted once)
 
         def done(fut: concurrent.futures.Future) -> None:
             admission.release()
             metrics.queue.dec()
-            if not fut.cancelled() and fut.exception() is None:
+            if not fut.cancelled() and fut.exception() is None and id(fut) not in answered:
                 v = fut.result()
                 metrics.checks.labels(v.status).inc()
                 metrics.seconds.observe(time.monotonic() - started)
@@ -269,6 +270,7 @@ def create_app(checker: Any, config: ServiceConfig | None = None, *, workers: in
             elif fut.done() and not fut.cancelled() and fut.exception() is None:
                 out.append(fut.result())
             else:
+                answered.add(id(fut))
                 late = fut.cancel() or fut.cancelled() or not fut.done()
                 why = (f"the check did not finish within the request's deadline ({deadline:g} s)" if late
                        else f"the checker failed: {type(fut.exception()).__name__}: {fut.exception()}")
