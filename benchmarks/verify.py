@@ -2,6 +2,9 @@
 
     python benchmarks/verify.py [--tasks 60] [--workers N] [--repeat 5] [--baseline REV]
 
+It also prints the pool's cost per check (wall / checks) at N workers against Lean's own floor
+on the same check lines: plain `lean` processes, one file per core, all composed bodies in them.
+
 Prints checks/second and ms/check for each backend at 1 and N workers, the ratios the design
 targets (reported, not asserted: pooled server >= 10x cli throughput at equal workers; warm
 per-check overhead over bare Lean elaboration <= 10 ms; ~linear 1 -> 2 workers), and the warm
@@ -81,6 +84,30 @@ def bare_lean_ms(tasks: list[ProofTask], repeat: int) -> tuple[float, float]:
     return statistics.median(full), statistics.median(head)
 
 
+def floor_ms(tasks: list[ProofTask], files: int) -> float:
+    """Lean's own speed on the same check lines: the tasks' composed bodies (each with its own
+    nonce, so no name clashes) split into `files` files after one header, one plain `lean`
+    process per file, all at once (one file per core). Wall ms per check."""
+    tc = find_toolchain()
+    cfs = [compose(t) for t in tasks]
+    paths = []
+    for k in range(files):
+        with tempfile.NamedTemporaryFile("w", suffix=".lean", delete=False) as fh:
+            fh.write(cfs[0].header + "\n".join(cf.body for cf in cfs[k::files]))
+        paths.append(fh.name)
+    env = {**os.environ, **tc.env()}
+    try:
+        t = time.monotonic()
+        procs = [subprocess.Popen([str(tc.lean), "--threads=1", p], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=env) for p in paths]
+        for proc in procs:
+            proc.wait()
+        return 1000 * (time.monotonic() - t) / len(tasks)
+    finally:
+        for p in paths:
+            os.unlink(p)
+
+
 _BASELINE_SNIPPET = """
 import json, statistics, sys, time
 from lean_env.checker import Checker
@@ -148,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         lo, hi = worker_counts
         for b in backends:
             print(f"{b}: {lo} -> {hi} workers: {by[(b, hi)]['per_s'] / by[(b, lo)]['per_s']:.2f}x   (linear: {hi / lo:.0f}x)")
+    hi = worker_counts[-1]
+    floor = floor_ms(tasks, hi)
+    pool_ms = 1000 * by[("server", hi)]["wall"] / len(tasks)
+    print(f"\nserver pool at {hi} workers: {pool_ms:.1f} ms per check (wall / checks); plain `lean`, one file per "
+          f"core ({hi} files): {floor:.1f} ms -> pool / floor {pool_ms / floor:.1f}x   (target <= 3x)")
     full, head = bare_lean_ms(tasks, args.repeat)
     body = max(0.0, full - head)
     server_ms = by[("server", 1)]["ms_check"]

@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.backends import Backend
 from lean_env.checkfile import TaskError, compose, split_code_preamble
@@ -18,6 +18,9 @@ from lean_env.policy import violations
 from lean_env.settings import Settings
 from lean_env.statement import StatementError
 from lean_env.verdict import ProofTask, Verdict
+
+if TYPE_CHECKING:
+    from lean_env.cache import VerdictCache
 
 BACKENDS = ("cli", "server", "repl")
 
@@ -91,7 +94,8 @@ class Checker:
     """Check proofs with one backend. `check` for one task, `check_many` for a batch (run
     concurrently on `workers` threads; each cli check is its own process), `acheck` for asyncio."""
 
-    def __init__(self, backend: str | None = "cli", settings: Settings | None = None, workers: int | None = None):
+    def __init__(self, backend: str | None = "cli", settings: Settings | None = None, workers: int | None = None,
+                 cache: "VerdictCache | str | None" = None):
         self.settings = settings or Settings.from_env()
         if workers:  # pooled backends size their pool from the settings
             self.settings = dataclasses.replace(self.settings, workers=workers)
@@ -100,8 +104,36 @@ class Checker:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="checker")
         self._header_problems: dict[str, Optional[str]] = {}
         self._header_lock = threading.Lock()
+        self._init_cache(cache)
+
+    def _init_cache(self, cache) -> None:
+        """The verdict cache (lean_env.cache): a VerdictCache, a path, or None for $PROVER_VERDICT_CACHE
+        (unset: no cache), so `prover check`, eval and rewards share one file without new options."""
+        import os
+
+        from lean_env.cache import VerdictCache, environment_id
+
+        cache = cache if cache is not None else os.environ.get("PROVER_VERDICT_CACHE") or None
+        self._owns_cache = isinstance(cache, (str, os.PathLike))
+        self.cache = VerdictCache(cache) if self._owns_cache else cache
+        self._cache_env = environment_id(self.settings, self.backend) if self.cache is not None else ""
 
     def check(self, task: ProofTask) -> Verdict:
+        if self.cache is None:
+            return self._check(task)
+        from lean_env.cache import task_key
+
+        start = time.monotonic()
+        key = task_key(self._cache_env, task, self.settings.timeout)
+        hit = self.cache.get(key)
+        if hit is not None:
+            hit.seconds = round(time.monotonic() - start, 4)  # what this answer cost, not the first check
+            return hit
+        v = self._check(task)
+        self.cache.put(key, v)
+        return v
+
+    def _check(self, task: ProofTask) -> Verdict:
         start = time.monotonic()
         refused = precheck(task)
         if refused is not None:
@@ -149,14 +181,38 @@ class Checker:
                    on_verdict: Callable[[int, Verdict], None] | None = None) -> list[Verdict]:
         tasks = list(tasks)
         results: list[Optional[Verdict]] = [None] * len(tasks)
-        futures = {self._executor.submit(self.check, t): i for i, t in enumerate(tasks)}
+        copies, keys = self._batch_duplicates(tasks)  # with a cache: index of first occurrence -> its copies
+        futures = {self._executor.submit(self.check, t): i for i, t in enumerate(tasks)
+                   if copies is None or i in copies}
 
         for fut in as_completed(futures):
             i = futures[fut]
             results[i] = fut.result()
             if on_verdict:
                 on_verdict(i, results[i])
+            for j in (copies or {}).get(i, []):
+                results[j] = self.cache.copy_hit(keys[i], results[i])
+                if on_verdict:
+                    on_verdict(j, results[j])
         return results  # type: ignore[return-value]
+
+    def _batch_duplicates(self, tasks: list[ProofTask]) -> tuple[Optional[dict[int, list[int]]], list[str]]:
+        """With a cache, identical tasks in one batch (a GRPO group's repeated completions) are
+        checked once, the others answered from that check: (first index -> copies, keys);
+        (None, []) without a cache."""
+        if self.cache is None:
+            return None, []
+        from lean_env.cache import task_key
+
+        keys = [task_key(self._cache_env, t, self.settings.timeout) for t in tasks]
+        first: dict[str, int] = {}
+        copies: dict[int, list[int]] = {}
+        for i, k in enumerate(keys):
+            j = first.setdefault(k, i)
+            copies.setdefault(j, [])
+            if j != i:
+                copies[j].append(i)
+        return copies, keys
 
     def submit(self, task: ProofTask) -> "Future[Verdict]":
         """Check in the background (e.g. while a model generates the next round)."""
@@ -168,6 +224,8 @@ class Checker:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.backend.close()
+        if self._owns_cache:
+            self.cache.close()
 
     def __enter__(self) -> "Checker":
         return self

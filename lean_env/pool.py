@@ -5,7 +5,7 @@ so workers stay alive and keep their header. The pool decides which worker runs 
 (one that already has the header; else a new one while under `size`; else the least
 recently used idle one, which switches header), retires workers that did `max_checks`
 checks or whose process tree grew past `max_rss_mb` (Lean and the REPL keep memory between
-checks), and replaces workers that crashed or timed out. A check never disappears: a crash
+checks; read at most once a second per worker), and replaces workers that crashed or timed out. A check never disappears: a crash
 is re-run once on a fresh worker, then reported as a crash outcome.
 
 Workers only report what Lean said (a RunOutcome); deciding `ok` stays in lean_env.judge.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol, TypeVar
@@ -22,6 +23,7 @@ from lean_env.checkfile import CheckFile
 from lean_env.judge import RunOutcome
 
 T = TypeVar("T")
+PROBE_INTERVAL_S = 1.0  # how often a busy worker's RSS (recycling) and pids (leak checks) are read
 
 
 class PoolClosed(RuntimeError):
@@ -108,6 +110,7 @@ class Pool:
         self._idle: list[Worker] = []  # least recently used first
         self._busy: set[int] = set()  # ids of workers lent out
         self._all: dict[int, Worker] = {}
+        self._probed: dict[int, float] = {}  # worker id -> when its process tree was last measured
         self._live = 0  # workers existing or being started
         self._closed = False
         self._slots = threading.BoundedSemaphore(max_pending or 4 * size)
@@ -158,16 +161,30 @@ class Pool:
         """Close a worker for good (called with the lock held; close only kills processes)."""
         if self._all.pop(id(w), None) is not None:
             self._live -= 1
+        self._probed.pop(id(w), None)
         w.close()
         self._cond.notify_all()
 
+    def _probe_due(self, w: Worker) -> bool:
+        """Whether to measure `w`'s process tree now: after its first check, then at most every
+        PROBE_INTERVAL_S. A tree walk costs 5-15 ms on a busy machine (psutil scans /proc), which
+        per check was a third of a warm check's time."""
+        now = time.monotonic()
+        last = self._probed.get(id(w))
+        if last is not None and now - last < PROBE_INTERVAL_S:
+            return False
+        self._probed[id(w)] = now
+        return True
+
     def _give_back(self, w: Worker) -> None:
         alive = w.alive()
+        probe = alive and self._probe_due(w)
         retire = alive and (w.checks >= self.max_checks or
-                            (self.max_rss_mb and w.rss_mb() > self.max_rss_mb))
+                            bool(probe and self.max_rss_mb and w.rss_mb() > self.max_rss_mb))
+        pids = w.pids() if probe else []  # outside the lock: other workers go on meanwhile
         with self._cond:
             self._busy.discard(id(w))
-            self.stats.pids.update(w.pids())
+            self.stats.pids.update(pids)
             if not alive or retire or self._closed:
                 if retire:
                     self.stats.recycled += 1

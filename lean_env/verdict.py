@@ -79,6 +79,7 @@ class Verdict:
     # why an ok verdict is ok, one entry per check (policy, compiled, sorry, checks_ran, statement,
     # axioms, isolation, nonce; statement_text for code blocks); empty unless ok
     evidence: dict = field(default_factory=dict)
+    cached: bool = False  # served from the verdict cache (lean_env.cache), not checked again now
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -160,6 +160,8 @@ def setup(
     raise typer.Exit(run_setup(name, list_profiles=list_profiles, dry_run=dry_run, force=force))
 
 
+app.command("serve")(__import__("prover.commands.serve", fromlist=["serve"]).serve)
+
 train_app = typer.Typer(help="Train a prover: supervised fine-tuning, then GRPO with Lean's verdicts as rewards.",
                         no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(train_app, name="train")
