@@ -150,3 +150,46 @@ def test_setup_vllm_has_nothing_left_to_install():
         pytest.skip(NO_VLLM)
     steps = vs.plan(vs.has_cuda())
     assert [s.done() for s in steps] == [True, True, True], [s.describe() for s in steps]
+
+
+@pytest.mark.vllm
+@pytest.mark.lean
+@pytest.mark.slow
+def test_a_grpo_step_generates_with_colocated_vllm(tmp_path, monkeypatch):
+    """TRL 1.16's GRPO with use_vllm (colocate) on the project's trainer, Lean's verdicts as
+    rewards. TRL builds vllm.LLM itself without enforce_eager; on a CPU that means minutes of
+    torch.compile, so the test hands TRL the same engine in eager mode."""
+    if not vllm_available():
+        pytest.skip(NO_VLLM)
+    import vllm
+    from trl.generation import vllm_generation
+
+    from lean_env.verdict import STATUSES
+    from prover.policies.vllm import CPU_ENV
+    from prover.train.config import from_dict
+    from prover.train.grpo import run_grpo
+
+    for k, v in CPU_ENV.items():
+        monkeypatch.setenv(k, v)
+    built = []
+
+    def eager_llm(*args, **kwargs):
+        built.append(kwargs)
+        return vllm.LLM(*args, **{**kwargs, "enforce_eager": True})
+
+    monkeypatch.setattr(vllm_generation, "LLM", eager_llm)
+    scored = []
+    cfg = from_dict({"model": "smollm2-135m-instruct", "output_dir": str(tmp_path / "grpo"), "max_steps": 1,
+                     "logic": {"n": 8, "seed": 0, "levels": [1]}, "max_rows": 2, "seed": 0, "report_to": "none",
+                     "num_generations": 2, "per_device_train_batch_size": 2, "max_completion_length": 8,
+                     "use_vllm": True, "vllm_mode": "colocate", "vllm_max_model_length": 1024,
+                     "logging_steps": 1, "save_strategy": "no", "checker_backend": "cli", "checker_workers": 1,
+                     "checker_timeout": 60, "dynamic_sampling": False, "torch_threads": 1}, "grpo")
+    result = run_grpo(cfg, log=lambda _: None, on_scored=lambda rows, texts, verdicts, rewards: scored.append((texts, verdicts)))
+    assert result.global_step == 1 and len(built) == 1
+    logs = next(h for h in result.trainer.state.log_history if "loss" in h)
+    # vLLM sampled the completions: TRL compares its log-probabilities with the trainer's
+    assert "sampling/sampling_logp_difference/mean" in logs and logs["sampling/sampling_logp_difference/mean"] < 0.5
+    texts, verdicts = scored[0]
+    assert len(texts) == 2  # one group of num_generations, scored by the real Checker where extractable
+    assert all(v is None or v.status in STATUSES for v in verdicts)
