@@ -137,11 +137,11 @@ def test_the_same_seed_gives_the_same_samples(backends):
 @pytest.mark.slow
 def test_stop_strings_end_the_text_on_both_backends(backends):
     for policy in backends:
-        params = SamplingParams(n=4, temperature=1.0, max_tokens=40, seed=1, stop=("\n", ":="))
-        for cs in policy.generate(PROMPTS, params):
-            for c in cs:
-                assert "\n" not in c.text and ":=" not in c.text, policy.backend
-                assert c.finish_reason == ("length" if c.num_tokens == 40 else "stop")
+        params = SamplingParams(n=3, temperature=1.0, max_tokens=24, seed=1, stop=("\n", ":="))
+        out = [c for cs in policy.generate(PROMPTS, params) for c in cs]
+        assert len(out) == 6 and all("\n" not in c.text and ":=" not in c.text for c in out), policy.backend
+        assert all(c.finish_reason == "stop" or c.num_tokens == 24 for c in out)  # "length" only at max_tokens
+        assert any(c.finish_reason == "stop" and c.num_tokens < 24 for c in out)
 
 
 @pytest.mark.vllm
