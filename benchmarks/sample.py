@@ -67,9 +67,11 @@ def main() -> int:
             rates[name, n] = tok / dt
             rows.append(f"| {name} | {n} | {len(prompts) * n} | {tok} | {dt:.2f} | {rates[name, n]:.1f} | "
                         f"{rates[name, n] / rates['hf', n]:.2f} |")
+            print("progress:", rows[-1], file=sys.stderr, flush=True)
         if args.eval_problems:
             s = eval_split(policy, args)
             splits.append(f"| {name} | {s['gen']:.2f} | {s['ver']:.2f} | {s['wall']:.2f} | {s['checks']} | {s['checker']} |")
+            print("progress:", splits[-1], file=sys.stderr, flush=True)
 
     # HF first, in full: vLLM's CPU worker binds this process's threads when it loads
     run_backend("hf", load_policy(args.model, backend="hf"))
