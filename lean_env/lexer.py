@@ -87,6 +87,7 @@ _ID_FIRST_RE = re.compile(f"[{_ID_FIRST}«]")
 _SPACE_RE = re.compile(r"[ \n]+")
 _COMMENT_DELIM_RE = re.compile(r"/-|-/")
 _HEX = "0-9a-fA-F"
+_HEX_DIGITS = set("0123456789abcdefABCDEF")
 # a string body up to the closing quote; escapes as quotedCharCoreFn (inString): \\ \" \' \r \n \t,
 # \xHH, \uHHHH, and a gap: backslash, newline, spaces/tabs/CRs with no second newline, then a non-space
 _STR_BODY_RE = re.compile(
@@ -241,7 +242,8 @@ class _Lexer:
         literal's start would move the boundaries of what follows (see _AFTER_QUOTE_BAD)."""
         after = self.s[j : j + 3]
         if set(after[:2]) & _AFTER_QUOTE_BAD or (after[1:2] == "r" and after[2:3] in ('"', "#")):
-            return self.error(i, j, "a `'` token followed by quote or comment characters reads differently "
+            # resume at the `'` as Lean does where the token is undeclared (a char literal starts)
+            return self.error(i, j - 1, "a `'` token followed by quote or comment characters reads differently "
                               "where the token is not declared; put a space after it")
         self.emit(SYMBOL, i, j)
         return j
@@ -255,30 +257,63 @@ class _Lexer:
                 return m.end()
         return -1
 
+    def escape(self, j: int, in_string: bool) -> tuple[int, str]:
+        """quotedCharCoreFn at the backslash j: (offset after the escape, "") or (Lean's error
+        position, message)."""
+        s, n = self.s, self.n
+        if j + 1 >= n:
+            return n, "unexpected end of input"
+        c = s[j + 1]
+        if c in "\\\"'rnt":
+            return j + 2, ""
+        if c in "xu":
+            for k in range(j + 2, j + (4 if c == "x" else 6)):
+                if k >= n or s[k] not in _HEX_DIGITS:
+                    return min(k, n), "invalid hexadecimal numeral"
+            return j + (4 if c == "x" else 6), ""
+        if in_string and c == "\n":  # a gap: one newline, then spaces, tabs and CRs
+            k = j + 2
+            while k < n and s[k] in " \t\r\n":
+                if s[k] == "\n":
+                    return k, "unexpected additional newline in string gap"
+                k += 1
+            return k, ""
+        return j + 1, "invalid escape sequence"
+
     def string(self, i: int) -> int:
         m = _STR_BODY_RE.match(self.s, i + 1)
         if m:
             self.emit(STRING, i, m.end())
             return m.end()
-        # find where Lean stops: the first bad escape, or the end of the text
-        j = i + 1
-        while j < self.n:
-            m = re.compile(r'[^"\\]*').match(self.s, j)
-            j = m.end()
-            if j >= self.n or self.s[j] == '"':
-                break
-            esc = re.compile(rf'\\(?:[\\"\'rnt]|x[{_HEX}]{{2}}|u[{_HEX}]{{4}}|\n[ \t\r]*(?=[^ \t\r\n]))').match(self.s, j)
-            if not esc:
-                return self.error(i, j + 1, "invalid escape sequence in string")
-            j = esc.end()
-        return self.error(i, i + 1, "unterminated string literal")
+        # the fast match failed: find where Lean stops, at a bad escape or at the end of the text
+        s, j, q = self.s, i + 1, -1
+        while True:
+            b = s.find("\\", j)
+            if q < j:
+                q = s.find('"', j)
+            if q >= 0 and (b < 0 or q < b):  # (a gap just before the closing quote)
+                self.emit(STRING, i, q + 1)
+                return q + 1
+            if b < 0:
+                return self.error(i, i + 1, "unterminated string literal")
+            j, message = self.escape(b, True)
+            if message:
+                return self.error(i, j, message)
 
     def char(self, i: int) -> int:
         m = _CHAR_RE.match(self.s, i + 1)
         if m:
             self.emit(CHAR, i, m.end())
             return m.end()
-        return self.error(i, min(i + 3, self.n), "bad character literal")
+        s, n = self.s, self.n
+        if i + 1 >= n:
+            return self.error(i, n, "unexpected end of input")
+        p = i + 2
+        if s[i + 1] == "\\":
+            p, message = self.escape(i + 1, False)
+            if message:
+                return self.error(i, p, message)
+        return self.error(i, min(p + 1, n), "missing end of character literal")
 
     def raw_string(self, i: int) -> int:
         hashes = _RAW_START_RE.match(self.s, i).group(1)
