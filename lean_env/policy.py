@@ -26,7 +26,7 @@ Design (every rule is in RULES, with its reason):
   that reaches the meta level, IO or native code (`Lean`, `IO`, `System` …) or name an unsafe
   primitive (`unsafeCast`, `ptrAddrUnsafe` …).
 - reserved_name: identifiers with a component starting `__prover` belong to the checker.
-- declared_name: the name declared by theorem/def/instance/structure/… (across newlines, any
+- core_namespace: the name declared by theorem/def/instance/structure/… (across newlines, any
   spelling) must not start with a root the kernel or elaborator treats by name or that lives in
   the core library (`Nat`, `String`, `Quot`, `OfNat`, `CoeT` …): in an environment that lacks
   them the candidate would otherwise define them.
@@ -64,7 +64,7 @@ RULES: dict[str, str] = {
     "set_option": "this option is not on the allowlist (options can switch off kernel checks or change elaboration)",
     "identifier_root": "identifiers under `Lean`, `IO`, `System` … reach the meta level, IO or native code",
     "reserved_name": "names starting `__prover` are reserved for the checker",
-    "declared_name": "declaring a name in a core namespace the kernel or elaborator treat specially (Nat, String, Quot, OfNat ...)",
+    "core_namespace": "declaring a name in a core namespace the kernel or elaborator treat specially (Nat, String, Quot, OfNat ...)",
     "native_decide": ("native_decide (and `decide +native`, `Lean.ofReduceBool`) trusts compiled code the candidate can "
                       "influence; its soundness cannot be audited: use `decide`"),
     "search_tactic": "proof-search tactics leave no checkable proof (and were exploited in Lean 4.9)",
@@ -110,6 +110,7 @@ UNSAFE_NAMES = frozenset("""unsafeCast unsafeIO unsafeBaseIO unsafeEIO ptrAddrUn
     withPtrEq withPtrAddrUnsafe dbgTrace dbgTraceIfShared dbg_trace dbgStackTrace dbgSleep include_str""".split())
 NATIVE_NAMES = frozenset("""native_decide bv_decide bv_check native ofReduceBool ofReduceNat reduceBool reduceNat
     trustCompiler""".split())
+_NATIVE_LEAN = frozenset(f"Lean.{n}" for n in "ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler".split())
 SEARCH_TACTICS = frozenset("""apply? exact? rw? hint says aesop? simp? simp_all? dsimp? simp?! simp_all?! dsimp?!
     rw_search library_search polyrith? suggest observe? rfl? field_simp? norm_num? apply_rules? unfold?""".split())
 
@@ -229,10 +230,9 @@ class _Scan:
             self.add("search_tactic", t)
         if any(p.startswith("__prover") for p in parts):
             self.add("reserved_name", t)
-        if parts and (parts[0] in REFUSED_ROOTS or ".".join(parts[:2]) in REFUSED_ROOTS):
-            if name in ("Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.reduceBool", "Lean.reduceNat",
-                        "Lean.trustCompiler"):
-                self.add("native_decide", t)
+        if name in _NATIVE_LEAN:  # only this rule, so a task that allows native_decide allows them too
+            self.add("native_decide", t)
+        elif parts and (parts[0] in REFUSED_ROOTS or ".".join(parts[:2]) in REFUSED_ROOTS):
             self.add("identifier_root", t)
         if any(p in NATIVE_NAMES for p in parts):
             self.add("native_decide", t)
@@ -260,7 +260,7 @@ class _Scan:
         if d is not None and d.kind == IDENT and d.parts:
             root = d.parts[0]
             if root in CORE_ROOTS or d.name in CORE_ROOTS or _CORE_INSTANCE.match(root):
-                self.add("declared_name", d, f"`{d.name}`")
+                self.add("core_namespace", d, f"`{d.name}`")
 
 
 _CORE_INSTANCE = re.compile(r"inst[A-Z]")  # core instances the elaborator finds by name (instOfNatNat …)
