@@ -11,9 +11,13 @@ tests/test_lexer.py checks it against the bundled Lean itself.
 Facts it relies on (checked on Lean 4.35):
 - Lean reads `\\r\\n` as `\\n`; an isolated `\\r`, a tab or any other Unicode space (U+00A0,
   U+2028 ...) outside a comment or string is an error, not whitespace.
-- After a lexical error Lean resumes *at the error position* (inside the broken string, char
-  literal or `«…»`), so text that looked quoted becomes code. This lexer does the same: an
-  `error` token, then lexing resumes where Lean resumes. The policy refuses any `error` token.
+- After a lexical error inside a token (a bad escape, a char literal without its closing quote)
+  Lean resumes *at the error position*, so text that looked quoted becomes code; after an error
+  at a token's start (an unterminated string, an unknown character) it skips one byte, which for
+  a non-ASCII character lands mid-character (Lean/Parser/Module.lean `parseCommand`). This lexer
+  emits an `error` token and resumes where Lean resumes inside tokens, one character on
+  otherwise; the policy refuses any text with an `error` token, so only error-free texts need
+  to (and do) match Lean exactly.
 - Symbols depend on the environment's token table, which a text tokenizer cannot know. Only the
   boundaries matter here: the multi-character tokens in SYMBOLS are the ones whose later
   characters could otherwise start a comment (`<-` before `-`, `//` before `-`). Listing a token
