@@ -108,13 +108,16 @@ _FAST_RE = re.compile(
     r"(?P<sp>[ \n]+)|(?P<lc>--[^\n]*)"
     rf"|(?P<id>(?!r#*\")(?>[{_ID_FIRST}][{_ID_REST}]*(?:\.[{_ID_FIRST}][{_ID_REST}]*)*)(?!\.«))"
     r"|(?P<num>(?<!\.)[0-9]+)(?![0-9_.eExXbBoO])"
-    r"|(?P<sym>[()\[\]{},;+*^|&!?$~>⟨⟩→↔∀∃¬∧∨≤≥≠∣·λ√∘×•≡])")
+    r"|(?P<sym>:=|=>|::|<->|<-|->|\.\.|@\[|%\[|-(?![-/])|[()\[\]{},;+*^|&!?$~>⟨⟩→←↔∀∃¬∧∨≤≥≠∣·λ√∘×•≡:=<.@%∈∉⊆⊂∩∪⌊⌋⌈⌉‖⦃⦄])")
 _HASH_CMD_RE = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")  # `#eval`, `#check` ... one token
 
 # Multi-character symbols whose later characters matter for boundaries (see module docstring);
 # longest first. Everything else is lexed one character at a time.
 SYMBOLS = ("<->", "<-", "//", "\\/", "/\\", "``", "`(", "`[", "@[", "#[", "%[", ":=", "=>", "->", "..", "::",
            "⁻¹'", "∑'", "∏'")
+_SYMBOLS_BY_FIRST: dict[str, tuple[str, ...]] = {}
+for _sym in sorted(SYMBOLS, key=len, reverse=True):
+    _SYMBOLS_BY_FIRST[_sym[0]] = _SYMBOLS_BY_FIRST.get(_sym[0], ()) + (_sym,)
 # Mathlib tokens that end in `'` (`f ⁻¹' s`, `f '' s`, `∑' i, f i`). Where the environment lacks
 # them Lean reads that `'` as the start of a char literal and resumes two characters later; so
 # the two characters after it must not start a comment, string, char, «» or raw string.
@@ -151,6 +154,10 @@ class _Lexer:
         self.n = len(text)
         self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
         self.out: list[Token] = []
+        # what is known never to close, so that failing scans to the end happen once (linear time)
+        self.open_string_from = -1
+        self.no_guillemet_after = -1
+        self.raw_unclosed: set[int] = set()
 
     def orig_offset(self, i: int) -> int:
         return i + bisect.bisect_right(self.crs, i - 1) if self.crs else i
@@ -229,7 +236,7 @@ class _Lexer:
                 i = self.error(i, i + 1, "expected token" if c not in "\t\r" else
                                ("tabs are not allowed" if c == "\t" else "isolated carriage returns are not allowed"))
             else:
-                for sym in SYMBOLS:
+                for sym in _SYMBOLS_BY_FIRST.get(c, ()):
                     if s.startswith(sym, i):
                         break
                 else:
@@ -285,6 +292,8 @@ class _Lexer:
         return j + 1, "invalid escape sequence"
 
     def string(self, i: int) -> int:
+        if self.open_string_from >= 0:  # an earlier string never closed: nor does this one
+            return self.error(i, i + 1, "unterminated string literal")
         m = _STR_BODY_RE.match(self.s, i + 1)
         if m:
             self.emit(STRING, i, m.end())
@@ -299,6 +308,8 @@ class _Lexer:
                 self.emit(STRING, i, q + 1)
                 return q + 1
             if b < 0:
+                # every later quote is escaped in this reading, and so in theirs: remember (linear time)
+                self.open_string_from = i
                 return self.error(i, i + 1, "unterminated string literal")
             j, message = self.escape(b, True)
             if message:
@@ -322,8 +333,9 @@ class _Lexer:
     def raw_string(self, i: int) -> int:
         hashes = _RAW_START_RE.match(self.s, i).group(1)
         body = i + 2 + len(hashes)
-        close = self.s.find('"' + hashes, body)
+        close = self.s.find('"' + hashes, body) if len(hashes) not in self.raw_unclosed else -1
         if close < 0:
+            self.raw_unclosed.add(len(hashes))  # no later raw string with as many `#` closes either
             return self.error(i, i + 1, "unterminated raw string literal")
         j = close + 1 + len(hashes)
         self.emit(STRING, i, j)
@@ -367,7 +379,9 @@ class _Lexer:
         escaped = False
         while True:
             if s[i] == "«":
-                close = s.find("»", i + 1)
+                close = s.find("»", i + 1) if self.no_guillemet_after < 0 else -1
+                if close < 0:
+                    self.no_guillemet_after = i
                 if close < 0:
                     return self.error(start, i + 1, "unterminated identifier escape")
                 parts.append(s[i + 1 : close])
@@ -394,7 +408,10 @@ def tokenize(text: str, spaces: bool = True) -> list[Token]:
 
 def code_tokens(text: str) -> list[Token]:
     """The tokens Lean elaborates: everything but spaces and (doc) comments."""
-    return [t for t in tokenize(text, spaces=False) if t.is_code]
+    return [t for t in tokenize(text, spaces=False) if t[0] not in _NOT_CODE]
+
+
+_NOT_CODE = frozenset({COMMENT, DOC_COMMENT, SPACE})
 
 
 def blank_comments(text: str, keep_layout: bool = True) -> str:

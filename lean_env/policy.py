@@ -82,7 +82,7 @@ for _rule, _words in {
                     "declare_syntax_cat initialize builtin_initialize run_cmd run_elab run_meta run_tac by_elab "
                     "simproc dsimproc simproc_decl dsimproc_decl declare_simp_like_tactic register_simp_attr "
                     "register_option register_builtin_option register_label_attr declare_aesop_rule_sets "
-                    "declare_config_elab initialize_simps_projections add_decl_doc elab_stx_quot"),
+                    "declare_config_elab initialize_simps_projections add_decl_doc elab_stx_quot register_error_explanation"),
     "command": ("deriving init_quot irreducible_def alias assert_not_exists assert_not_imported suppress_compilation "
                 "unseal seal open_locale library_note compile_inductive compile_def library_note2 "
                 "unif_hint grind_pattern recommended_spelling variable? add_aesop_rules erase_aesop_rules "
@@ -105,7 +105,7 @@ SET_OPTIONS = frozenset("""maxHeartbeats maxRecDepth synthInstance.maxHeartbeats
 SET_OPTION_PREFIXES = ("linter.",)
 
 # identifier roots refused anywhere, and single names refused anywhere (normalized)
-REFUSED_ROOTS = frozenset("Lean IO EIO BaseIO System IO.FS ST.Ref".split())
+REFUSED_ROOTS = frozenset("Lean IO EIO BaseIO System".split())
 UNSAFE_NAMES = frozenset("""unsafeCast unsafeIO unsafeBaseIO unsafeEIO ptrAddrUnsafe ptrEq ptrEqList withPtrAddr
     withPtrEq withPtrAddrUnsafe dbgTrace dbgTraceIfShared dbg_trace dbgStackTrace dbgSleep include_str""".split())
 NATIVE_NAMES = frozenset("""native_decide bv_decide bv_check native ofReduceBool ofReduceNat reduceBool reduceNat
@@ -125,7 +125,11 @@ CORE_ROOTS = frozenset("""Nat Int String Char List Array Bool Eq HEq Quot Quotie
     ite dite cond id cast absurd namedPattern outParam optParam autoParam semiOutParam
     NatCast IntCast Nat.cast Int.cast Pure Bind Monad Functor ToString Repr""".split())
 
-DECL_KEYWORDS = frozenset("theorem lemma def abbrev instance structure inductive class example axiom opaque".split())
+DECL_KEYWORDS = frozenset("""theorem lemma def abbrev instance structure inductive class example axiom opaque
+    coinductive""".split())
+# single names that need a closer look, and name components that do
+_WATCHED = frozenset(_KEYWORDS) | DECL_KEYWORDS | SEARCH_TACTICS | {"local", "set_option", "open"}
+_WATCHED_PARTS = REFUSED_ROOTS | NATIVE_NAMES | UNSAFE_NAMES
 
 
 @dataclass(frozen=True)
@@ -214,25 +218,35 @@ class _Scan:
 
     def ident(self, k: int, t: Token) -> None:
         parts, name = t.parts, t.name
-        if not t.escaped and len(parts) == 1:
-            rule = _KEYWORDS.get(name)
-            if rule:
-                self.add(rule, t)
-            if name == "local" and k not in self.attribute_kinds:
-                self.add("local", t)
-            elif name == "set_option":
-                self.set_option(k)
-            elif name in DECL_KEYWORDS:
-                self.declaration(k)
-            elif name == "open" and (n := self.at(k + 1)) is not None and n.text == "private":
-                self.add("scope", n)
-        if len(parts) == 1 and name in SEARCH_TACTICS:
-            self.add("search_tactic", t)
+        if len(parts) == 1 and name in _WATCHED:
+            if not t.escaped:
+                self.keyword(k, t, name)
+            if name in SEARCH_TACTICS:
+                self.add("search_tactic", t)
+        for p in parts:
+            if p in _WATCHED_PARTS or p.startswith(("__prover", "unsafe")):
+                self.name_parts(t, parts, name)
+                break
+
+    def keyword(self, k: int, t: Token, name: str) -> None:
+        rule = _KEYWORDS.get(name)
+        if rule:
+            self.add(rule, t)
+        if name == "local" and k not in self.attribute_kinds:
+            self.add("local", t)
+        elif name == "set_option":
+            self.set_option(k)
+        elif name in DECL_KEYWORDS:
+            self.declaration(k)
+        elif name == "open" and (n := self.at(k + 1)) is not None and n.text == "private":
+            self.add("scope", n)
+
+    def name_parts(self, t: Token, parts: tuple[str, ...], name: str) -> None:
         if any(p.startswith("__prover") for p in parts):
             self.add("reserved_name", t)
         if name in _NATIVE_LEAN:  # only this rule, so a task that allows native_decide allows them too
             self.add("native_decide", t)
-        elif parts and (parts[0] in REFUSED_ROOTS or ".".join(parts[:2]) in REFUSED_ROOTS):
+        elif parts[0] in REFUSED_ROOTS:
             self.add("identifier_root", t)
         if any(p in NATIVE_NAMES for p in parts):
             self.add("native_decide", t)
