@@ -86,7 +86,7 @@ for _rule, _words in {
     "command": ("deriving init_quot irreducible_def alias assert_not_exists assert_not_imported suppress_compilation "
                 "unseal seal open_locale library_note compile_inductive compile_def library_note2 "
                 "unif_hint grind_pattern recommended_spelling variable? add_aesop_rules erase_aesop_rules "
-                "binder_predicate register_tactic_tag tactic_extension"),
+                "binder_predicate register_tactic_tag tactic_extension whatsnew"),
     "import": "import prelude",
     "local": "scoped",
     "unsafe": "unsafe partial implemented_by extern",
@@ -218,6 +218,8 @@ class _Scan:
 
     def ident(self, k: int, t: Token) -> None:
         parts, name = t.parts, t.name
+        if len(parts) == 1 and name.startswith("builtin_") and not t.escaped:
+            self.add("metaprogram", t)  # builtin_initialize, builtin_simproc ...: Lean's own registration commands
         if len(parts) == 1 and name in _WATCHED:
             if not t.escaped:
                 self.keyword(k, t, name)
@@ -230,7 +232,7 @@ class _Scan:
 
     def keyword(self, k: int, t: Token, name: str) -> None:
         rule = _KEYWORDS.get(name)
-        if rule:
+        if rule and not (name == "scoped" and k and self.toks[k - 1].text == "open"):  # `open scoped X` opens notation
             self.add(rule, t)
         if name == "local" and k not in self.attribute_kinds:
             self.add("local", t)
