@@ -124,14 +124,6 @@ for _sym in sorted(SYMBOLS, key=len, reverse=True):
 _AFTER_QUOTE_BAD = set("\"'-/«`\\")
 
 
-def is_id_first(c: str) -> bool:
-    return bool(_ID_FIRST_RE.match(c)) and c != "«"
-
-
-def is_id_rest(c: str) -> bool:
-    return bool(re.match(f"[{_ID_REST}]", c))
-
-
 def _error_char(c: str) -> bool:
     """Characters Lean never accepts outside comments and strings: tabs, lone CRs, control
     characters and every Unicode space or separator (U+00A0, U+2028, U+2029 ...)."""

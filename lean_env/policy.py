@@ -119,11 +119,11 @@ CORE_ROOTS = frozenset("""Nat Int String Char List Array Bool Eq HEq Quot Quotie
     OfScientific Lean IO System Std Init UInt8 UInt16 UInt32 UInt64 USize Int8 Int16 Int32 Int64 Fin Float Float32
     Thunk Task ByteArray FloatArray Subtype Sigma PSigma Prod PProd MProd And Or Not Iff True False Exists Unit PUnit
     Empty PEmpty Option Sum PSum Classical propext funext sorryAx Function Substring Inhabited Nonempty
-    Coe CoeT CoeTC CoeOTC CoeHTC CoeHTCT CoeTail CoeHead CoeOut CoeFun CoeSort CoeDep CoeTT CoeOut
+    Coe CoeT CoeTC CoeOTC CoeHTC CoeHTCT CoeTail CoeHead CoeOut CoeFun CoeSort CoeDep CoeTT
     HAdd HSub HMul HDiv HMod HPow HAppend HOrElse HAndThen HAnd HOr HXor HShiftLeft HShiftRight
     Add Sub Mul Div Mod Neg Pow LE LT BEq Hashable Membership GetElem GetElem? Append
     ite dite cond id cast absurd namedPattern outParam optParam autoParam semiOutParam
-    NatCast IntCast Nat.cast Int.cast Pure Bind Monad Functor ToString Repr""".split())
+    NatCast IntCast Pure Bind Monad Functor ToString Repr""".split())
 
 DECL_KEYWORDS = frozenset("""theorem lemma def abbrev instance structure inductive class example axiom opaque
     coinductive""".split())

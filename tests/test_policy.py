@@ -246,3 +246,37 @@ def test_cheat_flags_tokens():
     assert cheat_flags("by\n  apply?\n  exact?\n  sorry\n  admit") == {"apply?", "exact?", "sorry", "admit"}
     assert cheat_flags("-- sorry, native_decide would work\nexact foo_sorry h.admit") == set()
     assert cheat_flags('by exact "sorry"') == set()
+
+
+@pytest.mark.lean
+def test_lean_reads_the_spellings_as_the_policy_normalizes_them(tmp_path):
+    """Why names are compared normalized and keywords only bare: on the bundled Lean, `«debug»`
+    names the real `debug.*` options, `«Nat».foo` declares `Nat.foo`, attribute names are looked
+    up normalized, and `«axiom»` is a plain identifier."""
+    import os
+    import subprocess
+
+    from lean_env.environments import logic_header
+    from lean_env.toolchain import ToolchainError, find_toolchain
+
+    try:
+        tc = find_toolchain()
+    except ToolchainError as exc:
+        pytest.skip(str(exc))
+
+    def lean(body: str) -> str:
+        path = tmp_path / "Spell.lean"
+        path.write_text(logic_header() + body + "\n", encoding="utf-8")
+        proc = subprocess.run([str(tc.lean), str(path)], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, **tc.env()})
+        return proc.stdout + proc.stderr
+
+    assert lean("set_option «debug».skipKernelTC true in\ntheorem x : True := True.intro") == ""
+    assert "Unknown option `debug.nonexistent`" in lean("set_option «debug».nonexistent true in\n"
+                                                        "theorem x : True := True.intro")
+    assert "def Nat.foo : Nat" in lean("def «Nat».foo : Nat := Nat.zero\n#print Nat.foo")
+    assert "Unknown attribute `[nonexistent_attr]`" in lean("@[«nonexistent_attr»] def f : Nat := Nat.zero")
+    assert lean("theorem t («axiom» : Prop) (h : «axiom») : «axiom» := h") == ""
+    assert "set_option" in rules("set_option «debug».skipKernelTC true in\ntheorem x : True := True.intro")
+    assert "core_namespace" in rules("def «Nat».foo : Nat := Nat.zero")
+    assert "attribute" in rules("@[«nonexistent_attr»] def f : Nat := Nat.zero")
