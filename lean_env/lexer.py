@@ -10,7 +10,9 @@ tests/test_lexer.py checks it against the bundled Lean itself.
 
 Facts it relies on (checked on Lean 4.35):
 - Lean reads `\\r\\n` as `\\n`; an isolated `\\r`, a tab or any other Unicode space (U+00A0,
-  U+2028 ...) outside a comment or string is an error, not whitespace.
+  U+2028 ...) outside a comment or string is an error, not whitespace; in a doc comment
+  (`/--`, `/-!`) a tab or an isolated `\\r` is an error too, after which Lean reads the rest of
+  the doc comment as code (plain comments may hold anything).
 - After a lexical error inside a token (a bad escape, a char literal without its closing quote)
   Lean resumes *at the error position*, so text that looked quoted becomes code; after an error
   at a token's start (an unterminated string, an unknown character) it skips one byte, which for
@@ -90,6 +92,7 @@ _ATOM_RE = re.compile(f"[{_ID_FIRST}][{_ID_REST}]*")
 _ID_FIRST_RE = re.compile(f"[{_ID_FIRST}«]")
 _SPACE_RE = re.compile(r"[ \n]+")
 _COMMENT_DELIM_RE = re.compile(r"/-|-/")
+_DOC_BAD_RE = re.compile(r"[\t\r]")
 _HEX = "0-9a-fA-F"
 _HEX_DIGITS = set("0123456789abcdefABCDEF")
 # a string body up to the closing quote; escapes as quotedCharCoreFn (inString): \\ \" \' \r \n \t,
@@ -203,8 +206,11 @@ class _Lexer:
             elif c == "/" and s.startswith("/-", i):
                 doc = i + 2 < n and s[i + 2] in "-!"
                 j = self.block_end(i + 3 if doc else i + 2)
+                bad = _DOC_BAD_RE.search(s, i, j) if doc and j > 0 else None
                 if j < 0:
                     i = self.error(i, n, "unterminated comment")
+                elif bad:  # Lean 4.35 rejects tabs and lone CRs in doc comments, and reads on from there
+                    i = self.error(i, bad.start(), "tabs and isolated carriage returns are not allowed in doc comments")
                 else:
                     self.emit(DOC_COMMENT if doc else COMMENT, i, j)
                     i = j

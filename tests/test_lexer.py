@@ -33,6 +33,13 @@ def test_doc_comments_nest_like_block_comments():
     assert kinds("/-! mod -/ x")[0] == ("doc_comment", "/-! mod -/")
 
 
+def test_tabs_and_lone_crs_break_doc_comments_only():
+    # Lean 4.35 reports them inside `/--` and `/-!` and reads the rest of the doc comment as code
+    assert [t.kind for t in tokenize("/--\tx -/")][:2] == ["error", "error"]
+    assert tokenize("/-! a\rb -/")[0].kind == "error"
+    assert [t.kind for t in tokenize("/- a\tb\rc -/ -- d\te")] == ["comment", "space", "comment"]
+
+
 def test_unterminated_comment_is_an_error_to_the_end():
     (t,) = [t for t in tokenize("x /- a /- b -/ #eval 1") if t.kind == "error"]
     assert t.text == "/- a /- b -/ #eval 1" and "unterminated comment" in t.message
@@ -219,6 +226,7 @@ TRICKS = [
     '"a\\q' + mark(0) + '"',
     '"a\\"' + mark(0) + '"',
     "/-- doc /- nested -/" + mark(0) + "-/" + mark(1),
+    "/-- doc\r" + mark(0) + "-/" + mark(1),
     "h' '\\''" + mark(0),
     "x\u00a0" + mark(0),
     "x\t" + mark(0),
@@ -284,3 +292,30 @@ def test_generated_texts_read_as_lean_reads_them(lean_run, items):
     assume(not has_error(text))
     lean = lean_run(text)
     assert agrees(text, lean), (repr(body), predicted(text), lean)
+
+
+# the edges of every range in isLetterLike/isSubScriptAlnum, and common proof characters
+EDGE_CHARS = [chr(o) for o in (
+    0xBF, 0xC0, 0xD7, 0xF7, 0xFF, 0x100, 0x17F, 0x180, 0x390, 0x391, 0x3A0, 0x3A3, 0x3A9, 0x3AA, 0x3B0, 0x3B1,
+    0x3BB, 0x3C9, 0x3CA, 0x3FB, 0x3FC, 0x1D61, 0x1D62, 0x1D6A, 0x1D6B, 0x1EFF, 0x1F00, 0x1FFE, 0x1FFF, 0x207F,
+    0x2080, 0x2089, 0x208A, 0x208F, 0x2090, 0x209C, 0x209D, 0x20FF, 0x2100, 0x214F, 0x2150, 0x2C7B, 0x2C7C,
+    0x2C7D, 0x1D49B, 0x1D49C, 0x1D59F, 0x1D5A0)] + list("ℝℕℤαβλΠΣ∀→¹ᵢ'!?_0")
+
+
+@pytest.mark.lean
+@pytest.mark.parametrize("chunk", range(0, len(EDGE_CHARS), 12))
+def test_identifier_characters_match_lean(lean_run, chunk):
+    """For each character c: is `xcy` one identifier, and is `cy`? Lean answers by proving a
+    theorem with a theorem of that name (12 characters a file: Lean stops after 100 errors)."""
+    cases, body = [], ""
+    for c in EDGE_CHARS[chunk : chunk + 12]:
+        for pos, name in (("rest", f"x{c}y"), ("first", f"{c}y")):
+            probe = len(cases)
+            cases.append((c, pos, name))
+            body += (f"theorem {name} : True := True.intro\ntheorem probe_{probe} : True := {name}\n"
+                     f"#print axioms probe_{probe}\n")
+    printed = lean_run(HEADER + body)
+    for probe, (c, pos, name) in enumerate(cases):
+        toks = code_tokens(name)
+        one_ident = len(toks) == 1 and toks[0].kind == "ident"
+        assert one_ident == (f"probe_{probe}" in printed), (hex(ord(c)), pos)

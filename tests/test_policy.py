@@ -18,6 +18,7 @@ REFUSED = [
     ("theorem t : True := by trivial\r#eval 1", "lexical_error"),
     ('def s := "a\\q #eval 1"', "lexical_error"),
     ("/- never closed", "lexical_error"),
+    ("/-- doc\t#eval 1 -/\ntheorem t : True := trivial", "lexical_error"),
     ("def «never closed := 1", "lexical_error"),
     ('def s := s!"{x}"', "interpolated_string"),
     # hash commands
