@@ -17,8 +17,11 @@ Design (every rule is in RULES, with its reason):
   messages); `#eval #exit #reduce #guard_msgs #synth …` are refused.
 - command / axiom / scope / metaprogram / import / local: command keywords a proof does not need
   and that add assumptions, change scope, or run code, wherever they occur as a bare keyword
-  (`«axiom»` is an identifier to Lean and is not refused). `open … in`, `set_option … in`,
-  `universe`, `noncomputable`, `private`, helper `lemma`/`def`/`instance`/`structure` stay allowed.
+  (`«axiom»` is an identifier to Lean and is not refused). Decided: `open` (its names pass the
+  root check, so `open Lean` is refused; `open scoped X` is allowed), `set_option … in`,
+  `universe`, `noncomputable`, `private`, and helper `lemma`/`def`/`instance`/`structure` stay
+  allowed (they run no code; the checks do not run in the candidate's scope); `alias`,
+  `deriving`, `irreducible_def` and other Mathlib commands that generate declarations are refused.
 - attribute: `@[…]` and `attribute […]` entries must be in ATTRIBUTES (compared on the
   normalized name, so `«extern»` is `extern`); `local` is allowed as a kind, `-attr` erases.
 - set_option: the option name (normalized) must be in SET_OPTIONS or under an allowed prefix.
