@@ -20,7 +20,7 @@ Design (every rule is in RULES, with its reason):
   (`«axiom»` is an identifier to Lean and is not refused). Decided: `open` (its names pass the
   root check, so `open Lean` is refused; `open scoped X` is allowed), `set_option … in`,
   `universe`, `noncomputable`, `private`, and helper `lemma`/`def`/`instance`/`structure` stay
-  allowed (they run no code; the checks do not run in the candidate's scope); `alias`,
+  allowed (they run no code; keeping their scope away from the checks is the check file's job); `alias`,
   `deriving`, `irreducible_def` and other Mathlib commands that generate declarations are refused.
 - attribute: `@[…]` and `attribute […]` entries must be in ATTRIBUTES (compared on the
   normalized name, so `«extern»` is `extern`); `local` is allowed as a kind, `-attr` erases.
