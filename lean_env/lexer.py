@@ -111,7 +111,8 @@ _FAST_RE = re.compile(
     r"(?P<sp>[ \n]+)|(?P<lc>--[^\n]*)"
     rf"|(?P<id>(?!r#*\")(?>[{_ID_FIRST}][{_ID_REST}]*(?:\.[{_ID_FIRST}][{_ID_REST}]*)*)(?!\.«))"
     r"|(?P<num>(?<!\.)[0-9]+)(?![0-9_.eExXbBoO])"
-    r"|(?P<sym>:=|=>|::|<->|<-|->|\.\.|@\[|%\[|-(?![-/])|[()\[\]{},;+*^|&!?$~>⟨⟩→←↔∀∃¬∧∨≤≥≠∣·λ√∘×•≡:=<.@%∈∉⊆⊂∩∪⌊⌋⌈⌉‖⦃⦄])")
+    r"|(?P<sym>:=|=>|::|<->|<-|->|\.\.|@\[|%\[|-(?![-/])"
+    r"|[()\[\]{},;+*^|&!?$~>⟨⟩→←↔∀∃¬∧∨≤≥≠∣·λ√∘×•≡:=<.@%∈∉⊆⊂∩∪⌊⌋⌈⌉‖⦃⦄])")
 _HASH_CMD_RE = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")  # `#eval`, `#check` ... one token
 
 # Multi-character symbols whose later characters matter for boundaries (see module docstring);
@@ -159,11 +160,12 @@ class _Lexer:
 
     def emit(self, kind: str, i: int, j: int, parts=(), root=False, escaped=False, message="") -> None:
         line = bisect.bisect_right(self.lines, i)
+        col = i - self.lines[line - 1]
         if self.crs:
             a, b = self.orig_offset(i), self.orig_offset(j)
-            self.out.append(Token(kind, self.orig[a:b], a, b, line, i - self.lines[line - 1], parts, root, escaped, message))
+            self.out.append(Token(kind, self.orig[a:b], a, b, line, col, parts, root, escaped, message))
         else:
-            self.out.append(Token(kind, self.s[i:j], i, j, line, i - self.lines[line - 1], parts, root, escaped, message))
+            self.out.append(Token(kind, self.s[i:j], i, j, line, col, parts, root, escaped, message))
 
     def error(self, i: int, resume: int, message: str) -> int:
         """An error token from i; Lean resumes at `resume` (at least one character on)."""

@@ -58,16 +58,18 @@ RULES: dict[str, str] = {
     "print_string": "`#print \"…\"` prints text of the candidate's choosing (it could forge a check's message)",
     "axiom": "a proof may not add axioms or opaque constants: it must not assume what it proves",
     "scope": "namespace, section, variable and export commands change the scope the checks run in",
-    "metaprogram": "defining syntax, macros, elaborators or initializers, or running meta code, runs candidate code in Lean",
+    "metaprogram": "defining syntax, macros, elaborators or initializers, or running meta code, runs candidate code",
     "command": "this command is not needed in a proof and can run code or change the environment",
     "import": "`import`/`prelude` inside the proof: the task's header governs the environment",
     "local": "`local`/`scoped` declarations (notation, instances, macros) change what later text means",
     "unsafe": "`unsafe`/`partial` code and unsafe primitives bypass the kernel",
-    "attribute": "this attribute is not on the allowlist (attributes can bind native code, register elaborators or change instances)",
+    "attribute": ("this attribute is not on the allowlist (attributes can bind native code, register elaborators "
+                  "or change instances)"),
     "set_option": "this option is not on the allowlist (options can switch off kernel checks or change elaboration)",
     "identifier_root": "identifiers under `Lean`, `IO`, `System` … reach the meta level, IO or native code",
     "reserved_name": "names starting `__prover` are reserved for the checker",
-    "core_namespace": "declaring a name in a core namespace the kernel or elaborator treat specially (Nat, String, Quot, OfNat ...)",
+    "core_namespace": ("declaring a name in a core namespace the kernel or elaborator treat specially "
+                       "(Nat, String, Quot, OfNat ...)"),
     "native_decide": ("native_decide (and `decide +native`, `Lean.ofReduceBool`) trusts compiled code the candidate can "
                       "influence; its soundness cannot be audited: use `decide`"),
     "search_tactic": "proof-search tactics leave no checkable proof (and were exploited in Lean 4.9)",
@@ -85,7 +87,8 @@ for _rule, _words in {
                     "declare_syntax_cat initialize builtin_initialize run_cmd run_elab run_meta run_tac by_elab "
                     "simproc dsimproc simproc_decl dsimproc_decl declare_simp_like_tactic register_simp_attr "
                     "register_option register_builtin_option register_label_attr declare_aesop_rule_sets "
-                    "declare_config_elab initialize_simps_projections add_decl_doc elab_stx_quot register_error_explanation"),
+                    "declare_config_elab initialize_simps_projections add_decl_doc elab_stx_quot "
+                    "register_error_explanation"),
     "command": ("deriving init_quot irreducible_def alias assert_not_exists assert_not_imported suppress_compilation "
                 "unseal seal open_locale library_note compile_inductive compile_def library_note2 "
                 "unif_hint grind_pattern recommended_spelling variable? add_aesop_rules erase_aesop_rules "
