@@ -104,6 +104,13 @@ _CHAR_RE = re.compile(rf"(?:[^\\]|\\[\\\"'rnt]|\\x[{_HEX}]{{2}}|\\u[{_HEX}]{{4}}
 _DEC_RE = re.compile(r"[0-9](?:_*[0-9])*")
 _NUM_RES = {"b": re.compile(r"(?:_*[01])*"), "o": re.compile(r"(?:_*[0-7])*"), "x": re.compile(rf"(?:_*[{_HEX}])*")}
 _RAW_START_RE = re.compile(r'r(#*)"')
+# After a non-ASCII character that is not a token in the environment, Lean skips one byte, lands
+# mid-character and reads an identifier on through the identifier characters that follow, `'`
+# included; this lexer would read that `'` as a char literal. So a non-ASCII symbol followed by
+# identifier characters containing `'` is an error here (a space after the symbol avoids it),
+# unless the symbol is a token of Lean's builtin syntax (in every environment; checked on 4.35).
+_GARBAGE_QUOTE_RE = re.compile(f"[{_ID_REST}.]*'")
+_BUILTIN_TOKEN_CHARS = "⟨⟩→←↔∀∃¬∧∨·λ⦃⦄▸"
 # The common tokens in one regex (the rest go through the handlers below): spaces, line comments,
 # identifiers without «» (not followed by `.«`), plain decimals, and one-character symbols that
 # cannot start any other token.
@@ -111,8 +118,8 @@ _FAST_RE = re.compile(
     r"(?P<sp>[ \n]+)|(?P<lc>--[^\n]*)"
     rf"|(?P<id>(?!r#*\")(?>[{_ID_FIRST}][{_ID_REST}]*(?:\.[{_ID_FIRST}][{_ID_REST}]*)*)(?!\.«))"
     r"|(?P<num>(?<!\.)[0-9]+)(?![0-9_.eExXbBoO])"
-    r"|(?P<sym>:=|=>|::|<->|<-|->|\.\.|@\[|%\[|-(?![-/])"
-    r"|[()\[\]{},;+*^|&!?$~>⟨⟩→←↔∀∃¬∧∨≤≥≠∣·λ√∘×•≡:=<.@%∈∉⊆⊂∩∪⌊⌋⌈⌉‖⦃⦄])")
+    r"|(?P<sym>:=|=>|::|<->|<-|->|\.\.|@\[|%\[|-(?![-/])|[()\[\]{},;+*^|&!?$~>:=<.@%]"
+    rf"|[{_BUILTIN_TOKEN_CHARS}]|[≤≥≠∣√∘×•≡∈∉⊆⊂∩∪⌊⌋⌈⌉‖](?![{_ID_REST}.]*'))")
 _HASH_CMD_RE = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")  # `#eval`, `#check` ... one token
 
 # Multi-character symbols whose later characters matter for boundaries (see module docstring);
@@ -243,6 +250,10 @@ class _Lexer:
                     sym = c
                 if sym.endswith("'"):
                     i = self.quote_symbol(i, i + len(sym))
+                    continue
+                if len(sym) == 1 and c > "\x7f" and c not in _BUILTIN_TOKEN_CHARS and _GARBAGE_QUOTE_RE.match(s, i + 1):
+                    i = self.error(i, i + 1, "a `'` soon after this character reads differently where it is not "
+                                   "a token; put a space after the character")
                     continue
                 self.emit(SYMBOL, i, i + len(sym))
                 i += len(sym)

@@ -90,6 +90,14 @@ def test_primes_in_identifiers_are_not_char_literals():
     assert code("h' h'' x₁' f 'a'") == ["h'", "h''", "x₁'", "f", "'a'"]
 
 
+def test_quote_after_a_non_ascii_symbol_is_an_error():
+    # where `»` is no token Lean skips a byte and reads `A'` as an identifier, not `'('` as a char
+    assert [t.kind for t in code_tokens("x »'('\"' #eval 1 \"")][:2] == ["ident", "error"]
+    assert [t.kind for t in code_tokens("x ≤₁'a")][1] == "error"
+    assert [t.kind for t in code_tokens("x ≤ 'a'")] == ["ident", "symbol", "char"]
+    assert [t.kind for t in code_tokens("⟨x', h'⟩")] == ["symbol", "ident", "symbol", "ident", "symbol"]  # builtin
+
+
 def test_quote_tokens_of_mathlib():
     assert code("f ⁻¹' {0} ∪ f '' s") == ["f", "⁻¹'", "{", "0", "}", "∪", "f", "''", "s"]
     # where Lean lacks the token the `'` starts a char literal: what follows must not differ
@@ -238,6 +246,9 @@ TRICKS = [
     "{ x //-" + mark(0) + "-/ y }" + mark(1),
     "f ⁻¹' {0}" + mark(0),
     "x '" + mark(0) + "'",
+    "x »'('\"'" + mark(0) + "\"",
+    "x ≤₁'('\"'" + mark(0) + "\"",
+    "⟨x', '('⟩" + mark(0),
 ]
 
 
