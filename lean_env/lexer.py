@@ -107,9 +107,11 @@ _RAW_START_RE = re.compile(r'r(#*)"')
 # After a non-ASCII character that is not a token in the environment, Lean skips one byte, lands
 # mid-character and reads an identifier on through the identifier characters that follow, `'`
 # included; this lexer would read that `'` as a char literal. So a non-ASCII symbol followed by
-# identifier characters containing `'` is an error here (a space after the symbol avoids it),
+# identifier characters containing `'` is an error here (a space after the symbol avoids it), and
+# so is one followed by `r"`/`r#` (a raw string here, `r` then a plain string or `#` to Lean);
 # unless the symbol is a token of Lean's builtin syntax (in every environment; checked on 4.35).
-_GARBAGE_QUOTE_RE = re.compile(f"[{_ID_REST}.]*'")
+_GARBAGE_AFTER = f"[{_ID_REST}.]*(?:'|(?<=r)[#\"])"
+_GARBAGE_QUOTE_RE = re.compile(_GARBAGE_AFTER)
 _BUILTIN_TOKEN_CHARS = "⟨⟩→←↔∀∃¬∧∨·λ⦃⦄▸"
 # The common tokens in one regex (the rest go through the handlers below): spaces, line comments,
 # identifiers without «» (not followed by `.«`), plain decimals, and one-character symbols that
@@ -119,7 +121,7 @@ _FAST_RE = re.compile(
     rf"|(?P<id>(?!r#*\")(?>[{_ID_FIRST}][{_ID_REST}]*(?:\.[{_ID_FIRST}][{_ID_REST}]*)*)(?!\.«))"
     r"|(?P<num>(?<!\.)[0-9]+)(?![0-9_.eExXbBoO])"
     r"|(?P<sym>:=|=>|::|<->|<-|->|\.\.|@\[|%\[|-(?![-/])|[()\[\]{},;+*^|&!?$~>:=<.@%]"
-    rf"|[{_BUILTIN_TOKEN_CHARS}]|[≤≥≠∣√∘×•≡∈∉⊆⊂∩∪⌊⌋⌈⌉‖](?![{_ID_REST}.]*'))")
+    rf"|[{_BUILTIN_TOKEN_CHARS}]|[≤≥≠∣√∘×•≡∈∉⊆⊂∩∪⌊⌋⌈⌉‖](?!{_GARBAGE_AFTER}))")
 _HASH_CMD_RE = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")  # `#eval`, `#check` ... one token
 
 # Multi-character symbols whose later characters matter for boundaries (see module docstring);

@@ -94,6 +94,7 @@ def test_quote_after_a_non_ascii_symbol_is_an_error():
     # where `»` is no token Lean skips a byte and reads `A'` as an identifier, not `'('` as a char
     assert [t.kind for t in code_tokens("x »'('\"' #eval 1 \"")][:2] == ["ident", "error"]
     assert [t.kind for t in code_tokens("x ≤₁'a")][1] == "error"
+    assert [t.kind for t in code_tokens('x ≤r##"a"#eval"##')][1] == "error"  # Lean: `r`, `#`, `#`, "a" ...
     assert [t.kind for t in code_tokens("x ≤ 'a'")] == ["ident", "symbol", "char"]
     assert [t.kind for t in code_tokens("⟨x', h'⟩")] == ["symbol", "ident", "symbol", "ident", "symbol"]  # builtin
 
@@ -249,6 +250,7 @@ TRICKS = [
     "x »'('\"'" + mark(0) + "\"",
     "x ≤₁'('\"'" + mark(0) + "\"",
     "⟨x', '('⟩" + mark(0),
+    'x ≤r##"a"' + mark(0) + '"##',
 ]
 
 
