@@ -104,6 +104,7 @@ _CHAR_RE = re.compile(rf"(?:[^\\]|\\[\\\"'rnt]|\\x[{_HEX}]{{2}}|\\u[{_HEX}]{{4}}
 _DEC_RE = re.compile(r"[0-9](?:_*[0-9])*")
 _NUM_RES = {"b": re.compile(r"(?:_*[01])*"), "o": re.compile(r"(?:_*[0-7])*"), "x": re.compile(rf"(?:_*[{_HEX}])*")}
 _RAW_START_RE = re.compile(r'r(#*)"')
+_DOUBLE_BACKTICK_RAW_RE = re.compile(r'``r#*"')
 # After a non-ASCII character that is not a token in the environment, Lean skips one byte, lands
 # mid-character and reads an identifier on through the identifier characters that follow, `'`
 # included; this lexer would read that `'` as a char literal. So a non-ASCII symbol followed by
@@ -126,7 +127,7 @@ _HASH_CMD_RE = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")  # `#eval`, `#check` .
 
 # Multi-character symbols whose later characters matter for boundaries (see module docstring);
 # longest first. Everything else is lexed one character at a time.
-SYMBOLS = ("<->", "<-", "//", "\\/", "/\\", "``", "`(", "`[", "@[", "#[", "%[", ":=", "=>", "->", "..", "::",
+SYMBOLS = ("<->", "<-", "//", "\\/", "/\\", "`(", "`[", "@[", "#[", "%[", ":=", "=>", "->", "..", "::",
            "⁻¹'", "∑'", "∏'")
 _SYMBOLS_BY_FIRST: dict[str, tuple[str, ...]] = {}
 for _sym in sorted(SYMBOLS, key=len, reverse=True):
@@ -233,6 +234,9 @@ class _Lexer:
                 i = self.number(i)
             elif c == "`" and i + 1 < n and _ID_FIRST_RE.match(s, i + 1):
                 i = self.ident(i + 1, NAME, i)
+            elif c == "`" and _DOUBLE_BACKTICK_RAW_RE.match(s, i):
+                # ``r"…": Lean's ``name parser reads a raw string here, its error recovery a name
+                i = self.error(i, i + 1, "``r\" reads as a name or a raw string depending on the parser")
             elif c == "r" and _RAW_START_RE.match(s, i):
                 i = self.raw_string(i)
             elif _ID_FIRST_RE.match(s, i):

@@ -185,7 +185,7 @@ class _Scan:
                         self.add("hash_command", t)
                     elif t.text == "#print" and (n := self.at(k + 1)) is not None and n.kind == STRING:
                         self.add("print_string", n)
-                elif t.text in ("`(", "`[", "``"):
+                elif t.text.startswith("`"):  # `(…), `[…], and the first ` of ``name
                     self.add("quotation", t)
             elif t.kind == IDENT:
                 self.ident(k, t)

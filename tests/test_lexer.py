@@ -139,7 +139,9 @@ def test_subscripts_and_bangs_continue_identifiers():
 
 
 def test_name_literals():
-    assert kinds("`x ``y `«a b».c") == [("name", "`x"), ("symbol", "``"), ("ident", "y"), ("name", "`«a b».c")]
+    assert kinds("`x ``y `«a b».c") == [("name", "`x"), ("symbol", "`"), ("name", "`y"), ("name", "`«a b».c")]
+    assert kinds('`r"x"') == [("name", "`r"), ("string", '"x"')]  # a name literal reads no raw string
+    assert tokenize('``r#"x"#')[0].kind == "error"  # ``name reads one, its recovery does not
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -249,6 +251,8 @@ TRICKS = [
     "x '" + mark(0) + "'",
     "x »'('\"'" + mark(0) + "\"",
     "x ≤₁'('\"'" + mark(0) + "\"",
+    '``r#"x"#' + mark(0) + '"#',
+    '`r#"x"#' + mark(0) + '"#',
     "⟨x', '('⟩" + mark(0),
     'x ≤r##"a"' + mark(0) + '"##',
 ]
