@@ -134,7 +134,7 @@ for _sym in sorted(SYMBOLS, key=len, reverse=True):
     _SYMBOLS_BY_FIRST[_sym[0]] = _SYMBOLS_BY_FIRST.get(_sym[0], ()) + (_sym,)
 # Mathlib tokens that end in `'` (`f ⁻¹' s`, `f '' s`, `∑' i, f i`). Where the environment lacks
 # them Lean reads that `'` as the start of a char literal and resumes two characters later; so
-# the two characters after it must not start a comment, string, char, «» or raw string.
+# neither of the two characters after it may start a comment, string, char, «» or raw string.
 _AFTER_QUOTE_BAD = set("\"'-/«`\\")
 
 
@@ -269,7 +269,7 @@ class _Lexer:
         """A symbol ending in `'` at [i, j), or an error where reading that `'` as a char
         literal's start would move the boundaries of what follows (see _AFTER_QUOTE_BAD)."""
         after = self.s[j : j + 3]
-        if set(after[:2]) & _AFTER_QUOTE_BAD or (after[1:2] == "r" and after[2:3] in ('"', "#")):
+        if set(after[:2]) & _AFTER_QUOTE_BAD or _RAW_START_RE.match(self.s, j) or _RAW_START_RE.match(self.s, j + 1):
             # resume at the `'` as Lean does where the token is undeclared (a char literal starts)
             return self.error(i, j - 1, "a `'` token followed by quote or comment characters reads differently "
                               "where the token is not declared; put a space after it")

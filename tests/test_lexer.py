@@ -103,6 +103,7 @@ def test_quote_tokens_of_mathlib():
     assert code("f ⁻¹' {0} ∪ f '' s") == ["f", "⁻¹'", "{", "0", "}", "∪", "f", "''", "s"]
     # where Lean lacks the token the `'` starts a char literal: what follows must not differ
     assert tokenize("f ⁻¹'-- x")[2].kind == "error"
+    assert tokenize("''r##\"x\"##")[0].kind == "error"
 
 
 # --- identifiers ------------------------------------------------------------------------------
@@ -248,6 +249,7 @@ TRICKS = [
     "x <--" + mark(0),
     "{ x //-" + mark(0) + "-/ y }" + mark(1),
     "f ⁻¹' {0}" + mark(0),
+    "f ''r#\"/-!" + mark(0) + "r\"" + mark(1) + "\"#",
     "x '" + mark(0) + "'",
     "x »'('\"'" + mark(0) + "\"",
     "x ≤₁'('\"'" + mark(0) + "\"",
