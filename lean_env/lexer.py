@@ -10,10 +10,16 @@ tests/test_lexer.py checks it against the bundled Lean itself.
 
 Facts it relies on (checked on Lean 4.35):
 - Lean reads `\\r\\n` as `\\n`; an isolated `\\r`, a tab or any other Unicode space (U+00A0,
-  U+2028 ...) outside a comment or string is an error, not whitespace.
-- After a lexical error Lean resumes *at the error position* (inside the broken string, char
-  literal or `«…»`), so text that looked quoted becomes code. This lexer does the same: an
-  `error` token, then lexing resumes where Lean resumes. The policy refuses any `error` token.
+  U+2028 ...) outside a comment or string is an error, not whitespace; in a doc comment
+  (`/--`, `/-!`) a tab or an isolated `\\r` is an error too, after which Lean reads the rest of
+  the doc comment as code (plain comments may hold anything).
+- After a lexical error inside a token (a bad escape, a char literal without its closing quote)
+  Lean resumes *at the error position*, so text that looked quoted becomes code; after an error
+  at a token's start (an unterminated string, an unknown character) it skips one byte, which for
+  a non-ASCII character lands mid-character (Lean/Parser/Module.lean `parseCommand`). This lexer
+  emits an `error` token and resumes where Lean resumes inside tokens, one character on
+  otherwise; the policy refuses any text with an `error` token, so only error-free texts need
+  to (and do) match Lean exactly.
 - Symbols depend on the environment's token table, which a text tokenizer cannot know. Only the
   boundaries matter here: the multi-character tokens in SYMBOLS are the ones whose later
   characters could otherwise start a comment (`<-` before `-`, `//` before `-`). Listing a token
@@ -86,7 +92,9 @@ _ATOM_RE = re.compile(f"[{_ID_FIRST}][{_ID_REST}]*")
 _ID_FIRST_RE = re.compile(f"[{_ID_FIRST}«]")
 _SPACE_RE = re.compile(r"[ \n]+")
 _COMMENT_DELIM_RE = re.compile(r"/-|-/")
+_DOC_BAD_RE = re.compile(r"[\t\r]")
 _HEX = "0-9a-fA-F"
+_HEX_DIGITS = set("0123456789abcdefABCDEF")
 # a string body up to the closing quote; escapes as quotedCharCoreFn (inString): \\ \" \' \r \n \t,
 # \xHH, \uHHHH, and a gap: backslash, newline, spaces/tabs/CRs with no second newline, then a non-space
 _STR_BODY_RE = re.compile(
@@ -96,6 +104,16 @@ _CHAR_RE = re.compile(rf"(?:[^\\]|\\[\\\"'rnt]|\\x[{_HEX}]{{2}}|\\u[{_HEX}]{{4}}
 _DEC_RE = re.compile(r"[0-9](?:_*[0-9])*")
 _NUM_RES = {"b": re.compile(r"(?:_*[01])*"), "o": re.compile(r"(?:_*[0-7])*"), "x": re.compile(rf"(?:_*[{_HEX}])*")}
 _RAW_START_RE = re.compile(r'r(#*)"')
+_DOUBLE_BACKTICK_RAW_RE = re.compile(r'``r#*"')
+# After a non-ASCII character that is not a token in the environment, Lean skips one byte, lands
+# mid-character and reads an identifier on through the identifier characters that follow, `'`
+# included; this lexer would read that `'` as a char literal. So a non-ASCII symbol followed by
+# identifier characters containing `'` is an error here (a space after the symbol avoids it), and
+# so is one followed by `r"`/`r#` (a raw string here, `r` then a plain string or `#` to Lean);
+# unless the symbol is a token of Lean's builtin syntax (in every environment; checked on 4.35).
+_GARBAGE_AFTER = f"[{_ID_REST}.]*(?:'|(?<=r)[#\"])"
+_GARBAGE_QUOTE_RE = re.compile(_GARBAGE_AFTER)
+_BUILTIN_TOKEN_CHARS = "⟨⟩→←↔∀∃¬∧∨·λ⦃⦄▸"
 # The common tokens in one regex (the rest go through the handlers below): spaces, line comments,
 # identifiers without «» (not followed by `.«`), plain decimals, and one-character symbols that
 # cannot start any other token.
@@ -103,25 +121,21 @@ _FAST_RE = re.compile(
     r"(?P<sp>[ \n]+)|(?P<lc>--[^\n]*)"
     rf"|(?P<id>(?!r#*\")(?>[{_ID_FIRST}][{_ID_REST}]*(?:\.[{_ID_FIRST}][{_ID_REST}]*)*)(?!\.«))"
     r"|(?P<num>(?<!\.)[0-9]+)(?![0-9_.eExXbBoO])"
-    r"|(?P<sym>[()\[\]{},;+*^|&!?$~>⟨⟩→↔∀∃¬∧∨≤≥≠∣·λ√∘×•≡])")
+    r"|(?P<sym>:=|=>|::|<->|<-|->|\.\.|@\[|%\[|-(?![-/])|[()\[\]{},;+*^|&!?$~>:=<.@%]"
+    rf"|[{_BUILTIN_TOKEN_CHARS}]|[≤≥≠∣√∘×•≡∈∉⊆⊂∩∪⌊⌋⌈⌉‖](?!{_GARBAGE_AFTER}))")
 _HASH_CMD_RE = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")  # `#eval`, `#check` ... one token
 
 # Multi-character symbols whose later characters matter for boundaries (see module docstring);
 # longest first. Everything else is lexed one character at a time.
-SYMBOLS = ("<->", "<-", "//", "\\/", "/\\", "``", "`(", "`[", "@[", "#[", "%[", ":=", "=>", "->", "..", "::",
+SYMBOLS = ("<->", "<-", "//", "\\/", "/\\", "`(", "`[", "@[", "#[", "%[", ":=", "=>", "->", "..", "::",
            "⁻¹'", "∑'", "∏'")
+_SYMBOLS_BY_FIRST: dict[str, tuple[str, ...]] = {}
+for _sym in sorted(SYMBOLS, key=len, reverse=True):
+    _SYMBOLS_BY_FIRST[_sym[0]] = _SYMBOLS_BY_FIRST.get(_sym[0], ()) + (_sym,)
 # Mathlib tokens that end in `'` (`f ⁻¹' s`, `f '' s`, `∑' i, f i`). Where the environment lacks
 # them Lean reads that `'` as the start of a char literal and resumes two characters later; so
-# the two characters after it must not start a comment, string, char, «» or raw string.
+# neither of the two characters after it may start a comment, string, char, «» or raw string.
 _AFTER_QUOTE_BAD = set("\"'-/«`\\")
-
-
-def is_id_first(c: str) -> bool:
-    return bool(_ID_FIRST_RE.match(c)) and c != "«"
-
-
-def is_id_rest(c: str) -> bool:
-    return bool(re.match(f"[{_ID_REST}]", c))
 
 
 def _error_char(c: str) -> bool:
@@ -146,17 +160,22 @@ class _Lexer:
         self.n = len(text)
         self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
         self.out: list[Token] = []
+        # what is known never to close, so that failing scans to the end happen once (linear time)
+        self.open_string_from = -1
+        self.no_guillemet_after = -1
+        self.raw_unclosed: set[int] = set()
 
     def orig_offset(self, i: int) -> int:
         return i + bisect.bisect_right(self.crs, i - 1) if self.crs else i
 
     def emit(self, kind: str, i: int, j: int, parts=(), root=False, escaped=False, message="") -> None:
         line = bisect.bisect_right(self.lines, i)
+        col = i - self.lines[line - 1]
         if self.crs:
             a, b = self.orig_offset(i), self.orig_offset(j)
-            self.out.append(Token(kind, self.orig[a:b], a, b, line, i - self.lines[line - 1], parts, root, escaped, message))
+            self.out.append(Token(kind, self.orig[a:b], a, b, line, col, parts, root, escaped, message))
         else:
-            self.out.append(Token(kind, self.s[i:j], i, j, line, i - self.lines[line - 1], parts, root, escaped, message))
+            self.out.append(Token(kind, self.s[i:j], i, j, line, col, parts, root, escaped, message))
 
     def error(self, i: int, resume: int, message: str) -> int:
         """An error token from i; Lean resumes at `resume` (at least one character on)."""
@@ -199,8 +218,11 @@ class _Lexer:
             elif c == "/" and s.startswith("/-", i):
                 doc = i + 2 < n and s[i + 2] in "-!"
                 j = self.block_end(i + 3 if doc else i + 2)
+                bad = _DOC_BAD_RE.search(s, i, j) if doc and j > 0 else None
                 if j < 0:
                     i = self.error(i, n, "unterminated comment")
+                elif bad:  # Lean 4.35 rejects tabs and lone CRs in doc comments, and reads on from there
+                    i = self.error(i, bad.start(), "tabs and isolated carriage returns are not allowed in doc comments")
                 else:
                     self.emit(DOC_COMMENT if doc else COMMENT, i, j)
                     i = j
@@ -212,6 +234,9 @@ class _Lexer:
                 i = self.number(i)
             elif c == "`" and i + 1 < n and _ID_FIRST_RE.match(s, i + 1):
                 i = self.ident(i + 1, NAME, i)
+            elif c == "`" and _DOUBLE_BACKTICK_RAW_RE.match(s, i):
+                # ``r"…": Lean's ``name parser reads a raw string here, its error recovery a name
+                i = self.error(i, i + 1, "``r\" reads as a name or a raw string depending on the parser")
             elif c == "r" and _RAW_START_RE.match(s, i):
                 i = self.raw_string(i)
             elif _ID_FIRST_RE.match(s, i):
@@ -224,13 +249,17 @@ class _Lexer:
                 i = self.error(i, i + 1, "expected token" if c not in "\t\r" else
                                ("tabs are not allowed" if c == "\t" else "isolated carriage returns are not allowed"))
             else:
-                for sym in SYMBOLS:
+                for sym in _SYMBOLS_BY_FIRST.get(c, ()):
                     if s.startswith(sym, i):
                         break
                 else:
                     sym = c
                 if sym.endswith("'"):
                     i = self.quote_symbol(i, i + len(sym))
+                    continue
+                if len(sym) == 1 and c > "\x7f" and c not in _BUILTIN_TOKEN_CHARS and _GARBAGE_QUOTE_RE.match(s, i + 1):
+                    i = self.error(i, i + 1, "a `'` soon after this character reads differently where it is not "
+                                   "a token; put a space after the character")
                     continue
                 self.emit(SYMBOL, i, i + len(sym))
                 i += len(sym)
@@ -240,8 +269,9 @@ class _Lexer:
         """A symbol ending in `'` at [i, j), or an error where reading that `'` as a char
         literal's start would move the boundaries of what follows (see _AFTER_QUOTE_BAD)."""
         after = self.s[j : j + 3]
-        if set(after[:2]) & _AFTER_QUOTE_BAD or (after[1:2] == "r" and after[2:3] in ('"', "#")):
-            return self.error(i, j, "a `'` token followed by quote or comment characters reads differently "
+        if set(after[:2]) & _AFTER_QUOTE_BAD or _RAW_START_RE.match(self.s, j) or _RAW_START_RE.match(self.s, j + 1):
+            # resume at the `'` as Lean does where the token is undeclared (a char literal starts)
+            return self.error(i, j - 1, "a `'` token followed by quote or comment characters reads differently "
                               "where the token is not declared; put a space after it")
         self.emit(SYMBOL, i, j)
         return j
@@ -255,36 +285,74 @@ class _Lexer:
                 return m.end()
         return -1
 
+    def escape(self, j: int, in_string: bool) -> tuple[int, str]:
+        """quotedCharCoreFn at the backslash j: (offset after the escape, "") or (Lean's error
+        position, message)."""
+        s, n = self.s, self.n
+        if j + 1 >= n:
+            return n, "unexpected end of input"
+        c = s[j + 1]
+        if c in "\\\"'rnt":
+            return j + 2, ""
+        if c in "xu":
+            for k in range(j + 2, j + (4 if c == "x" else 6)):
+                if k >= n or s[k] not in _HEX_DIGITS:
+                    return min(k, n), "invalid hexadecimal numeral"
+            return j + (4 if c == "x" else 6), ""
+        if in_string and c == "\n":  # a gap: one newline, then spaces, tabs and CRs
+            k = j + 2
+            while k < n and s[k] in " \t\r\n":
+                if s[k] == "\n":
+                    return k, "unexpected additional newline in string gap"
+                k += 1
+            return k, ""
+        return j + 1, "invalid escape sequence"
+
     def string(self, i: int) -> int:
+        if self.open_string_from >= 0:  # an earlier string never closed: nor does this one
+            return self.error(i, i + 1, "unterminated string literal")
         m = _STR_BODY_RE.match(self.s, i + 1)
         if m:
             self.emit(STRING, i, m.end())
             return m.end()
-        # find where Lean stops: the first bad escape, or the end of the text
-        j = i + 1
-        while j < self.n:
-            m = re.compile(r'[^"\\]*').match(self.s, j)
-            j = m.end()
-            if j >= self.n or self.s[j] == '"':
-                break
-            esc = re.compile(rf'\\(?:[\\"\'rnt]|x[{_HEX}]{{2}}|u[{_HEX}]{{4}}|\n[ \t\r]*(?=[^ \t\r\n]))').match(self.s, j)
-            if not esc:
-                return self.error(i, j + 1, "invalid escape sequence in string")
-            j = esc.end()
-        return self.error(i, i + 1, "unterminated string literal")
+        # the fast match failed: find where Lean stops, at a bad escape or at the end of the text
+        s, j, q = self.s, i + 1, -1
+        while True:
+            b = s.find("\\", j)
+            if q < j:
+                q = s.find('"', j)
+            if q >= 0 and (b < 0 or q < b):  # (a gap just before the closing quote)
+                self.emit(STRING, i, q + 1)
+                return q + 1
+            if b < 0:
+                # every later quote is escaped in this reading, and so in theirs: remember (linear time)
+                self.open_string_from = i
+                return self.error(i, i + 1, "unterminated string literal")
+            j, message = self.escape(b, True)
+            if message:
+                return self.error(i, j, message)
 
     def char(self, i: int) -> int:
         m = _CHAR_RE.match(self.s, i + 1)
         if m:
             self.emit(CHAR, i, m.end())
             return m.end()
-        return self.error(i, min(i + 3, self.n), "bad character literal")
+        s, n = self.s, self.n
+        if i + 1 >= n:
+            return self.error(i, n, "unexpected end of input")
+        p = i + 2
+        if s[i + 1] == "\\":
+            p, message = self.escape(i + 1, False)
+            if message:
+                return self.error(i, p, message)
+        return self.error(i, min(p + 1, n), "missing end of character literal")
 
     def raw_string(self, i: int) -> int:
         hashes = _RAW_START_RE.match(self.s, i).group(1)
         body = i + 2 + len(hashes)
-        close = self.s.find('"' + hashes, body)
+        close = self.s.find('"' + hashes, body) if len(hashes) not in self.raw_unclosed else -1
         if close < 0:
+            self.raw_unclosed.add(len(hashes))  # no later raw string with as many `#` closes either
             return self.error(i, i + 1, "unterminated raw string literal")
         j = close + 1 + len(hashes)
         self.emit(STRING, i, j)
@@ -328,7 +396,9 @@ class _Lexer:
         escaped = False
         while True:
             if s[i] == "«":
-                close = s.find("»", i + 1)
+                close = s.find("»", i + 1) if self.no_guillemet_after < 0 else -1
+                if close < 0:
+                    self.no_guillemet_after = i
                 if close < 0:
                     return self.error(start, i + 1, "unterminated identifier escape")
                 parts.append(s[i + 1 : close])
@@ -355,7 +425,10 @@ def tokenize(text: str, spaces: bool = True) -> list[Token]:
 
 def code_tokens(text: str) -> list[Token]:
     """The tokens Lean elaborates: everything but spaces and (doc) comments."""
-    return [t for t in tokenize(text, spaces=False) if t.is_code]
+    return [t for t in tokenize(text, spaces=False) if t[0] not in _NOT_CODE]
+
+
+_NOT_CODE = frozenset({COMMENT, DOC_COMMENT, SPACE})
 
 
 def blank_comments(text: str, keep_layout: bool = True) -> str:

@@ -17,8 +17,11 @@ Design (every rule is in RULES, with its reason):
   messages); `#eval #exit #reduce #guard_msgs #synth …` are refused.
 - command / axiom / scope / metaprogram / import / local: command keywords a proof does not need
   and that add assumptions, change scope, or run code, wherever they occur as a bare keyword
-  (`«axiom»` is an identifier to Lean and is not refused). `open … in`, `set_option … in`,
-  `universe`, `noncomputable`, `private`, helper `lemma`/`def`/`instance`/`structure` stay allowed.
+  (`«axiom»` is an identifier to Lean and is not refused). Decided: `open` (its names pass the
+  root check, so `open Lean` is refused; `open scoped X` is allowed), `set_option … in`,
+  `universe`, `noncomputable`, `private`, and helper `lemma`/`def`/`instance`/`structure` stay
+  allowed (they run no code; keeping their scope away from the checks is the check file's job); `alias`,
+  `deriving`, `irreducible_def` and other Mathlib commands that generate declarations are refused.
 - attribute: `@[…]` and `attribute […]` entries must be in ATTRIBUTES (compared on the
   normalized name, so `«extern»` is `extern`); `local` is allowed as a kind, `-attr` erases.
 - set_option: the option name (normalized) must be in SET_OPTIONS or under an allowed prefix.
@@ -26,7 +29,7 @@ Design (every rule is in RULES, with its reason):
   that reaches the meta level, IO or native code (`Lean`, `IO`, `System` …) or name an unsafe
   primitive (`unsafeCast`, `ptrAddrUnsafe` …).
 - reserved_name: identifiers with a component starting `__prover` belong to the checker.
-- declared_name: the name declared by theorem/def/instance/structure/… (across newlines, any
+- core_namespace: the name declared by theorem/def/instance/structure/… (across newlines, any
   spelling) must not start with a root the kernel or elaborator treats by name or that lives in
   the core library (`Nat`, `String`, `Quot`, `OfNat`, `CoeT` …): in an environment that lacks
   them the candidate would otherwise define them.
@@ -55,16 +58,18 @@ RULES: dict[str, str] = {
     "print_string": "`#print \"…\"` prints text of the candidate's choosing (it could forge a check's message)",
     "axiom": "a proof may not add axioms or opaque constants: it must not assume what it proves",
     "scope": "namespace, section, variable and export commands change the scope the checks run in",
-    "metaprogram": "defining syntax, macros, elaborators or initializers, or running meta code, runs candidate code in Lean",
+    "metaprogram": "defining syntax, macros, elaborators or initializers, or running meta code, runs candidate code",
     "command": "this command is not needed in a proof and can run code or change the environment",
     "import": "`import`/`prelude` inside the proof: the task's header governs the environment",
     "local": "`local`/`scoped` declarations (notation, instances, macros) change what later text means",
     "unsafe": "`unsafe`/`partial` code and unsafe primitives bypass the kernel",
-    "attribute": "this attribute is not on the allowlist (attributes can bind native code, register elaborators or change instances)",
+    "attribute": ("this attribute is not on the allowlist (attributes can bind native code, register elaborators "
+                  "or change instances)"),
     "set_option": "this option is not on the allowlist (options can switch off kernel checks or change elaboration)",
     "identifier_root": "identifiers under `Lean`, `IO`, `System` … reach the meta level, IO or native code",
     "reserved_name": "names starting `__prover` are reserved for the checker",
-    "declared_name": "declaring a name in a core namespace the kernel or elaborator treat specially (Nat, String, Quot, OfNat ...)",
+    "core_namespace": ("declaring a name in a core namespace the kernel or elaborator treat specially "
+                       "(Nat, String, Quot, OfNat ...)"),
     "native_decide": ("native_decide (and `decide +native`, `Lean.ofReduceBool`) trusts compiled code the candidate can "
                       "influence; its soundness cannot be audited: use `decide`"),
     "search_tactic": "proof-search tactics leave no checkable proof (and were exploited in Lean 4.9)",
@@ -82,11 +87,12 @@ for _rule, _words in {
                     "declare_syntax_cat initialize builtin_initialize run_cmd run_elab run_meta run_tac by_elab "
                     "simproc dsimproc simproc_decl dsimproc_decl declare_simp_like_tactic register_simp_attr "
                     "register_option register_builtin_option register_label_attr declare_aesop_rule_sets "
-                    "declare_config_elab initialize_simps_projections add_decl_doc elab_stx_quot"),
+                    "declare_config_elab initialize_simps_projections add_decl_doc elab_stx_quot "
+                    "register_error_explanation"),
     "command": ("deriving init_quot irreducible_def alias assert_not_exists assert_not_imported suppress_compilation "
                 "unseal seal open_locale library_note compile_inductive compile_def library_note2 "
                 "unif_hint grind_pattern recommended_spelling variable? add_aesop_rules erase_aesop_rules "
-                "binder_predicate register_tactic_tag tactic_extension"),
+                "binder_predicate register_tactic_tag tactic_extension whatsnew"),
     "import": "import prelude",
     "local": "scoped",
     "unsafe": "unsafe partial implemented_by extern",
@@ -105,11 +111,12 @@ SET_OPTIONS = frozenset("""maxHeartbeats maxRecDepth synthInstance.maxHeartbeats
 SET_OPTION_PREFIXES = ("linter.",)
 
 # identifier roots refused anywhere, and single names refused anywhere (normalized)
-REFUSED_ROOTS = frozenset("Lean IO EIO BaseIO System IO.FS ST.Ref".split())
+REFUSED_ROOTS = frozenset("Lean IO EIO BaseIO System".split())
 UNSAFE_NAMES = frozenset("""unsafeCast unsafeIO unsafeBaseIO unsafeEIO ptrAddrUnsafe ptrEq ptrEqList withPtrAddr
     withPtrEq withPtrAddrUnsafe dbgTrace dbgTraceIfShared dbg_trace dbgStackTrace dbgSleep include_str""".split())
 NATIVE_NAMES = frozenset("""native_decide bv_decide bv_check native ofReduceBool ofReduceNat reduceBool reduceNat
     trustCompiler""".split())
+_NATIVE_LEAN = frozenset(f"Lean.{n}" for n in "ofReduceBool ofReduceNat reduceBool reduceNat trustCompiler".split())
 SEARCH_TACTICS = frozenset("""apply? exact? rw? hint says aesop? simp? simp_all? dsimp? simp?! simp_all?! dsimp?!
     rw_search library_search polyrith? suggest observe? rfl? field_simp? norm_num? apply_rules? unfold?""".split())
 
@@ -118,13 +125,17 @@ CORE_ROOTS = frozenset("""Nat Int String Char List Array Bool Eq HEq Quot Quotie
     OfScientific Lean IO System Std Init UInt8 UInt16 UInt32 UInt64 USize Int8 Int16 Int32 Int64 Fin Float Float32
     Thunk Task ByteArray FloatArray Subtype Sigma PSigma Prod PProd MProd And Or Not Iff True False Exists Unit PUnit
     Empty PEmpty Option Sum PSum Classical propext funext sorryAx Function Substring Inhabited Nonempty
-    Coe CoeT CoeTC CoeOTC CoeHTC CoeHTCT CoeTail CoeHead CoeOut CoeFun CoeSort CoeDep CoeTT CoeOut
+    Coe CoeT CoeTC CoeOTC CoeHTC CoeHTCT CoeTail CoeHead CoeOut CoeFun CoeSort CoeDep CoeTT
     HAdd HSub HMul HDiv HMod HPow HAppend HOrElse HAndThen HAnd HOr HXor HShiftLeft HShiftRight
     Add Sub Mul Div Mod Neg Pow LE LT BEq Hashable Membership GetElem GetElem? Append
     ite dite cond id cast absurd namedPattern outParam optParam autoParam semiOutParam
-    NatCast IntCast Nat.cast Int.cast Pure Bind Monad Functor ToString Repr""".split())
+    NatCast IntCast Pure Bind Monad Functor ToString Repr""".split())
 
-DECL_KEYWORDS = frozenset("theorem lemma def abbrev instance structure inductive class example axiom opaque".split())
+DECL_KEYWORDS = frozenset("""theorem lemma def abbrev instance structure inductive class example axiom opaque
+    coinductive""".split())
+# single names that need a closer look, and name components that do
+_WATCHED = frozenset(_KEYWORDS) | DECL_KEYWORDS | SEARCH_TACTICS | {"local", "set_option", "open"}
+_WATCHED_PARTS = REFUSED_ROOTS | NATIVE_NAMES | UNSAFE_NAMES
 
 
 @dataclass(frozen=True)
@@ -174,7 +185,7 @@ class _Scan:
                         self.add("hash_command", t)
                     elif t.text == "#print" and (n := self.at(k + 1)) is not None and n.kind == STRING:
                         self.add("print_string", n)
-                elif t.text in ("`(", "`[", "``"):
+                elif t.text.startswith("`"):  # `(…), `[…], and the first ` of ``name
                     self.add("quotation", t)
             elif t.kind == IDENT:
                 self.ident(k, t)
@@ -213,26 +224,37 @@ class _Scan:
 
     def ident(self, k: int, t: Token) -> None:
         parts, name = t.parts, t.name
-        if not t.escaped and len(parts) == 1:
-            rule = _KEYWORDS.get(name)
-            if rule:
-                self.add(rule, t)
-            if name == "local" and k not in self.attribute_kinds:
-                self.add("local", t)
-            elif name == "set_option":
-                self.set_option(k)
-            elif name in DECL_KEYWORDS:
-                self.declaration(k)
-            elif name == "open" and (n := self.at(k + 1)) is not None and n.text == "private":
-                self.add("scope", n)
-        if len(parts) == 1 and name in SEARCH_TACTICS:
-            self.add("search_tactic", t)
+        if len(parts) == 1 and name.startswith("builtin_") and not t.escaped:
+            self.add("metaprogram", t)  # builtin_initialize, builtin_simproc ...: Lean's own registration commands
+        if len(parts) == 1 and name in _WATCHED:
+            if not t.escaped:
+                self.keyword(k, t, name)
+            if name in SEARCH_TACTICS:
+                self.add("search_tactic", t)
+        for p in parts:
+            if p in _WATCHED_PARTS or p.startswith(("__prover", "unsafe")):
+                self.name_parts(t, parts, name)
+                break
+
+    def keyword(self, k: int, t: Token, name: str) -> None:
+        rule = _KEYWORDS.get(name)
+        if rule and not (name == "scoped" and k and self.toks[k - 1].text == "open"):  # `open scoped X` opens notation
+            self.add(rule, t)
+        if name == "local" and k not in self.attribute_kinds:
+            self.add("local", t)
+        elif name == "set_option":
+            self.set_option(k)
+        elif name in DECL_KEYWORDS:
+            self.declaration(k)
+        elif name == "open" and (n := self.at(k + 1)) is not None and n.text == "private":
+            self.add("scope", n)
+
+    def name_parts(self, t: Token, parts: tuple[str, ...], name: str) -> None:
         if any(p.startswith("__prover") for p in parts):
             self.add("reserved_name", t)
-        if parts and (parts[0] in REFUSED_ROOTS or ".".join(parts[:2]) in REFUSED_ROOTS):
-            if name in ("Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.reduceBool", "Lean.reduceNat",
-                        "Lean.trustCompiler"):
-                self.add("native_decide", t)
+        if name in _NATIVE_LEAN:  # only this rule, so a task that allows native_decide allows them too
+            self.add("native_decide", t)
+        elif parts[0] in REFUSED_ROOTS:
             self.add("identifier_root", t)
         if any(p in NATIVE_NAMES for p in parts):
             self.add("native_decide", t)
@@ -260,7 +282,7 @@ class _Scan:
         if d is not None and d.kind == IDENT and d.parts:
             root = d.parts[0]
             if root in CORE_ROOTS or d.name in CORE_ROOTS or _CORE_INSTANCE.match(root):
-                self.add("declared_name", d, f"`{d.name}`")
+                self.add("core_namespace", d, f"`{d.name}`")
 
 
 _CORE_INSTANCE = re.compile(r"inst[A-Z]")  # core instances the elaborator finds by name (instOfNatNat …)

@@ -23,7 +23,7 @@ def strip_comments(text: str, keep_layout: bool = True) -> str:
 
 
 def _declarations(text: str):
-    """(keyword token, name token) for each `theorem|lemma NAME` in the code tokens."""
+    """(keyword token, name token, all code tokens, index of the name) for each `theorem|lemma NAME`."""
     toks = code_tokens(text)
     for k, t in enumerate(toks[:-1]):
         if t.kind == IDENT and not t.escaped and t.text in _DECL_KEYWORDS and toks[k + 1].kind == IDENT:
