@@ -85,5 +85,15 @@ def _shipped() -> list[str]:
 
 
 def positive(option: str, value: Optional[float]) -> None:
-    if value is not None and not value > 0:
-        raise UsageError(f"{option} must be a positive number, not {value!r}")
+    """A numeric option, by the one rule table every row, config and request uses
+    (lean_env.limits): `--max-tokens` is checked as `max_tokens`."""
+    from lean_env.limits import RULES, LimitError, check
+
+    field = option.lstrip("-").replace("-", "_")
+    try:
+        if field in RULES:
+            check(field, value, where=f"{option}: ")
+        elif value is not None and not value > 0:
+            raise LimitError(f"{option} must be a positive number, got {value!r}")
+    except LimitError as exc:
+        raise UsageError(str(exc)) from None

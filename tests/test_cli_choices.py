@@ -35,16 +35,16 @@ def run(*args):
     (["eval", "logic", "--format", "foo"], "'foo'", "deepseek-v1.5"),
     (["eval", "logic", "--search", "mctss"], "'mctss'", "mcts"),
     (["eval", "logic", "--backend", "vllmm"], "'vllmm'", "vllm"),
-    (["eval", "logic", "-k", "0"], "-k", "positive"),
+    (["eval", "logic", "-k", "0"], "-k", "must be"),
     (["eval", "nosuch.jsonl"], "nosuch.jsonl", "does not exist"),
     (["prove", "theorem t : True :=", "--env", "logik"], "'logik'", "logic"),
     (["prove", "theorem t : True :=", "--format", "kimna"], "'kimna'", "kimina"),
     (["prove", "theorem t : True :=", "--search", "bfss"], "'bfss'", "bfs"),
     (["prove", "theorem t : True :=", "--backend", "h"], "'h'", "hf"),
-    (["prove", "theorem t : True :=", "-n", "0"], "-n", "positive"),
+    (["prove", "theorem t : True :=", "-n", "0"], "-n", "must be"),
     (["check", "README.md", "--backend", "serverr"], "'serverr'", "server"),
     (["check", "README.md", "--env", "logc"], "'logc'", "logic"),
-    (["check", "README.md", "--timeout", "0"], "--timeout", "positive"),
+    (["check", "README.md", "--timeout", "0"], "--timeout", "must be"),
 ])
 def test_bad_choice_is_one_line_and_exit_2(args, named, valid):
     res = run(*args)
