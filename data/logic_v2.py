@@ -88,14 +88,6 @@ def names_in(f, out: Optional[list] = None) -> list:
     return out
 
 
-def size_of(f) -> int:
-    if isinstance(f, str) or f[0] in ("atom", "false", "pred", "eq"):
-        return 1
-    if f[0] in ("forall", "exists"):
-        return 1 + size_of(f[2])
-    return 1 + sum(size_of(a) for a in f[1:])
-
-
 # ---- rendering -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -248,7 +240,6 @@ class Search:
         self.max_nodes = max_nodes
         self.nodes = 0
         self.fail: dict = {}
-        self.counter = 0
 
     def fresh(self, used: set, base: str) -> str:
         i = 1
@@ -587,7 +578,7 @@ def _tactics(p, rng, ind) -> list[str]:
             body = body[2]
         return [pad + "intro " + " ".join(binders)] + _tactics(body, rng, ind)
     if kind == "hyp":
-        return [pad + rng.choice(("exact ", "exact ", "apply ")) + p[1]] if True else []
+        return [pad + rng.choice(("exact ", "exact ", "apply ")) + p[1]]
     if kind == "refl":
         return [pad + "rfl"]
     if _small(p) and kind != "efq":
@@ -946,7 +937,6 @@ def build_theorem(rng: random.Random, limit: int = MAX_SEARCH, deep: bool = Fals
     if found is None:
         return None
     proof, size = found
-    proof = _rename_proof_vars(proof, set(mapping.values()) | set(hyp_names))
     binders, type_name = _binders(rng, w, mapping, hyps + [goal])
     style = Style(notation=rng.random() < 0.8, type_name=type_name, annotate=rng.random() < 0.15)
     hyp_text = " ".join(f"({h} : {render(f, style)})" for h, f in ctx)
@@ -995,8 +985,7 @@ def _surface_names(rng, w: World, formulas) -> dict:
             pick = f"{pool[0]}{len(used)}"
         used.add(pick)
         mapping[n] = pick
-    # bound variables may be reused in different formulas, but never clash with free names
-    return mapping
+    return mapping  # every name distinct, so no bound variable can capture another
 
 
 def _hyp_names(rng, n: int) -> list[str]:
@@ -1041,11 +1030,6 @@ def _binders(rng, w: World, mapping: dict, formulas) -> str:
     if parts and parts[0].startswith(("(α", "(β", "(U", "(D", "{")) and atoms and rng.random() < 0.3:
         parts = parts[-1:] + parts[:-1]
     return " ".join(parts), ty
-
-
-def _rename_proof_vars(p, taken: set):
-    """Fresh names in the proof (h1.., x1.., w1..) avoiding the statement's names."""
-    return p  # Search.fresh already avoids every name in scope
 
 
 # ---- the data set --------------------------------------------------------------------------

@@ -3,7 +3,6 @@ reference proof, term and tactic style, checked by the real bundled Lean; plus t
 the prelude gained for it (exfalso, have, obtain, rcases, rw, try)."""
 import collections
 import json
-import random
 import re
 
 import pytest
