@@ -248,3 +248,70 @@ class Repair(OneProblemAtATime):
         r.extra = {"checks": p.checks, "goal_checks": p.goal_checks, "revisions": self.revisions,
                    "depths": depths, "solved_by_revision": ok is not None and depths[ok] > 0}
         return r
+
+
+# -- repair training data: real Lean errors on perturbed reference proofs, paired with the fix --
+_SWAPS = ((r"\.1\b", ".2"), (r"\.2\b", ".1"), (r"\bOr\.inl\b", "Or.inr"), (r"\bOr\.inr\b", "Or.inl"),
+          (r"\bleft\b", "right"), (r"\bright\b", "left"), (r"\bmp\b", "mpr"), (r"\bmpr\b", "mp"))
+
+
+def perturbations(proof: str, hyps: list[str]) -> list[str]:
+    """Plausible mistakes in a proof: one projection, side or direction swapped, one
+    hypothesis used in place of another, or (tactic proofs) the last line dropped."""
+    import re
+
+    out = []
+    for pattern, repl in _SWAPS:
+        m = re.search(pattern, proof)
+        if m:
+            out.append(proof[:m.start()] + repl + proof[m.end():])
+    for a in hyps:
+        m = re.search(rf"(?<![\w.']){re.escape(a)}(?![\w'])", proof)
+        if m:
+            for b in hyps:
+                if b != a:
+                    out.append(proof[:m.start()] + b + proof[m.end():])
+                    break
+    lines = proof.rstrip("\n").split("\n")
+    if len(lines) > 2:
+        out.append("\n".join(lines[:-1]))
+    return [p for i, p in enumerate(out) if p != proof and p not in out[:i]]
+
+
+def repair_rows(rows, checker, per_row: int = 1, proof_field: str = "proof") -> list[dict]:
+    """Rows for SFT on repairs: each wrong perturbation of a reference proof that Lean rejects
+    becomes a row whose informal prefix is the repair note (the wrong proof, Lean's first error,
+    the goal at it) and whose proof is the reference. The standard SFT pipeline then shows the
+    note before the statement, exactly as `Repair` does at search time."""
+    import re
+
+    from prover.prompts import repair_note
+
+    candidates = []
+    for row in rows:
+        ref = row[proof_field]
+        hyps = re.findall(r"\((\w+) :", row["formal_statement"])
+        for wrong in perturbations(ref, hyps)[:per_row * 3]:
+            candidates.append((row, wrong))
+    tasks = [ProofTask(formal_statement=r["formal_statement"], header=row_header(r), proof=w) for r, w in candidates]
+    verdicts = checker.check_many(tasks)
+    out, taken = [], {}
+    for (row, wrong), v in zip(candidates, verdicts):
+        err = first_error(v)
+        if v.ok or v.status != "rejected" or err is None or taken.get(row["name"], 0) >= per_row:
+            continue
+        goals = []
+        cuts = cut_points(row["formal_statement"], wrong, err.line or 1, 1)
+        if cuts:
+            pv = checker.check(ProofTask(formal_statement=row["formal_statement"], header=row_header(row),
+                                         proof=cuts[0].rstrip()))
+            goals = valid_prefix_state(pv, cuts[0]) or []
+        if not goals:
+            probe = " by\n  skip"
+            pv = checker.check(ProofTask(formal_statement=row["formal_statement"], header=row_header(row), proof=probe))
+            goals = valid_prefix_state(pv, probe) or []
+        note = repair_note(wrong, err.text, err.line, goals)
+        out.append(dict(row, informal_prefix=(row.get("informal_prefix") or "") + note, proof=row[proof_field],
+                        repair_of=wrong))
+        taken[row["name"]] = taken.get(row["name"], 0) + 1
+    return out

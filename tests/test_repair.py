@@ -66,3 +66,26 @@ def test_budget_is_attempts_times_revisions_in_samples(cli_checker, header):
     fresh = Repair(policy, cli_checker, SamplingParams(), budget=3, fmt="deepseek-v1.5", revisions=0).search(
         _rows(header)[1])
     assert fresh.n == 3 and fresh.extra["depths"] == [0, 0, 0] and fresh.extra["goal_checks"] == 0
+
+
+def test_perturbations_are_plausible_single_mistakes():
+    from search.repair import perturbations
+
+    assert perturbations(" ⟨h.2, h.1⟩", ["h"]) == [" ⟨h.2, h.2⟩", " ⟨h.1, h.1⟩"]
+    assert " fun h => Or.inr h" in perturbations(" fun h => Or.inl h", [])
+    assert perturbations(" by\n  constructor\n  · exact hq\n  · exact hp", ["hp", "hq"])[-1] == \
+        " by\n  constructor\n  · exact hq"
+
+
+@pytest.mark.lean
+def test_repair_rows_pair_a_real_lean_error_with_the_fix(cli_checker, header):
+    from prover.train.data import sft_records
+    from prover.train.config import TrainConfig
+    from search.repair import repair_rows
+
+    rows = [dict(TERM_ROW, header=header, proof=" ⟨hq, hp⟩")]
+    [row] = repair_rows(rows, cli_checker)
+    assert row["proof"] == " ⟨hq, hp⟩" and row["repair_of"] != row["proof"]
+    assert REPAIR_MARK in row["informal_prefix"] and "⊢ And q p" in row["informal_prefix"]
+    [record] = sft_records([row], TrainConfig())
+    assert REPAIR_MARK in record["prompt"] and record["prompt"].endswith(TERM_ROW["formal_statement"])
