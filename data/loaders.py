@@ -37,6 +37,9 @@ VARIANTS: dict[str, Variant] = {
                              "yangky11/miniF2F-lean4 port (Lean v4.24.0, Mathlib v4.24.0), with 2026 test-split fixes"),
     "logic": Variant("logic/v1.jsonl", "bundled",
                      "generated propositional/first-order logic theorems over the logic prelude", env="logic"),
+    "logic-v2": Variant("logic/v2.jsonl", "bundled",
+                        "theorems found by proof search (intuitionistic propositional and first-order logic with "
+                        "equality) over the logic prelude; splits train / test-iid / test-ood", env="logic"),
 }
 ALIASES = {"minif2f": "minif2f-deepseek"}
 # The setup profile each named Lean environment (a row's `env`) runs on.

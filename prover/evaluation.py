@@ -36,7 +36,7 @@ CURVE = "passk.png"
 
 # Fields of the run card that must match for a rerun to resume into the same directory.
 IDENTITY = ("model", "dataset", "split", "limit", "k", "prompt_format", "sampling", "stop_at_first", "search_method")
-SEARCH_METHODS = ("best-of-n", "mcts", "bfs")
+SEARCH_METHODS = ("best-of-n", "mcts", "bfs", "repair")
 
 # MiniF2F problem families, from the name prefix (order matters: longest first).
 _SOURCES = (("mathd_", "mathd"), ("amc", "amc"), ("aime", "aime"), ("imo", "imo"), ("induction", "induction"),
@@ -359,6 +359,10 @@ def make_search(method: str, policy, checker, params, budget: int, fmt: str, rou
             return MCTS(policy, checker, params, budget=budget, fmt=fmt, round_size=round_size, on_attempt=on_attempt)
         except ValueError as exc:  # a chat prompt format
             raise EvalError(str(exc)) from None
+    if method == "repair":
+        from search.repair import Repair
+
+        return Repair(policy, checker, params, budget=budget, fmt=fmt, round_size=round_size, on_attempt=on_attempt)
     if method == "bfs":
         from search.bfs import BestFirst
         from search.tactic_env import ReplTacticEnv, ServerTacticEnv

@@ -46,8 +46,32 @@ class ModelLoadError(RuntimeError):
     """A model could not be found or loaded; the message says what to pass instead."""
 
 
+MODEL_CARD = "prover.json"  # written by prover.train.card into a trained model's directory
+
+
+def model_card(model: str) -> dict:
+    """What `prover train` recorded in a model directory (prompt_format, env, ...), or {}.
+    A card that is not valid JSON is an error that says which file to fix."""
+    import json
+
+    path = Path(model).expanduser() / MODEL_CARD
+    if not path.is_file():
+        return {}
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ModelLoadError(f"{path} is not valid JSON ({exc}); fix it or delete it and pass --format") from None
+    if not isinstance(card, dict):
+        raise ModelLoadError(f"{path} must hold a JSON object; fix it or delete it and pass --format")
+    return card
+
+
 def default_prompt_format(model: str) -> str:
-    """The prompt format a model was trained with (the continuation format for unknown models)."""
+    """The prompt format a model was trained with: the one its directory records (prover.json),
+    a known prover's, else the continuation format."""
+    recorded = model_card(model).get("prompt_format")
+    if recorded:
+        return str(recorded)
     for hub_id, fmt in KNOWN_PROVERS.items():
         if hub_id.lower() in model.lower() or hub_id.split("/")[1].lower() in model.lower():
             return fmt

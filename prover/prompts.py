@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal, Mapping, Optional, Sequence
 
 Kind = Literal["continuation", "chat"]
 
@@ -136,3 +136,34 @@ def get_format(name: str) -> PromptFormat:
 
 def build_prompt(row: Mapping[str, Any], fmt: str = "deepseek-v1.5", tokenizer: Any = None) -> Prompt:
     return get_format(fmt).build(row, tokenizer)
+
+
+# -- repair: show the model its last attempt, Lean's first error and the goal there ------------
+REPAIR_MARK = "A previous proof of this theorem failed."
+
+
+def _comment_safe(text: str) -> str:
+    """Text that cannot close (or open) a Lean block comment."""
+    return text.replace("-/", "- /").replace("/-", "/ -")
+
+
+def repair_note(previous_proof: str, error: str, error_line: Optional[int], goals: Sequence[str]) -> str:
+    """The feedback as a Lean block comment placed before the statement. Every format shows the
+    informal prefix before the statement (continuation: in the code; chat: in the problem), so
+    the same note serves all of them and the model still writes the proof after `:=`."""
+    where = f" (line {error_line} of the theorem)" if error_line else ""
+    goal_text = "\n\n".join(g.strip() for g in goals) if goals else "(not known)"
+    body = (f"{REPAIR_MARK}\nPrevious proof:\n{previous_proof.strip()}\n"
+            f"Lean's first error{where}:\n{error.strip()}\n"
+            f"Goal at the error:\n{goal_text}\n"
+            "Write a corrected proof.")
+    return f"/- {_comment_safe(body)} -/\n"
+
+
+def repair_prompt(row: Mapping[str, Any], fmt: str, previous_proof: str, error: str, error_line: Optional[int],
+                  goals: Sequence[str], tokenizer: Any = None) -> Prompt:
+    """The format's prompt for `row` with the repair note ahead of the statement."""
+    note = repair_note(previous_proof, error, error_line, goals)
+    shown = dict(row)
+    shown["informal_prefix"] = (row.get("informal_prefix") or "") + note
+    return build_prompt(shown, fmt, tokenizer)

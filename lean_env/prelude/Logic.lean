@@ -561,3 +561,64 @@ namespace Lean
 syntax cdotTk := orelse("· ", ". ")
 syntax (name := cdot) cdotTk tacticSeqIndentGt : tactic
 end Lean
+
+/-! ## More tactics: `exfalso`, `have`, `obtain`, `rcases`, `rewrite`, `rw`, `try`
+
+Added for logic-v2 (the tactics a person writes on such goals).  Same method
+as above: each declaration carries the kind name of Lean 4.35.0's own syntax,
+and each `@[macro]` the exact name of Lean's own compiled macro, so with
+`interpreter.prefer_native` Lean's native parsers and expansions run and the
+text here only has to typecheck.  `exfalso` ↦ `refine @False.elim _ ?_`;
+`have d` ↦ `refine_lift have d; ?_` ↦ `focus (refine no_implicit_lambda% …;
+rotate_right)`; `rw [rs]` ↦ `rewrite [rs]; try (with_reducible rfl)`, whose
+`rfl` has kind `tacticRfl`: that kind gets an unused token (`rw_rfl%`, with
+`prefer_native` off so the text `rfl` stays `applyRfl`'s) and Lean's own
+`tacticRfl` macro.  `obtain`/`rcases` have built-in elaborators; their
+pattern category needs `Lean.Parser.Category` to exist. -/
+
+namespace Lean.Parser
+/-- `declare_syntax_cat` declares a constant of this type. -/
+structure Category : Type
+end Lean.Parser
+
+namespace Lean.Parser.Tactic
+syntax (name := tacticExfalso) "exfalso" : tactic
+@[macro tacticExfalso] def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticExfalso_1» : Lean.Macro :=
+  Lean.Macro.unsupported'
+syntax (name := rotateRight) "rotate_right" optional(ppSpace num) : tactic
+syntax (name := tacticRefine_lift_) "refine_lift " term : tactic
+@[macro tacticRefine_lift_] def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticRefine_lift__1» :
+    Lean.Macro :=
+  Lean.Macro.unsupported'
+syntax (name := tacticHave__) "have " term : tactic
+@[macro tacticHave__] def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticHave___1» : Lean.Macro :=
+  Lean.Macro.unsupported'
+syntax optConfig := many(colGt term:1024)
+syntax rwRule := optional("← ") term
+syntax rwRuleSeq := " [" withoutPosition(sepBy(rwRule, ", ")) "]"
+syntax location := " at " many(ident)
+syntax (name := rewriteSeq) "rewrite" optConfig rwRuleSeq optional(location) : tactic
+syntax (name := withReducible) "with_reducible " tacticSeq : tactic
+syntax (name := tacticTry_) "try " tacticSeq : tactic
+@[macro tacticTry_] def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTry__1» : Lean.Macro :=
+  Lean.Macro.unsupported'
+set_option interpreter.prefer_native false in
+syntax (name := tacticRfl) "rw_rfl%" : tactic
+@[macro tacticRfl] def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticRfl_1» : Lean.Macro :=
+  Lean.Macro.unsupported'
+syntax (name := rwSeq) "rw " optConfig rwRuleSeq optional(location) : tactic
+@[macro rwSeq] def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_rwSeq_1» : Lean.Macro :=
+  Lean.Macro.unsupported'
+declare_syntax_cat rcasesPat
+syntax rcasesPatMed := sepBy1(rcasesPat, " | ")
+syntax rcasesPatLo := rcasesPatMed optional(" : " term)
+syntax (name := rcasesPat.one) ident : rcasesPat
+syntax (name := rcasesPat.ignore) "_" : rcasesPat
+syntax (name := rcasesPat.clear) "-" : rcasesPat
+syntax (name := rcasesPat.explicit) "@" rcasesPat : rcasesPat
+syntax (name := rcasesPat.tuple) "⟨" sepBy(rcasesPatLo, ", ") "⟩" : rcasesPat
+syntax (name := rcasesPat.paren) "(" rcasesPatLo ")" : rcasesPat
+syntax (name := rcases) "rcases" sepBy(casesTarget, ", ") optional(" with " rcasesPatLo) : tactic
+syntax (name := obtain) "obtain" optional(ppSpace rcasesPatMed) optional(" : " term)
+  optional(" := " sepBy1(term, ", ")) : tactic
+end Lean.Parser.Tactic

@@ -122,6 +122,7 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
         if hasattr(checker, "close"):
             checker.close()
     save_final(trainer, tokenizer, args.output_dir, cfg.lora)
+    write_card(args.output_dir, cfg)
     heldout_secs = sum(r.generation_seconds + r.verification_seconds for _, r in (cb.history if cb else []))
     return RunResult(output_dir=args.output_dir, global_step=trainer.state.global_step, train_seconds=seconds,
                      generation_seconds=trainer.generation_seconds, verification_seconds=reward.total.wall_seconds,
@@ -133,6 +134,12 @@ def reward_for_eval(checker: Any, cfg: TrainConfig) -> ProofReward:
     training reward's statistics. Evaluation samples stop at EOS or the limit: the sampler
     reports truncation itself."""
     return ProofReward(checker, cfg.prompt_format)
+
+
+def write_card(output_dir: str, cfg: Any) -> None:
+    from prover.train.card import write_card as _write
+
+    _write(output_dir, cfg)
 
 
 def save_final(trainer: Any, tokenizer: Any, output_dir: str, merged_lora: bool) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 from prover.train.config import TrainConfig
 from prover.train.data import limit, load_rows, sft_records
 from prover.train.evaluate import PassAtKCallback, PendingLogsMixin
-from prover.train.grpo import RunResult, _no_gpu, heldout_records, reward_for_eval, save_final
+from prover.train.grpo import RunResult, _no_gpu, heldout_records, reward_for_eval, save_final, write_card
 from prover.train.models import apply_threads, load_model_and_tokenizer, make_checker, peft_config
 
 
@@ -69,6 +69,7 @@ def run_sft(cfg: TrainConfig, resume: Optional[str | bool] = None, log: Callable
         if checker is not None:
             checker.close()
     save_final(trainer, tokenizer, args.output_dir, cfg.lora)
+    write_card(args.output_dir, cfg)
     heldout_secs = sum(r.generation_seconds + r.verification_seconds for _, r in (cb.history if cb else []))
     return RunResult(output_dir=args.output_dir, global_step=trainer.state.global_step, train_seconds=seconds,
                      heldout_seconds=heldout_secs, heldout=list(cb.history) if cb else [], trainer=trainer)
