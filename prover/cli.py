@@ -88,7 +88,7 @@ def prove(
     seed: Optional[int] = typer.Option(0, "--seed"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     backend: str = typer.Option("hf", "--backend", help="policy backend: hf | vllm"),
-    search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker); the budget counts model samples"),
+    search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker) | repair (sample, show Lean's first error and goal, revise); the budget counts model samples"),
     show_attempts: bool = typer.Option(False, "--show-attempts", help="print every attempt's proof and Lean's errors (stderr)"),
 ) -> None:
     """Try to prove one theorem; print the proof Lean accepted (exit 0), or the best attempt and Lean's errors (exit 1)."""
@@ -120,7 +120,7 @@ def eval_(
     checker: Optional[str] = typer.Option(None, "--checker", help="cli | server | repl (default: the fastest installed)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable (with Mathlib for MiniF2F)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
-    search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker); the budget counts model samples"),
+    search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker) | repair (sample, show Lean's first error and goal, revise); the budget counts model samples"),
 ) -> None:
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
     from prover import choices
