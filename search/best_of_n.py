@@ -131,8 +131,7 @@ class BestOfN:
 
     def _start(self, row: Row) -> _State:
         prompt = build_prompt(row, self.fmt, getattr(self.policy, "tokenizer", None)).text
-        record = ProblemRecord(name=str(row.get("name", "")), split=str(row.get("split", "")),
-                               source=str(row.get("source", "")), method=self.method, budget=self.budget)
+        record = ProblemRecord.for_row(row, self.method, self.budget)
         return _State(row=row, prompt=prompt, started=time.monotonic(), record=record)
 
     def _wants_more(self, s: _State) -> bool:
@@ -195,14 +194,5 @@ class BestOfN:
         return s.drawn >= self.budget and not s.futures
 
     def _finalize(self, s: _State) -> ProblemRecord:
-        r = s.record
-        ok = s.first_ok()
-        if self.stop_at_first and ok is not None:
-            r.attempts = s.attempts[: ok + 1]
-            r.stopped_early = True
-        else:
-            r.attempts = s.attempts
-        r.generation_seconds = round(s.gen_seconds, 4)
-        r.verification_seconds = round(sum((a.verdict or {}).get("seconds", 0.0) for a in r.attempts), 4)
-        r.seconds = round(time.monotonic() - s.started, 4)
-        return r
+        s.record.close(s.attempts, s.gen_seconds, s.started, self.stop_at_first)
+        return s.record

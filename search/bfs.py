@@ -83,8 +83,7 @@ class BestFirst(OneProblemAtATime):
     def _solve(self, row: Row) -> ProblemRecord:
         started = time.monotonic()
         self._calls = 0  # generation calls of this problem: its seeds depend on nothing else
-        record = ProblemRecord(name=str(row.get("name", "")), split=str(row.get("split", "")),
-                               source=str(row.get("source", "")), method=self.method, budget=self.budget)
+        record = ProblemRecord.for_row(row, self.method, self.budget)
         env = self.env
         root = env.start(row)
         extra: dict[str, Any] = {"env": env.name, "expansions": 0, "states": 0, "tactic_errors": 0,
@@ -132,10 +131,8 @@ class BestFirst(OneProblemAtATime):
                     extra["states"] += 1
         if not queue and not record.solved and record.n < self.budget:
             extra["stopped"] = "exhausted"
+        record.close(record.attempts, gen_seconds, started, stop_at_first=False)
         record.stopped_early = record.solved
-        record.generation_seconds = round(gen_seconds, 4)
-        record.verification_seconds = round(sum((a.verdict or {}).get("seconds", 0.0) for a in record.attempts), 4)
-        record.seconds = round(time.monotonic() - started, 4)
         return record
 
     def _propose(self, row: Row, state: TacticResult, n: int) -> list[Completion]:

@@ -377,15 +377,8 @@ class MCTS(OneProblemAtATime):
             p.prefix_cache[prefix] = v if v.ok else valid_prefix_state(v, prefix)
 
     def _record(self, p: _Problem) -> ProblemRecord:
-        ok = p.first_ok()
-        row = p.row
-        r = ProblemRecord(name=str(row.get("name", "")), split=str(row.get("split", "")),
-                          source=str(row.get("source", "")), method=self.method, budget=self.budget)
-        r.attempts = p.attempts if ok is None else p.attempts[: ok + 1]
-        r.stopped_early = ok is not None
-        r.generation_seconds = round(p.gen_seconds, 4)
-        r.verification_seconds = round(sum((a.verdict or {}).get("seconds", 0.0) for a in r.attempts), 4)
-        r.seconds = round(time.monotonic() - p.started, 4)
+        r = ProblemRecord.for_row(p.row, self.method, self.budget)
+        r.close(p.attempts, p.gen_seconds, p.started)
         r.extra = {"nodes": len(p.tree), "depth": p.tree.depth(), "checks": p.checks,
                    "prefix_checks": p.prefix_checks, "proved_by_prefix": p.proved_by_prefix}
         return r

@@ -3,8 +3,9 @@ search later): what was tried, what Lean said, and the counts pass@k needs. Eval
 one record per jsonl line and reads them back to resume and to report."""
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 
 @dataclass
@@ -43,6 +44,25 @@ class ProblemRecord:
     generation_seconds: float = 0.0
     verification_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def for_row(cls, row: Mapping[str, Any], method: str, budget: int) -> "ProblemRecord":
+        """An empty record for a dataset row (name, split and source taken from it)."""
+        return cls(name=str(row.get("name", "")), split=str(row.get("split", "")),
+                   source=str(row.get("source", "")), method=method, budget=budget)
+
+    def close(self, attempts: list[Attempt], generation_seconds: float, started: float,
+              stop_at_first: bool = True) -> None:
+        """Store a finished search's attempts (up to its first proof when it stops there) and
+        its times (`started`: time.monotonic() when the problem began)."""
+        ok = next((i for i, a in enumerate(attempts) if a.ok), None)
+        if stop_at_first and ok is not None:
+            self.attempts, self.stopped_early = attempts[: ok + 1], True
+        else:
+            self.attempts = attempts
+        self.generation_seconds = round(generation_seconds, 4)
+        self.verification_seconds = round(sum((a.verdict or {}).get("seconds", 0.0) for a in self.attempts), 4)
+        self.seconds = round(time.monotonic() - started, 4)
 
     @property
     def n(self) -> int:

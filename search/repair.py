@@ -236,14 +236,8 @@ class Repair(OneProblemAtATime):
 
     def _record(self, p: _Problem) -> ProblemRecord:
         ok = p.first_ok()
-        row = p.row
-        r = ProblemRecord(name=str(row.get("name", "")), split=str(row.get("split", "")),
-                          source=str(row.get("source", "")), method=self.method, budget=self.budget)
-        r.attempts = p.attempts if ok is None else p.attempts[: ok + 1]
-        r.stopped_early = ok is not None
-        r.generation_seconds = round(p.gen_seconds, 4)
-        r.verification_seconds = round(sum((a.verdict or {}).get("seconds", 0.0) for a in r.attempts), 4)
-        r.seconds = round(time.monotonic() - p.started, 4)
+        r = ProblemRecord.for_row(p.row, self.method, self.budget)
+        r.close(p.attempts, p.gen_seconds, p.started)
         depths = p.depths[: len(r.attempts)]
         r.extra = {"checks": p.checks, "goal_checks": p.goal_checks, "revisions": self.revisions,
                    "depths": depths, "solved_by_revision": ok is not None and depths[ok] > 0}
