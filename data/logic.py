@@ -409,18 +409,23 @@ def write_jsonl(rows: Iterable[dict], path) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Regenerate data/logic/v1.jsonl: `python -m data.logic [OUT]`."""
+def regenerate(rows: Callable[[], list[dict]], filename: str, argv: Optional[Sequence[str]] = None) -> int:
+    """Write a generator's default set to data/logic/FILENAME, or to the path given as argv[0]."""
     import sys
     from pathlib import Path
 
     args = list(sys.argv[1:] if argv is None else argv)
-    out = Path(args[0]) if args else Path(__file__).parent / "logic" / "v1.jsonl"
+    out = Path(args[0]) if args else Path(__file__).parent / "logic" / filename
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = default_rows()
-    write_jsonl(rows, out)
-    print(f"wrote {len(rows)} rows to {out}")
+    made = rows()
+    write_jsonl(made, out)
+    print(f"wrote {len(made)} rows to {out}")
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Regenerate data/logic/v1.jsonl: `python -m data.logic [OUT]`."""
+    return regenerate(default_rows, "v1.jsonl", argv)
 
 
 if __name__ == "__main__":

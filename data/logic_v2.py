@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 VERSION = "logic-v2"
 SIZE_IID = (3, 9)  # proof sizes of train and test-iid
@@ -504,6 +504,15 @@ def _is_atomic(s: str) -> bool:
     return True
 
 
+def _intros(p) -> tuple[list, tuple]:
+    """The binders of a run of nested intros, and the proof under them."""
+    binders, body = [p[1]], p[2]
+    while body[0] in ("intro", "introv"):
+        binders.append(body[1])
+        body = body[2]
+    return binders, body
+
+
 def term_proof(p, names: Optional[dict] = None) -> str:
     """Term-style Lean text of a proof."""
     names = names or {}
@@ -511,11 +520,7 @@ def term_proof(p, names: Optional[dict] = None) -> str:
     if kind == "hyp":
         return names.get(p[1], p[1])
     if kind in ("intro", "introv"):
-        binders = [p[1]]
-        body = p[2]
-        while body[0] in ("intro", "introv"):
-            binders.append(body[1])
-            body = body[2]
+        binders, body = _intros(p)
         return f"fun {' '.join(binders)} => {term_proof(body, names)}"
     if kind == "pair":
         return f"⟨{term_proof(p[1], names)}, {term_proof(p[2], names)}⟩"
@@ -571,11 +576,7 @@ def _tactics(p, rng, ind) -> list[str]:
     pad = " " * ind
     kind = p[0]
     if kind in ("intro", "introv"):
-        binders = [p[1]]
-        body = p[2]
-        while body[0] in ("intro", "introv"):
-            binders.append(body[1])
-            body = body[2]
+        binders, body = _intros(p)
         return [pad + "intro " + " ".join(binders)] + _tactics(body, rng, ind)
     if kind == "hyp":
         return [pad + rng.choice(("exact ", "exact ", "apply ")) + p[1]]
@@ -995,7 +996,7 @@ def _hyp_names(rng, n: int) -> list[str]:
     if style == "H":
         return [f"H{i + 1}" for i in range(n)]
     if style == "hyp":
-        return [f"h₁", "h₂", "h₃", "h₄", "h₅", "h₆"][:n] if n <= 6 else [f"h{i}" for i in range(n)]
+        return ["h₁", "h₂", "h₃", "h₄", "h₅", "h₆"][:n] if n <= 6 else [f"h{i}" for i in range(n)]
     return [f"h{c}" for c in "abcdefgh"[:n]]
 
 
@@ -1107,24 +1108,11 @@ def default_rows() -> list[dict]:
     return generate(**DEFAULT_SET)
 
 
-def write_jsonl(rows: Iterable[dict], path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Regenerate data/logic/v2.jsonl: `python -m data.logic_v2 [OUT]`."""
-    import sys
-    from pathlib import Path
+    from data.logic import regenerate
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    out = Path(args[0]) if args else Path(__file__).parent / "logic" / "v2.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rows = default_rows()
-    write_jsonl(rows, out)
-    print(f"wrote {len(rows)} rows to {out}")
-    return 0
+    return regenerate(default_rows, "v2.jsonl", argv)
 
 
 if __name__ == "__main__":

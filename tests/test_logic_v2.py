@@ -3,12 +3,13 @@ reference proof, term and tactic style, checked by the real bundled Lean; plus t
 the prelude gained for it (exfalso, have, obtain, rcases, rw, try)."""
 import collections
 import json
-import re
 
 import pytest
 
 from data import logic_v2 as L
+from data.logic import write_jsonl
 from data.loaders import DATA_DIR
+from tests.test_logic_bench import _corrupt
 
 SHIPPED = DATA_DIR / "logic" / "v2.jsonl"
 p, q, r = ("atom", "p"), ("atom", "q"), ("atom", "r")
@@ -111,15 +112,8 @@ def test_logic_v2_loads_by_name_and_v1_still_does():
 @pytest.mark.slow
 def test_regenerating_gives_the_shipped_file_byte_for_byte(tmp_path):
     out = tmp_path / "v2.jsonl"
-    L.write_jsonl(L.default_rows(), out)
+    write_jsonl(L.default_rows(), out)
     assert out.read_bytes() == SHIPPED.read_bytes()
-
-
-def _corrupt(proof: str) -> str:
-    swapped = re.sub(r"\.([12])\b", lambda m: "." + ("2" if m.group(1) == "1" else "1"), proof)
-    if swapped != proof:
-        return swapped
-    return proof.replace("Or.inl", "Or.TMP").replace("Or.inr", "Or.inl").replace("Or.TMP", "Or.inr")
 
 
 @pytest.mark.lean
