@@ -24,3 +24,22 @@ def with_token(token: str) -> list[int]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return out
+
+
+def kill_busy_file_worker(pool, killed: list, seconds: float = 30.0) -> None:
+    """SIGKILL the first of `pool`'s Lean file workers (`lean --worker`) that is busy elaborating,
+    appending its pid to `killed`; gives up after `seconds`. Run it in a thread beside a check."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not killed:
+        for pid in pool.worker_pids():
+            try:
+                p = psutil.Process(pid)
+                if "--worker" in p.cmdline() and p.cpu_times().user > 0.2:
+                    p.kill()
+                    killed.append(pid)
+                    return
+            except psutil.Error:
+                pass
+        time.sleep(0.02)

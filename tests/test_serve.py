@@ -8,13 +8,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import psutil
 import pytest
 
 from lean_env.checker import Checker
 from lean_env.kimina_api import Snippet, snippet_task, split_header
 from lean_env.service import ServiceConfig, create_app
 from lean_env.settings import Settings
+from tests.procs import kill_busy_file_worker
 
 pytestmark = pytest.mark.lean
 
@@ -194,19 +194,8 @@ def test_concurrent_clients_each_get_their_own_verdicts_in_order(url, header):
 def test_a_lean_worker_killed_mid_request_still_yields_a_verdict(url, checker, header):
     killed = []
 
-    def kill_file_worker():
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not killed:
-            for pid in checker.backend.pool.worker_pids():
-                try:
-                    p = psutil.Process(pid)
-                    if "--worker" in p.cmdline() and p.cpu_times().user > 0.2:
-                        p.kill()
-                        killed.append(pid)
-                        return
-                except psutil.Error:
-                    pass
-            time.sleep(0.02)
+    def kill_file_worker():  # Lean's per-file worker process dies mid-check
+        kill_busy_file_worker(checker.backend.pool, killed)
 
     rows = [{"header": header, "formal_statement": AND_SWAP, "code": slow_code(400)},
             {"header": header, "formal_statement": AND_SWAP, "proof": " ⟨h.2, h.1⟩"}]

@@ -3,7 +3,6 @@ timeouts, crashes, goals, shutdown."""
 import threading
 import time
 
-import psutil
 import pytest
 
 from lean_env.backends.server import ServerBackend, ServerWorker
@@ -12,7 +11,7 @@ from lean_env.checkfile import compose
 from lean_env.settings import Settings
 from lean_env.toolchain import find_toolchain
 from lean_env.verdict import ProofTask
-from tests.procs import alive
+from tests.procs import alive, kill_busy_file_worker
 
 pytestmark = pytest.mark.lean
 
@@ -92,18 +91,7 @@ def test_file_worker_crash_is_retried_on_a_fresh_server(header):
         killed = []
 
         def kill_file_worker():  # Lean's per-file worker process dies mid-check
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not killed:
-                for pid in c.backend.pool.worker_pids():
-                    try:
-                        p = psutil.Process(pid)
-                        if "--worker" in p.cmdline() and p.cpu_times().user > 0.2:
-                            p.kill()
-                            killed.append(pid)
-                            return
-                    except psutil.Error:
-                        pass
-                time.sleep(0.02)
+            kill_busy_file_worker(c.backend.pool, killed)
 
         t = threading.Thread(target=kill_file_worker)
         t.start()
