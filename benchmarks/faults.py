@@ -21,7 +21,7 @@ import data  # noqa: E402
 from lean_env.checker import Checker  # noqa: E402
 from lean_env.settings import Settings  # noqa: E402
 from prover.evaluation import RESULTS, EvalSpec, read_records, run_eval  # noqa: E402
-from prover.policies.base import Completion  # noqa: E402
+from prover.protocol.policy import Completion  # noqa: E402
 from search.metrics import mean_pass_at_k  # noqa: E402
 
 ROWS = data.load("logic", split="test", limit=8)

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from lean_env.settings import Settings
     from prover.evaluation import make_search
     from prover.policies import SamplingParams, load_policy
-    from search.best_of_n import default_stop
+    from prover.protocol.prompts import default_stop
 
     rows = data.load("logic", split="test", limit=args.limit)
     fmt = "deepseek-v1.5"

@@ -8,7 +8,7 @@ The key is a hash of everything that decides a verdict and nothing else:
 - the environment: Lean's version and executable, the .olean directories it imports from
   (the logic prelude's directory name carries the prelude's own hash), the REPL and Mathlib
   workspace where one is used, and the header text;
-- the rules: the source of the modules that decide `ok` (policy, check file, judge ...), so a
+- the rules: the source of the modules that decide `ok` (allowlist, check file, judge ...), so a
   rule change never serves a verdict the new rules would not give;
 - the task's text (statement, proof or code, name) and its limits (timeout, memory, native_decide).
 The backend is not in the key: every backend gives the same verdict by design.
@@ -33,7 +33,7 @@ from lean_env.verdict import ProofTask, Verdict
 
 FINAL_STATUSES = frozenset({"proved", "rejected", "refused"})
 # the modules whose code decides a verdict (a change to any of them changes the key)
-_RULE_MODULES = ("checker.py", "checkfile.py", "judge.py", "messages.py", "policy.py", "statement.py", "verdict.py")
+_RULE_MODULES = ("checker.py", "checkfile.py", "judge.py", "messages.py", "allowlist.py", "statement.py", "verdict.py")
 _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
     key TEXT PRIMARY KEY, verdict TEXT NOT NULL, created REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 0)"""
 

@@ -1,4 +1,4 @@
-"""The Checker: ProofTask -> Verdict. Policy first (no Lean for refused text), then the
+"""The Checker: ProofTask -> Verdict. The allowlist first (no Lean for refused text), then the
 shared check file, a backend run, and the shared judge. Never raises for a task: anything that
 goes wrong becomes a Verdict, so no task is lost."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 from lean_env.backends import Backend
 from lean_env.checkfile import TaskError, compose, split_code_preamble
 from lean_env.judge import is_resource_error, judge
-from lean_env.policy import violations
+from lean_env.allowlist import violations
 from lean_env.settings import Settings
 from lean_env.statement import StatementError
 from lean_env.verdict import ProofTask, Verdict
@@ -61,7 +61,7 @@ def refuse(task: ProofTask, reasons: list[str], backend: str = "") -> Verdict:
 def precheck(task: ProofTask) -> Optional[Verdict]:
     """The verdict for a task that must not reach Lean, or None. A code block's own `import`
     lines are judged against the header first (the header governs the environment); the
-    policy then reads the code as Lean will see it."""
+    allowlist then reads the code as Lean will see it."""
     if task.code is not None:
         try:
             text = split_code_preamble(task.code, task.header)

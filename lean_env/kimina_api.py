@@ -5,7 +5,7 @@ answer: {"results": [{"id", "time", "error", "response": {"messages", "sorries",
 REPL-style messages ({"severity", "pos": {"line", "column"}, "endPos", "data"}). Clients such as
 PyPI `kimina-client` judge a snippet by "no error message and no sorry". Here a snippet is checked as a
 proof: its leading `prelude`/`import` lines are the header (they select the environment), its
-last `theorem`/`lemma` is the target, and the whole Checker (policy, sandbox, statement and axiom
+last `theorem`/`lemma` is the target, and the whole Checker (allowlist, sandbox, statement and axiom
 checks) decides. A verdict that is not ok always carries at least one error message (the
 Checker's reasons), so a client that only reads messages still gets the sound answer; the full
 Verdict rides along as `response.verdict` (clients that validate the response drop the extra key).

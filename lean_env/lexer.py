@@ -1,9 +1,9 @@
 """A tokenizer that agrees with Lean 4's own lexer on where comments, strings, char literals and
 identifiers begin and end. Pure text, no Lean needed.
 
-Why: the static policy (lean_env/policy.py) must see exactly the code Lean will elaborate. A
+Why: the allowlist (lean_env/allowlist.py) must see exactly the code Lean will elaborate. A
 home-made comment stripper that disagrees with Lean on one spelling (`«x/-»`, `r#"…"#`, `'"'`)
-lets commands hide from the policy. This module follows Lean 4.35's `Lean.Parser.Basic`
+lets commands hide from the allowlist. This module follows Lean 4.35's `Lean.Parser.Basic`
 (`whitespace`, `finishCommentBlock`, `strLitFnAux`, `rawStrLitFnAux`, `charLitFnAux`,
 `numberFnAux`, `identFnAux`, `tokenFnAux`) and `Init.Meta` (`isLetterLike`, `isSubScriptAlnum`);
 tests/test_lexer.py checks it against the bundled Lean itself.
@@ -18,13 +18,13 @@ Facts it relies on (checked on Lean 4.35):
   at a token's start (an unterminated string, an unknown character) it skips one byte, which for
   a non-ASCII character lands mid-character (Lean/Parser/Module.lean `parseCommand`). This lexer
   emits an `error` token and resumes where Lean resumes inside tokens, one character on
-  otherwise; the policy refuses any text with an `error` token, so only error-free texts need
+  otherwise; the allowlist refuses any text with an `error` token, so only error-free texts need
   to (and do) match Lean exactly.
 - Symbols depend on the environment's token table, which a text tokenizer cannot know. Only the
   boundaries matter here: the multi-character tokens in SYMBOLS are the ones whose later
   characters could otherwise start a comment (`<-` before `-`, `//` before `-`). Listing a token
   Lean lacks only makes this lexer see more code, never less. Interpolated strings (`s!"…{x}…"`)
-  are lexed by Lean as code inside `{}`; the policy refuses strings containing `{` for that.
+  are lexed by Lean as code inside `{}`; the allowlist refuses strings containing `{` for that.
 """
 from __future__ import annotations
 

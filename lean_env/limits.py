@@ -1,7 +1,7 @@
 """One place that says which values a row, a config or a request may carry: types, ranges and
 sizes. `prover check` rows, ProofTask, the eval spec, Settings and the training config all call
 it, so a NaN timeout or a 50 MB proof is refused up front, with the same message everywhere,
-instead of switching a limit off, overflowing a timer or spending a minute in the policy scan.
+instead of switching a limit off, overflowing a timer or spending a minute in the allowlist scan.
 
 Every error names the field, what it must be and how to fix it; callers prefix where the value
 came from ("line 3: ", "run.yaml: ").
@@ -15,7 +15,7 @@ from typing import Any, Mapping, Optional
 # A check that needs more than an hour is a stuck check; Python's timers overflow near 1e10 s.
 MAX_TIMEOUT_S = 3600.0
 # One Lean text field (proof, code, header, statement). Real model proofs are kilobytes; a
-# megabyte is already far beyond any, and the policy scan of it still takes well under a second.
+# megabyte is already far beyond any, and the allowlist scan of it still takes well under a second.
 MAX_TEXT_CHARS = 1_000_000
 # One jsonl line of `prover check` / eval input, refused before it is even parsed.
 MAX_ROW_BYTES = 4 * MAX_TEXT_CHARS

@@ -4,7 +4,7 @@ clusters where verification needs hundreds of cores.
 Tasks go out in chunks (one chunk = one actor call, so each call pays Ray's overhead once for
 several checks and keeps an actor's pool busy). An actor that dies mid-batch loses nothing: its
 chunks are sent again to a fresh actor that replaces it, so every task gets a verdict. Verdicts
-come from the same Checker as locally: policy -> compose -> backend -> judge.
+come from the same Checker as locally: allowlist -> compose -> backend -> judge.
 """
 from __future__ import annotations
 

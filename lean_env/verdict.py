@@ -76,7 +76,7 @@ class Verdict:
     seconds: float = 0.0
     backend: str = ""
     isolation: str = ""
-    # why an ok verdict is ok, one entry per check (policy, compiled, sorry, checks_ran, statement,
+    # why an ok verdict is ok, one entry per check (allowlist ("policy"), compiled, sorry, checks_ran, statement,
     # axioms, isolation, nonce; statement_text for code blocks); empty unless ok
     evidence: dict = field(default_factory=dict)
     cached: bool = False  # served from the verdict cache (lean_env.cache), not checked again now

@@ -35,7 +35,7 @@ def policy_backend(name: Optional[str]) -> None:
 
 
 def prompt_format(name: Optional[str]) -> None:
-    from prover.prompts import FORMATS
+    from prover.protocol.prompts import FORMATS
 
     if name is not None:
         _one_of("--format (prompt format)", name, list(FORMATS))

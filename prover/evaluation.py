@@ -382,7 +382,7 @@ def make_search(method: str, policy, checker, params, budget: int, fmt: str, rou
 def default_max_tokens(rows: Sequence[dict], fmt: str) -> int:
     """Cheap for the logic benchmark (term proofs are short, CPU decoding is slow); the
     provers' own budgets for MiniF2F (DeepSeek-V1.5: 2048; reasoning chat models: 8192)."""
-    from prover.prompts import get_format
+    from prover.protocol.prompts import get_format
 
     if rows and all(r.get("profile") == "bundled" for r in rows):
         return 128
@@ -439,7 +439,7 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     from lean_env.checker import Checker
     from prover.models import DEFAULT_MODEL, default_prompt_format
     from prover.policies import SamplingParams, load_policy
-    from search.best_of_n import default_stop
+    from prover.protocol.prompts import default_stop
 
     from lean_env.limits import LimitError, check_object
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from lean_env.verdict import STATUSES, Verdict
-from prover.extract import extract
+from prover.protocol.extract import extract
 
-# Dataset columns a row needs for extraction (prover.prompts reads these).
+# Dataset columns a row needs for extraction (prover.protocol.prompts reads these).
 ROW_KEYS = ("formal_statement", "header", "informal_prefix", "name")
 
 

@@ -3,7 +3,7 @@ its first proof. Checking overlaps generation: a round's candidates go to the Ch
 threads, and the next round is generated while Lean checks them. Several problems share each
 generate call (the prompts of one round are batched), which is what keeps a GPU busy.
 
-The policy only writes text; extraction (prover.extract) turns it into a ProofTask and the
+The policy only writes text; extraction (prover.protocol.extract) turns it into a ProofTask and the
 Checker alone decides whether it is a proof.
 """
 from __future__ import annotations
@@ -16,17 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 from lean_env.verdict import ProofTask
-from prover.extract import extract
-from prover.policies.base import Completion, Policy, SamplingParams
-from prover.prompts import build_prompt, get_format
+from prover.protocol.extract import extract
+from prover.protocol.policy import Completion, Policy, SamplingParams
+from prover.protocol.prompts import build_prompt, default_stop, get_format
 from search.records import Attempt, ProblemRecord
 
 Row = Mapping[str, Any]
-
-
-def default_stop(fmt: str) -> tuple[str, ...]:
-    """Continuation prompts open a ```lean4 fence, so the proof ends where the model closes it."""
-    return ("```",) if get_format(fmt).kind == "continuation" else ()
 
 
 def sample_seed(seed: int, split: str, name: str, index: int) -> int:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
 from lean_env.verdict import ProofTask, Verdict
-from prover.policies.base import Completion, Policy, SamplingParams
-from prover.prompts import get_format, row_header
+from prover.protocol.policy import Completion, Policy, SamplingParams
+from prover.protocol.prompts import get_format, row_header
 from search.best_of_n import SearchStats, sample_seed
 from search.records import Attempt, ProblemRecord
 from search.tactic_env import TacticEnv, TacticResult, clean_tactic, resume_prompt, tactic_proof

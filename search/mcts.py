@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
 from lean_env.verdict import ProofTask, Verdict
-from prover.extract import extract
-from prover.policies.base import Policy, SamplingParams
-from prover.prompts import get_format, row_header
-from search.best_of_n import SearchStats, default_stop, sample_seed, task_dict
+from prover.protocol.extract import extract
+from prover.protocol.policy import Policy, SamplingParams
+from prover.protocol.prompts import default_stop, get_format, row_header
+from search.best_of_n import SearchStats, sample_seed, task_dict
 from search.records import Attempt, ProblemRecord
 from search.tactic_env import real_errors, resume_prompt, state_key, unsolved_goals, writes_sorry
 from search.sequential import OneProblemAtATime

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
 from lean_env.verdict import ProofTask, Verdict
-from prover.extract import extract
-from prover.policies.base import Policy, SamplingParams
-from prover.prompts import build_prompt, repair_prompt, row_header
-from search.best_of_n import SearchStats, default_stop, task_dict
+from prover.protocol.extract import extract
+from prover.protocol.policy import Policy, SamplingParams
+from prover.protocol.prompts import build_prompt, default_stop, repair_prompt, row_header
+from search.best_of_n import SearchStats, task_dict
 from search.mcts import cut_points, first_error, valid_prefix_state
 from search.records import Attempt, ProblemRecord
 from search.sequential import OneProblemAtATime
@@ -279,7 +279,7 @@ def repair_rows(rows, checker, per_row: int = 1, proof_field: str = "proof") -> 
     note before the statement, exactly as `Repair` does at search time."""
     import re
 
-    from prover.prompts import repair_note
+    from prover.protocol.prompts import repair_note
 
     candidates = []
     for row in rows:

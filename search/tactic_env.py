@@ -30,7 +30,7 @@ from typing import Any, Literal, Mapping, Optional, Protocol, Sequence
 
 from lean_env.checkfile import compose
 from lean_env.verdict import Message, ProofTask, Verdict
-from prover.prompts import build_prompt, get_format, row_header
+from prover.protocol.prompts import build_prompt, get_format, row_header
 
 Status = Literal["open", "proved", "error"]
 UNSOLVED = "unsolved goals"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lean_env.repl_protocol import parse_response, split_requests, split_responses
-from prover.policies.base import Completion, SamplingParams
+from prover.protocol.policy import Completion, SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.tactic_env import (ReplTacticEnv, ServerTacticEnv, TacticResult, interpret_tactic_response,

@@ -83,7 +83,7 @@ def test_statement_with_its_own_header_is_split_like_deepseeks():
 
 def test_logic_rows_get_the_prelude_header_and_a_short_prompt_header():
     from lean_env.environments import logic_header
-    from prover.prompts import build_prompt
+    from prover.protocol.prompts import build_prompt
 
     rows = data.load("logic", split="test")
     assert rows and all(r["split"] == "test" for r in rows)

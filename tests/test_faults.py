@@ -143,7 +143,7 @@ import random  # noqa: E402
 import re  # noqa: E402
 
 import data  # noqa: E402
-from prover.policies.base import Completion  # noqa: E402
+from prover.protocol.policy import Completion  # noqa: E402
 
 EIGHT = data.load("logic", split="test", limit=8)
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import pytest
 
-from prover.policies.base import SamplingParams
+from prover.protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.leandojo import DojoTacticEnv, load_benchmark, sft_records

@@ -4,9 +4,9 @@ Policies are scripted; every verdict comes from Lean."""
 import pytest
 
 from prover.evaluation import SEARCH_METHODS, make_search
-from prover.policies.base import SamplingParams
+from prover.protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
-from prover.prompts import REPAIR_MARK, build_prompt, repair_prompt
+from prover.protocol.prompts import REPAIR_MARK, build_prompt, repair_prompt
 from search.repair import Repair
 
 TACTIC_ROW = {"name": "r1", "formal_statement": "theorem r1 (p q : Prop) (h : p ∧ q) : q ∧ p :=", "split": "test"}

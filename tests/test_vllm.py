@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prover import vllm_setup as vs
-from prover.policies.base import SamplingParams
+from prover.protocol.policy import SamplingParams
 from prover.policies.vllm import cpu_defaults, vllm_available
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from typing import Optional
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lean_env.checker import Checker, default_backend, refuse
-from lean_env.policy import preamble_violations
+from lean_env.allowlist import preamble_violations
 from lean_env.settings import Settings
 from lean_env.tasks_io import TasksFileError, read_tasks
 from lean_env.toolchain import ToolchainError

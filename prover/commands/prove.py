@@ -43,7 +43,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_for
     from prover.evaluation import EvalError, default_max_tokens, lean_settings_for, make_search
     from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format
     from prover.policies import SamplingParams
-    from search.best_of_n import default_stop
+    from prover.protocol.prompts import default_stop
 
     try:
         row = theorem_row(target, env)

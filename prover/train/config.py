@@ -40,7 +40,7 @@ class TrainConfig:
     eval_split: str = "test"  # held-out split for the pass@k callback
     logic: dict = field(default_factory=dict)  # options of the logic generator (size, seed, levels ...)
     max_rows: int = 0  # use at most this many training rows (0: all)
-    prompt_format: str = "deepseek-v1.5"  # prover.prompts format name
+    prompt_format: str = "deepseek-v1.5"  # prover.protocol.prompts format name
     env: str = "logic"  # Lean environment whose header rows without a `header` column get
     include_informal: bool = True
 

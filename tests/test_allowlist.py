@@ -2,7 +2,7 @@
 kernel trusts, whatever the spelling, and names the rule; ordinary proof text passes."""
 import pytest
 
-from lean_env.policy import MAX_CHARS, RULES, cheat_flags, preamble_violations, violations
+from lean_env.allowlist import MAX_CHARS, RULES, cheat_flags, preamble_violations, violations
 
 
 def rules(text):

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 from lean_env.checkfile import TaskError, split_code_preamble
 from lean_env.statement import StatementError, find_declaration, theorem_name
 from lean_env.verdict import ProofTask
-from prover.prompts import get_format, row_header
+from prover.protocol.prompts import get_format, row_header
 
 FENCE = "```"
 # A fence line: ``` plus an info string (the language; empty on a closing fence).

@@ -9,7 +9,7 @@ Two families, as published by the provers they come from:
 
 The wording is each project's own (DeepSeek-Prover-V1.5 `prover/utils.py`, DeepSeek-Prover-V2 and
 Goedel-Prover-V2 READMEs, Kimina-Prover model cards): models answer best when asked the way they
-were trained. Extraction of the answer lives in prover/extract.py.
+were trained. Extraction of the answer lives in prover/protocol/extract.py.
 """
 from __future__ import annotations
 
@@ -132,6 +132,11 @@ def get_format(name: str) -> PromptFormat:
         return FORMATS[name]
     except KeyError:
         raise ValueError(f"unknown prompt format {name!r}; choose one of {', '.join(FORMATS)}") from None
+
+
+def default_stop(fmt: str) -> tuple[str, ...]:
+    """Continuation prompts open a ```lean4 fence, so the proof ends where the model closes it."""
+    return ("```",) if get_format(fmt).kind == "continuation" else ()
 
 
 def build_prompt(row: Mapping[str, Any], fmt: str = "deepseek-v1.5", tokenizer: Any = None) -> Prompt:

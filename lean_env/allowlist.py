@@ -1,9 +1,9 @@
-"""Static policy: an allowlist over Lean tokens. Refuses before Lean runs, naming the rule.
+"""The allowlist over Lean tokens. Refuses before Lean runs, naming the rule.
 
 Model output is untrusted code, and under RL a model searches for whatever the checker wrongly
 accepts. Lean runs code while it elaborates (`#eval`, registered parsers/elaborators/attributes,
 `native_decide`, and the interpreter binds any declaration name to the native function of that
-name), so the policy's goal is that NO candidate code can run and the candidate can neither
+name), so the allowlist's goal is that NO candidate code can run and the candidate can neither
 assume nor redefine what the kernel trusts. It reads the text through lean_env.lexer, which
 agrees with Lean on where comments, strings and identifiers are, so nothing hides in a spelling.
 
