@@ -8,45 +8,18 @@ Checker alone decides whether it is a proof.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
-from lean_env.verdict import ProofTask
 from prover.protocol.extract import extract
 from prover.protocol.policy import Completion, Policy, SamplingParams
 from prover.protocol.prompts import build_prompt, default_stop, get_format
-from search.records import Attempt, ProblemRecord
-
-Row = Mapping[str, Any]
-
-
-def sample_seed(seed: int, split: str, name: str, index: int) -> int:
-    """The seed of sample `index` of problem (split, name) in a run seeded `seed`: a function of
-    these alone, so a problem's samples do not depend on batching, round sizes or on when an
-    earlier run was interrupted (a resumed eval draws exactly what an unbroken one would)."""
-    key = f"{seed}\0{split}\0{name}\0{index}".encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 33  # 31 bits: every backend takes it
-
-
-def task_dict(task: ProofTask) -> dict:
-    """What an attempt records of its task (the header is the dataset row's, not repeated)."""
-    return {"proof": task.proof} if task.proof is not None else {"code": task.code}
-
-
-@dataclass
-class SearchStats:
-    """Where the time went, for reports and benchmarks."""
-
-    generation_seconds: float = 0.0
-    verification_seconds: float = 0.0  # summed over checks (they overlap each other and generation)
-    wall_seconds: float = 0.0
-    completions: int = 0
-    tokens: int = 0
-    checks: int = 0
+from search.base import Search, sample_seed, task_dict
+from search.records import Attempt, ProblemRecord, Row
+from search.registry import register
 
 
 @dataclass
@@ -67,35 +40,33 @@ class _State:
         return next((i for i, a in enumerate(self.attempts) if a.ok), None)
 
 
-class BestOfN:
+@dataclass
+class BestOfNConfig:
+    round_size: Optional[int] = None  # samples per problem per generate call (default: min(budget, 16))
+    stop_at_first: bool = True  # end a problem at its first proof
+    batch_problems: int = 8  # problems in flight: their prompts share each generate call
+
+
+@register
+class BestOfN(Search):
     """`budget` samples per problem at most, `round_size` per generate call, up to
     `batch_problems` problems in flight. With `stop_at_first` a problem ends at its first proof
     (its record keeps the attempts up to it; search.metrics reads pass@k accordingly); without,
     every problem gets the whole budget (Chen et al.'s estimator over all n samples)."""
 
+    name = "best-of-n"
     method = "best_of_n"
+    Config = BestOfNConfig
 
-    def __init__(self, policy: Policy, checker, params: SamplingParams, budget: int, fmt: str = "deepseek-v1.5",
-                 round_size: Optional[int] = None, stop_at_first: bool = True, batch_problems: int = 8,
-                 on_attempt: Optional[Callable[[Row, Attempt], None]] = None):
-        if budget < 1:
-            raise ValueError("budget must be >= 1")
-        self.policy = policy
-        self.checker = checker
-        self.fmt = fmt
-        get_format(fmt)
-        stop = params.stop or default_stop(fmt)
-        self.params = params.replace(stop=stop)
-        self.budget = budget
-        self.round_size = max(1, min(round_size or min(budget, 16), budget))
-        self.stop_at_first = stop_at_first
-        self.batch_problems = max(1, batch_problems)
-        self.on_attempt = on_attempt
-        self.stats = SearchStats()
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cfg = self.config
+        self.round_size = max(1, min(cfg.round_size or min(self.budget, 16), self.budget))
+        self.stop_at_first = cfg.stop_at_first
+        self.batch_problems = max(1, cfg.batch_problems)
 
-    # -- one problem -------------------------------------------------------------------------
-    def search(self, row: Row) -> ProblemRecord:
-        return next(iter(self.run([row])))
+    def _sampling(self, params: SamplingParams) -> SamplingParams:
+        return params.replace(stop=params.stop or default_stop(self.fmt))
 
     # -- many problems -----------------------------------------------------------------------
     def run(self, rows: Iterable[Row]) -> Iterator[ProblemRecord]:

@@ -24,12 +24,11 @@ from typing import Any, Callable, Mapping, Optional
 from lean_env.verdict import ProofTask, Verdict
 from prover.protocol.policy import Completion, Policy, SamplingParams
 from prover.protocol.prompts import get_format, row_header
-from search.best_of_n import SearchStats, sample_seed
-from search.records import Attempt, ProblemRecord
+from search.base import Search, sample_seed
+from search.records import Attempt, ProblemRecord, Row
+from search.registry import register
 from search.tactic_env import TacticEnv, TacticResult, clean_tactic, resume_prompt, tactic_proof
-from search.sequential import OneProblemAtATime
 
-Row = Mapping[str, Any]
 TACTIC_STOP = ("\n", "```")
 
 
@@ -42,41 +41,56 @@ class _Queued:
     depth: int = field(compare=False, default=0)
 
 
-class BestFirst(OneProblemAtATime):
-    """Same construction and outputs as search.best_of_n.BestOfN (a ProblemRecord per problem,
-    `method` "bfs"). `env` defaults to a ServerTacticEnv on `checker` (server backend)."""
+@dataclass
+class BestFirstConfig:
+    expand_k: int = 4  # tactics sampled per expanded state
+    max_expansions: Optional[int] = None  # states expanded per problem (None: only the sample budget limits)
+    max_seconds: Optional[float] = None  # wall time per problem
+    max_depth: int = 32  # tactics in one proof at most
 
+
+@register
+class BestFirst(Search):
+    """A ProblemRecord per problem (`method` "bfs"), like every search.base.Search. Tactics are
+    applied one at a time in `env`, by default the Lean server or REPL behind `checker`."""
+
+    name = "bfs"
     method = "bfs"
+    Config = BestFirstConfig
+    needs_continuation = True
 
-    def __init__(self, policy: Policy, checker, params: SamplingParams, budget: int, fmt: str = "deepseek-v1.5",
-                 env: Optional[TacticEnv] = None, expand_k: int = 4, max_expansions: Optional[int] = None,
-                 max_seconds: Optional[float] = None, max_depth: int = 32,
-                 on_attempt: Optional[Callable[[Row, Attempt], None]] = None, **_ignored):
-        if budget < 1:
-            raise ValueError("budget must be >= 1")
-        self.policy = policy
-        self.checker = checker
-        self.fmt = fmt
-        if get_format(fmt).kind != "continuation":
-            raise ValueError(f"bfs asks the model to continue a tactic script, which needs a continuation prompt "
-                             f"format (deepseek-v1.5 or deepseek-v1.5-cot), not {fmt!r}")
-        self.params = params.replace(stop=TACTIC_STOP, logprobs=True)
-        self.budget = budget
-        self.expand_k = max(1, expand_k)
-        self.max_expansions = max_expansions
-        self.max_seconds = max_seconds
-        self.max_depth = max_depth
-        self.on_attempt = on_attempt
-        self._env = env
-        self.stats = SearchStats()
+    def __init__(self, *args: Any, env: Optional[TacticEnv] = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cfg = self.config
+        self.expand_k = max(1, cfg.expand_k)
+        self.max_expansions = cfg.max_expansions
+        self.max_seconds = cfg.max_seconds
+        self.max_depth = cfg.max_depth
+        self._env = env if env is not None else self._default_env()
         self._calls = 0
+
+    def _sampling(self, params: SamplingParams) -> SamplingParams:
+        return params.replace(stop=TACTIC_STOP, logprobs=True)
+
+    def _default_env(self) -> Optional[TacticEnv]:
+        """The checker's own Lean process kind, which can apply one tactic at a time (server or
+        REPL); None without a checker (tests pass `env`). A cli checker cannot: say what to pass."""
+        if self.checker is None:
+            return None
+        from search.tactic_env import ReplTacticEnv, ServerTacticEnv
+
+        kind = self.checker.backend.name
+        if kind == "server":
+            return ServerTacticEnv(self.checker)
+        if kind == "repl":
+            return ReplTacticEnv.from_settings(self.checker.settings)
+        raise ValueError(f"--search bfs applies tactics one at a time, which needs the server or repl checker "
+                         f"backend, not {kind!r}: pass --checker server")
 
     @property
     def env(self) -> TacticEnv:
         if self._env is None:
-            from search.tactic_env import ServerTacticEnv
-
-            self._env = ServerTacticEnv(self.checker)
+            raise ValueError("bfs needs a tactic environment: pass env= or a server/repl checker")
         return self._env
 
     # -- one problem ----------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def load_benchmark(path: str | Path, split: Optional[str] = None) -> list[dict]:
     return data
 
 
-def sft_records(theorems: Iterable[Mapping[str, Any]], fmt: str = "deepseek-v1.5") -> list[dict]:
+def tactic_step_records(theorems: Iterable[Mapping[str, Any]], fmt: str = "deepseek-v1.5") -> list[dict]:
     """prompt/completion pairs, one per traced tactic: the prompt shows the tactic state as the
     `/- tactic state -/` comment search.bfs shows the model, the completion is the tactic on
     its own line. Tactics that leave no state before them (empty) are skipped."""

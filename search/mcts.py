@@ -35,15 +35,13 @@ from lean_env.verdict import ProofTask, Verdict
 from prover.protocol.extract import extract
 from prover.protocol.policy import Policy, SamplingParams
 from prover.protocol.prompts import default_stop, get_format, row_header
-from search.best_of_n import SearchStats, sample_seed, task_dict
-from search.records import Attempt, ProblemRecord
+from search.base import Search, sample_seed, task_dict
+from search.records import Attempt, ProblemRecord, Row
+from search.registry import register
 from search.tactic_env import real_errors, resume_prompt, state_key, unsolved_goals, writes_sorry
-from search.sequential import OneProblemAtATime
 
-Row = Mapping[str, Any]
 ROOT = "<root>"
 CHECKPOINT_VERSION = 1
-
 
 # -- discounted UCB bookkeeping ----------------------------------------------------------------
 @dataclass
@@ -165,7 +163,6 @@ class Tree:
             tree.nodes[nd["key"]] = Node(**nd)
         return tree
 
-
 # -- truncation --------------------------------------------------------------------------------
 def first_error(verdict: Verdict):
     """Lean's first error that makes the text wrong (not "unsolved goals"), by position."""
@@ -200,7 +197,6 @@ def valid_prefix_state(verdict: Verdict, prefix: str) -> Optional[list[str]]:
     goals = unsolved_goals(verdict)
     return goals or None
 
-
 # -- the search --------------------------------------------------------------------------------
 @dataclass
 class _Expansion:
@@ -227,34 +223,38 @@ class _Problem:
         return next((i for i, a in enumerate(self.attempts) if a.ok), None)
 
 
-class MCTS(OneProblemAtATime):
-    """Same construction and outputs as search.best_of_n.BestOfN (a ProblemRecord per problem,
-    `method` "mcts"), so evaluation can swap one for the other. Continuation prompt formats
-    only (the model must be able to continue a proof prefix)."""
+@dataclass
+class MCTSConfig:
+    round_size: Optional[int] = None  # leaves expanded per generate call (default: min(budget, 8))
+    c: float = 1.0  # UCB exploration constant
+    gamma: float = 0.99  # discount of old rewards (RMaxTS's non-stationary bandit)
+    max_backoff: int = 3  # how far up the tree a failed expansion's state falls back
+    max_checks: Optional[int] = None  # Lean checks per problem (None: only the sample budget limits)
+    checkpoint_dir: Optional[Path] = None  # save each tree after every round; a rerun resumes it
 
+
+@register
+class MCTS(Search):
+    """A ProblemRecord per problem (`method` "mcts"), like every search.base.Search; stops at a
+    problem's first proof. Continuation prompt formats only (the model must be able to continue
+    a proof prefix)."""
+
+    name = "mcts"
     method = "mcts"
+    Config = MCTSConfig
+    needs_continuation = True
 
-    def __init__(self, policy: Policy, checker, params: SamplingParams, budget: int, fmt: str = "deepseek-v1.5",
-                 round_size: Optional[int] = None, stop_at_first: bool = True, batch_problems: int = 1,
-                 on_attempt: Optional[Callable[[Row, Attempt], None]] = None, c: float = 1.0, gamma: float = 0.99,
-                 max_backoff: int = 3, max_checks: Optional[int] = None, checkpoint_dir: Optional[Path] = None):
-        if budget < 1:
-            raise ValueError("budget must be >= 1")
-        if get_format(fmt).kind != "continuation":
-            raise ValueError(f"mcts resumes proofs from a prefix, which needs a continuation prompt format "
-                             f"(deepseek-v1.5 or deepseek-v1.5-cot), not {fmt!r}")
-        self.policy = policy
-        self.checker = checker
-        self.fmt = fmt
-        self.params = params.replace(stop=params.stop or default_stop(fmt))
-        self.budget = budget
-        self.round_size = max(1, min(round_size or min(budget, 8), budget))
-        self.on_attempt = on_attempt
-        self.c, self.gamma = c, gamma
-        self.max_backoff = max(1, max_backoff)
-        self.max_checks = max_checks
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
-        self.stats = SearchStats()
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cfg = self.config
+        self.round_size = max(1, min(cfg.round_size or min(self.budget, 8), self.budget))
+        self.c, self.gamma = cfg.c, cfg.gamma
+        self.max_backoff = max(1, cfg.max_backoff)
+        self.max_checks = cfg.max_checks
+        self.checkpoint_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir else None
+
+    def _sampling(self, params: SamplingParams) -> SamplingParams:
+        return params.replace(stop=params.stop or default_stop(self.fmt))
 
     # -- one problem ----------------------------------------------------------------------------
     def _solve(self, row: Row) -> ProblemRecord:

@@ -7,6 +7,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Optional
 
+# A dataset row as searches read it (name, split, header, formal_statement, informal_prefix ...).
+Row = Mapping[str, Any]
+
 
 @dataclass
 class Attempt:

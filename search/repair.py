@@ -25,13 +25,11 @@ from lean_env.verdict import ProofTask, Verdict
 from prover.protocol.extract import extract
 from prover.protocol.policy import Policy, SamplingParams
 from prover.protocol.prompts import build_prompt, default_stop, repair_prompt, row_header
-from search.best_of_n import SearchStats, task_dict
+from search.base import Search, task_dict
 from search.mcts import cut_points, first_error, valid_prefix_state
-from search.records import Attempt, ProblemRecord
-from search.sequential import OneProblemAtATime
+from search.records import Attempt, ProblemRecord, Row
+from search.registry import register
 from search.tactic_env import unsolved_goals
-
-Row = Mapping[str, Any]
 
 
 @dataclass
@@ -77,32 +75,34 @@ class _Try:
     verdict: Optional[Verdict] = None
 
 
-class Repair(OneProblemAtATime):
-    """Same construction and outputs as search.best_of_n.BestOfN (a ProblemRecord per problem,
-    `method` "repair"). With revisions=1 a budget of 32 is 16 fresh attempts and 16 fixes.
-    Revisions waiting for their turn go first in each round; the rest of a round is fresh."""
+@dataclass
+class RepairConfig:
+    revisions: int = 1  # fixes after each fresh attempt (0: plain resampling)
+    round_size: Optional[int] = None  # samples per generate call (default: min(budget, 8))
+    max_checks: Optional[int] = None  # Lean checks per problem (None: only the sample budget limits)
 
+
+@register
+class Repair(Search):
+    """A ProblemRecord per problem (`method` "repair"), like every search.base.Search. With
+    revisions=1 a budget of 32 is 16 fresh attempts and 16 fixes. Revisions waiting for their
+    turn go first in each round; the rest of a round is fresh."""
+
+    name = "repair"
     method = "repair"
+    Config = RepairConfig
 
-    def __init__(self, policy: Policy, checker, params: SamplingParams, budget: int, fmt: str = "deepseek-v1.5",
-                 revisions: int = 1, round_size: Optional[int] = None, stop_at_first: bool = True,
-                 batch_problems: int = 1, on_attempt: Optional[Callable[[Row, Attempt], None]] = None,
-                 max_checks: Optional[int] = None):
-        if budget < 1:
-            raise ValueError("budget must be >= 1")
-        if revisions < 0:
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.config.revisions < 0:
             raise ValueError("revisions must be >= 0")
-        self.policy = policy
-        self.checker = checker
-        self.fmt = fmt
-        self.params = params.replace(stop=params.stop or default_stop(fmt))
-        self.budget = budget
-        self.revisions = revisions
-        self.round_size = max(1, min(round_size or min(budget, 8), budget))
-        self.on_attempt = on_attempt
-        self.max_checks = max_checks
-        self.stats = SearchStats()
+        self.revisions = self.config.revisions
+        self.round_size = max(1, min(self.config.round_size or min(self.budget, 8), self.budget))
+        self.max_checks = self.config.max_checks
         self._round = 0
+
+    def _sampling(self, params: SamplingParams) -> SamplingParams:
+        return params.replace(stop=params.stop or default_stop(self.fmt))
 
     def _solve(self, row: Row) -> ProblemRecord:
         p = _Problem(row)
@@ -242,7 +242,6 @@ class Repair(OneProblemAtATime):
         r.extra = {"checks": p.checks, "goal_checks": p.goal_checks, "revisions": self.revisions,
                    "depths": depths, "solved_by_revision": ok is not None and depths[ok] > 0}
         return r
-
 
 # -- repair training data: real Lean errors on perturbed reference proofs, paired with the fix --
 _SWAPS = ((r"\.1\b", ".2"), (r"\.2\b", ".1"), (r"\bOr\.inl\b", "Or.inr"), (r"\bOr\.inr\b", "Or.inl"),

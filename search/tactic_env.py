@@ -32,7 +32,7 @@ from lean_env.checkfile import compose
 from lean_env.verdict import Message, ProofTask, Verdict
 from prover.protocol.prompts import build_prompt, get_format, row_header
 
-Status = Literal["open", "proved", "error"]
+TacticStatus = Literal["open", "proved", "error"]
 UNSOLVED = "unsolved goals"
 INDENT = "  "
 
@@ -137,7 +137,7 @@ class TacticResult:
     after an error); `tactics` the script from the start; `verdict` a Checker Verdict when the
     environment produced one (the server env does, the REPL does not)."""
 
-    status: Status
+    status: TacticStatus
     goals: list[str] = field(default_factory=list)
     state: Any = None
     tactics: tuple[str, ...] = ()

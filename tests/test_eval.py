@@ -7,8 +7,8 @@ import pytest
 
 import data
 from lean_env.settings import Settings
-from prover.evaluation import (CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records, run_eval,
-                               source_category)
+from prover.evaluation import CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records, run_eval
+from prover.evaluation.report import source_category
 from prover.policies.scripted import ScriptedPolicy
 
 ROWS = data.load("logic", split="test", limit=4)

@@ -15,7 +15,7 @@ import pytest
 from prover.protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
-from search.leandojo import DojoTacticEnv, load_benchmark, sft_records
+from search.leandojo import DojoTacticEnv, load_benchmark, tactic_step_records
 
 
 # -- a stand-in with lean-dojo's shapes ---------------------------------------------------------
@@ -104,15 +104,6 @@ def test_a_dojo_that_cannot_open_is_an_error_not_a_crash():
     assert res.status == "error" and "trace failed" in res.error
 
 
-@pytest.fixture(scope="module")
-def server_checker():
-    from lean_env.checker import Checker
-    from lean_env.settings import Settings
-
-    with Checker("server", Settings.from_env(timeout=60), workers=1) as c:
-        yield c
-
-
 @pytest.mark.lean
 @pytest.mark.parametrize("last, ok", [("exact h.1", True), ("exact h.2", False)])
 def test_bfs_over_the_dojo_counts_only_what_lean_accepts(server_checker, header, last, ok):
@@ -158,13 +149,13 @@ def test_benchmark_loader_reads_json_lists_jsonl_and_directories(tmp_path):
 
 
 def test_sft_records_pair_each_state_with_its_tactic():
-    recs = sft_records(THEOREMS)
+    recs = tactic_step_records(THEOREMS)
     assert len(recs) == 2  # the empty tactic is skipped
     assert recs[0]["completion"] == "  constructor\n"
     assert recs[0]["prompt"].endswith("/- tactic state:\n  p q : Prop\n  h : p ∧ q\n  ⊢ q ∧ p\n  -/\n")
     assert "  case right" in recs[1]["prompt"] and recs[1]["full_name"] == "and_swap'"
     with pytest.raises(ValueError):
-        sft_records(THEOREMS, fmt="kimina")
+        tactic_step_records(THEOREMS, fmt="kimina")
 
 
 # -- lean-dojo's real classes (the `leandojo` extra) --------------------------------------------

@@ -3,7 +3,8 @@ and the goal at it shown to the model, a corrected proof accepted; budget and ch
 Policies are scripted; every verdict comes from Lean."""
 import pytest
 
-from prover.evaluation import SEARCH_METHODS, make_search
+from prover.evaluation import make_search
+from search.registry import names as search_names
 from prover.protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from prover.protocol.prompts import REPAIR_MARK, build_prompt, repair_prompt
@@ -29,7 +30,7 @@ def test_repair_prompt_carries_the_feedback_in_a_comment_before_the_statement():
 
 
 def test_registered_as_a_search_method():
-    assert "repair" in SEARCH_METHODS
+    assert "repair" in search_names()
     s = make_search("repair", ScriptedPolicy({}), None, SamplingParams(), 8, "deepseek-v1.5")
     assert isinstance(s, Repair) and s.revisions == 1
 

@@ -5,7 +5,7 @@ import pytest
 
 from prover.policies import SamplingParams, load_policy
 from prover.tiny_model import build_tiny_model
-from search.best_of_n import sample_seed
+from search.base import sample_seed
 
 A = "Complete the following Lean 4 code:\n```lean4\ntheorem foo (p : Prop) (hp : p) : p :="
 B = "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :="

@@ -1,0 +1,271 @@
+"""The run: pass@k of a policy on a theorem dataset, resumable, with a report.
+
+Layout of an output directory:
+    results.jsonl   one search record (search.records.ProblemRecord) per line, appended and
+                    flushed as each problem finishes: a killed run loses at most the problems
+                    in flight, and a rerun skips every problem already in the file. Samples are
+                    seeded per (problem, sample index), so the rerun draws what an unbroken run
+                    would have; a line that is not a record is named and only its problem reruns
+    run_card.json   what was run: model, sampling, prompt format, dataset variant, Lean and
+                    Mathlib versions, checker backend, timing (this and the files below are
+                    written atomically: a kill leaves the old version or the new one)
+    summary.md      pass@k per split and per problem source (mathd, amc, aime, imo, ...)
+    passk.png       the pass@k curve
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+from lean_env.settings import Settings
+from prover.evaluation.environment import lean_description, lean_settings_for
+from prover.evaluation.errors import EvalError, UnreadableCard
+from prover.evaluation.report import write_report
+from prover.evaluation.store import (RESULTS, RUN_CARD, ResultsWriter, check_identity, log, read_card, read_records,
+                                     record_key, write_atomic)
+from search.records import Attempt, ProblemRecord
+
+
+@dataclass
+class EvalResult:
+    out_dir: Path
+    records: list[ProblemRecord]
+    card: dict
+    summary: str
+    resumed: int = 0  # records found from an earlier run
+    new: int = 0
+
+
+@dataclass
+class EvalSpec:
+    """What to evaluate; everything the run card's identity is made of."""
+
+    dataset: str
+    k: int = 8
+    split: Optional[str] = None
+    limit: Optional[int] = None
+    model: Optional[str] = None
+    prompt_format: Optional[str] = None
+    temperature: float = 1.0
+    top_p: float = 0.95
+    max_tokens: Optional[int] = None
+    seed: Optional[int] = 0
+    stop_at_first: bool = True
+    round_size: Optional[int] = None
+    batch_problems: int = 8
+    engine: str = "hf"  # what runs the model: hf | vllm (prover.policies)
+    checker_backend: Optional[str] = None
+    lean: Optional[str] = None
+    workers: Optional[int] = None
+    search: str = "best-of-n"  # a search.registry name: k is the sample budget of each
+    search_options: dict = field(default_factory=dict)  # the method's knobs (its Config fields)
+    extra: dict = field(default_factory=dict)
+
+
+def search_options(method: str, raw: dict, stop_at_first: bool = True) -> dict:
+    """The method's knobs, typed and checked before anything loads (search.registry). Asking a
+    method for a shared setting it lacks (all samples from MCTS, which always stops at the first
+    proof) is an error, not a silent default."""
+    import dataclasses
+
+    from search import registry
+
+    try:
+        options = registry.parse_options(method, raw)
+    except ValueError as exc:  # also an unknown method
+        raise EvalError(str(exc)) from None
+    if not stop_at_first and "stop_at_first" not in {f.name for f in dataclasses.fields(registry.get(method).Config)}:
+        raise EvalError(f"--search {method} always stops at a problem's first proof; --all-samples is for best-of-n")
+    return options
+
+
+def make_search(method: str, policy, checker, params, budget: int, fmt: str, round_size: Optional[int] = None,
+                stop_at_first: bool = True, batch_problems: Optional[int] = None, on_attempt=None,
+                options: Optional[dict] = None):
+    """The search behind --search, from search.registry: every method takes a budget of model
+    samples and returns the same per-problem records, so one summary compares them. The shared
+    settings (round_size, stop_at_first, batch_problems) reach only the methods that have them."""
+    from search import registry
+
+    try:
+        return registry.build(method, policy, checker, params, budget, fmt, options=options, round_size=round_size,
+                              stop_at_first=stop_at_first, batch_problems=batch_problems, on_attempt=on_attempt)
+    except (ValueError, TypeError) as exc:
+        raise EvalError(str(exc)) from None
+
+
+def default_max_tokens(rows: Sequence[dict], fmt: str) -> int:
+    """Cheap for the logic benchmark (term proofs are short, CPU decoding is slow); the
+    provers' own budgets for MiniF2F (DeepSeek-V1.5: 2048; reasoning chat models: 8192)."""
+    from prover.protocol.prompts import get_format
+
+    if rows and all(r.get("profile") == "bundled" for r in rows):
+        return 128
+    return 2048 if get_format(fmt).kind == "continuation" else 8192
+
+
+def _jsonable(options: dict) -> dict:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}
+
+
+def dataset_rows(spec: EvalSpec) -> list[dict]:
+    import data
+
+    try:
+        return data.load(spec.dataset, split=spec.split, limit=spec.limit)
+    except (KeyError, ValueError, FileNotFoundError) as exc:
+        raise EvalError(str(exc).strip('"')) from None
+
+
+def dataset_description(spec: EvalSpec, rows: Sequence[dict]) -> dict:
+    import data
+
+    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows)}
+    try:
+        v = data.variant(spec.dataset)
+        d.update(file=v.file, profile=v.profile, description=v.description)
+    except KeyError:
+        d.update(file=str(spec.dataset))
+    versions = sorted({str(r["version"]) for r in rows if r.get("version")})
+    if versions:
+        d["version"] = versions
+    return d
+
+
+def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settings: Optional[Settings] = None,
+             on_start: Optional[Callable[[int, int], None]] = None,
+             on_record: Optional[Callable[[ProblemRecord], None]] = None,
+             on_attempt: Optional[Callable[[dict, Attempt], None]] = None) -> EvalResult:
+    """Evaluate, appending to out_dir/results.jsonl; problems already there are skipped.
+    `policy` / `checker` may be given (tests, benchmarks); else they are built from `spec`."""
+    from lean_env.checker import make_checker
+    from prover.models import DEFAULT_MODEL, default_prompt_format
+    from prover.policies import SamplingParams, load_policy
+    from prover.protocol.prompts import default_stop
+
+    from lean_env.limits import LimitError, check_object
+
+    try:  # NaN, inf, bools, negative counts: refused before anything loads
+        check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
+                            "batch_problems", "workers"))
+    except LimitError as exc:
+        raise EvalError(str(exc)) from None
+    options = search_options(spec.search, spec.search_options, spec.stop_at_first)
+    rows = dataset_rows(spec)
+    if not rows:
+        raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
+    try:
+        settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
+    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.limits)
+        raise EvalError(str(exc)) from None
+    settings = lean_settings_for(rows, settings, spec.dataset)
+    model_name = spec.model or DEFAULT_MODEL
+    fmt = spec.prompt_format or default_prompt_format(model_name)
+    params = SamplingParams(temperature=spec.temperature, top_p=spec.top_p,
+                            max_tokens=spec.max_tokens or default_max_tokens(rows, fmt), seed=spec.seed,
+                            stop=default_stop(fmt))
+    card: dict[str, Any] = {
+        "model": model_name, "dataset": spec.dataset, "split": spec.split, "limit": spec.limit, "k": spec.k,
+        "prompt_format": fmt, "sampling": params.to_dict(), "stop_at_first": spec.stop_at_first,
+        "search_method": spec.search,
+        "search": {"method": spec.search.replace("-", "_"), "round_size": spec.round_size,
+                   "batch_problems": spec.batch_problems, **_jsonable(options)},
+        "dataset_variant": dataset_description(spec, rows),
+    }
+    if options:
+        card["search_options"] = _jsonable(options)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        check_identity(out_dir, card)
+    except UnreadableCard:
+        if read_records(out_dir / RESULTS):
+            raise
+        log.warning(f"{out_dir / RUN_CARD} was unreadable and no results are there yet: starting over")
+        (out_dir / RUN_CARD).unlink()
+
+    results_path = out_dir / RESULTS
+    earlier = read_records(results_path)
+    wanted = {record_key(str(r.get("split", "")), str(r.get("name", ""))) for r in rows}
+    done = {record_key(r.split, r.name) for r in earlier}
+    kept = [r for r in earlier if record_key(r.split, r.name) in wanted]
+    todo = [r for r in rows if record_key(str(r.get("split", "")), str(r.get("name", ""))) not in done]
+    if on_start:
+        on_start(len(rows), len(rows) - len(todo))
+
+    own_policy = policy is None
+    own_checker = checker is None
+    started = time.time()
+    new: list[ProblemRecord] = []
+    stats = None
+    try:
+        if todo:
+            if policy is None:
+                policy = load_policy(spec.model, backend=spec.engine)
+            if checker is None:
+                checker = make_checker(spec.checker_backend, settings)
+            if not (out_dir / RUN_CARD).exists():  # written once the model loaded: a killed run can resume
+                write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+            search = make_search(spec.search, policy, checker, params, spec.k, fmt, round_size=spec.round_size,
+                                 stop_at_first=spec.stop_at_first, batch_problems=spec.batch_problems,
+                                 on_attempt=on_attempt, options=options)
+            writer = ResultsWriter(results_path)
+            try:
+                for record in search.run(todo):
+                    writer.write(record)
+                    new.append(record)
+                    if on_record:
+                        on_record(record)
+            finally:
+                writer.close()
+                stats = search.stats
+    finally:
+        if own_checker and checker is not None:
+            checker.close()
+        if own_policy and policy is not None:
+            policy.close()
+
+    records = kept + new
+    card.update(_runtime_card(out_dir, policy, checker, settings, stats, started, len(kept), len(new)))
+    write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    summary = write_report(out_dir, records, card)
+    return EvalResult(out_dir, records, card, summary, resumed=len(kept), new=len(new))
+
+
+def _runtime_card(out_dir: Path, policy, checker, settings: Settings, stats, started: float, resumed: int,
+                  new: int) -> dict:
+    """The parts of the run card that describe this invocation (merged over an earlier one's)."""
+    old = read_card(out_dir / RUN_CARD) or {}
+    timing = dict(old.get("timing") or {"generation_seconds": 0.0, "verification_seconds": 0.0, "wall_seconds": 0.0,
+                                       "completions": 0, "tokens": 0, "checks": 0, "invocations": 0})
+    if stats is not None:
+        for key in ("generation_seconds", "verification_seconds", "wall_seconds", "completions", "tokens", "checks"):
+            timing[key] = round(timing.get(key, 0) + getattr(stats, key), 3)
+        timing["invocations"] = timing.get("invocations", 0) + 1
+    try:
+        import torch
+
+        torch_info = {"torch": torch.__version__, "cuda": torch.cuda.is_available()}
+    except ImportError:
+        torch_info = {}
+    card = {
+        "policy": old.get("policy") or {},
+        "checker": old.get("checker") or {},
+        "lean": old.get("lean") or lean_description(settings),
+        "timing": timing,
+        "host": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), **torch_info},
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "started": old.get("started") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "problems_from_earlier_runs": resumed,
+        "problems_this_run": new,
+    }
+    if policy is not None:
+        card["policy"] = {"backend": getattr(policy, "backend", ""), "resolved_model": getattr(policy, "name", "")}
+    if checker is not None:
+        card["checker"] = {"backend": checker.backend.name, "isolation": getattr(checker.backend, "isolation", ""),
+                           "workers": checker.workers, "timeout_s": checker.settings.timeout}
+    return card
