@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
+from lean_env.batching import Batcher
 from lean_env.settings import Settings
 from lean_env.verdict import ProofTask, Verdict
 
@@ -28,6 +31,9 @@ class CheckerActorImpl:
     def check_batch(self, tasks: list[ProofTask]) -> list[Verdict]:
         return self.checker.check_many(tasks)
 
+    def isolation(self) -> str:
+        return self.checker.backend.isolation
+
     def pids(self) -> list[int]:
         """This actor's process and its Lean workers' (for tests that check nothing leaks)."""
         pool = getattr(self.checker.backend, "pool", None)
@@ -37,8 +43,17 @@ class CheckerActorImpl:
         self.checker.close()
 
 
+@dataclass(frozen=True)
+class RemoteBackend:
+    """What a RayChecker reports as its backend: the actors' backend kind, prefixed with `ray:`
+    (a tactic-level search cannot drive a remote server's processes, and says so by its name)."""
+
+    name: str
+    isolation: str
+
+
 class RayChecker:
-    """`check`, `check_many`, `acheck` and `close` like lean_env.checker.Checker.
+    """lean_env.interface.ProofChecker over Ray actors, like lean_env.checker.Checker.
 
     address: "auto" (join a running cluster, else start a local one), "local" (always start a
     local one), or a cluster address. actors: how many (default: the cluster's CPUs divided by
@@ -71,6 +86,16 @@ class RayChecker:
         self._actor_cls = ray.remote(CheckerActorImpl).options(num_cpus=self.workers_per_actor, max_restarts=0)
         self.actors = [self._new_actor() for _ in range(n)]
         self.resubmitted = 0  # chunks sent again after an actor died
+        self.workers = n * self.workers_per_actor
+        self.backend = RemoteBackend(name=f"ray:{backend}", isolation=self._isolation())
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ray-checker")
+        self._batcher = Batcher(self.check_many, parallel=max(1, len(self.actors)))
+
+    def _isolation(self) -> str:
+        try:
+            return f"ray actors: {self.ray.get(self.actors[0].isolation.remote(), timeout=120)}"
+        except Exception as exc:  # the checks themselves will report a broken actor
+            return f"ray actors: unknown ({type(exc).__name__})"
 
     def _new_actor(self):
         return self._actor_cls.remote(self.backend_name, dataclasses.asdict(self.settings), self.workers_per_actor)
@@ -123,10 +148,15 @@ class RayChecker:
     def check(self, task: ProofTask) -> Verdict:
         return self.check_many([task])[0]
 
+    def submit(self, task: ProofTask) -> "Future[Verdict]":
+        """Check in the background; tasks submitted close together share one batch (lean_env.batching)."""
+        return self._batcher.submit(task)
+
     async def acheck(self, task: ProofTask) -> Verdict:
-        return await asyncio.get_running_loop().run_in_executor(None, self.check, task)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.check, task)
 
     def close(self) -> None:
+        self._executor.shutdown(wait=True)
         for a in self.actors:
             try:
                 self.ray.get(a.close.remote(), timeout=60)

@@ -16,7 +16,6 @@ import asyncio
 import concurrent.futures
 import hmac
 import math
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -111,48 +110,6 @@ class BodyLimit:
         return await self.app(scope, counted, send)
 
 
-class Batcher:
-    """`submit(task) -> Future` over a checker that only has `check_many` (a RayChecker): tasks
-    that arrive within `window` seconds, from any request, go out as one batch, so they spread
-    over the cluster instead of one call per task (a RayChecker sends a one-task batch to its
-    first actor). Up to `parallel` batches are in flight; a cancelled task is left out."""
-
-    def __init__(self, check_many: Callable, window: float = 0.01, max_batch: int = 512, parallel: int = 8):
-        self.check_many, self.window, self.max_batch = check_many, window, max_batch
-        self._queue: "queue.Queue[tuple[ProofTask, concurrent.futures.Future]]" = queue.Queue()
-        self._runs = concurrent.futures.ThreadPoolExecutor(parallel, thread_name_prefix="serve-batch")
-        threading.Thread(target=self._gather, name="serve-batcher", daemon=True).start()
-
-    def submit(self, task: ProofTask) -> concurrent.futures.Future:
-        fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._queue.put((task, fut))
-        return fut
-
-    def _gather(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            end = time.monotonic() + self.window
-            while len(batch) < self.max_batch and (left := end - time.monotonic()) > 0:
-                try:
-                    batch.append(self._queue.get(timeout=left))
-                except queue.Empty:
-                    break
-            self._runs.submit(self._run, batch)
-
-    def _run(self, batch: list) -> None:
-        batch = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
-        if not batch:
-            return
-        try:
-            verdicts = self.check_many([t for t, _ in batch])
-        except Exception as exc:  # the futures carry it; run_all turns it into crashed verdicts
-            for _, f in batch:
-                f.set_exception(exc)
-            return
-        for (_, f), v in zip(batch, verdicts):
-            f.set_result(v)
-
-
 class _Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -189,15 +146,13 @@ class _Admission:
 
 
 def create_app(checker: Any, config: ServiceConfig | None = None, *, workers: int = 1) -> FastAPI:
-    """The app around a Checker (`submit` is used where it exists; else `check_many` on batches
-    gathered across requests, as for a RayChecker, which spreads a batch over its actors)."""
+    """The app around a lean_env.interface.ProofChecker (a Checker, or a RayChecker whose `submit`
+    gathers tasks from concurrent requests into batches spread over its actors)."""
     config = config or ServiceConfig()
     metrics = _Metrics()
     admission = _Admission(config.max_queue)
-    submit: Callable[[ProofTask], concurrent.futures.Future] = getattr(checker, "submit", None)
-    if submit is None:
-        submit = Batcher(checker.check_many).submit
-    backend = getattr(getattr(checker, "backend", None), "name", getattr(checker, "backend_name", ""))
+    submit: Callable[[ProofTask], concurrent.futures.Future] = checker.submit
+    backend = checker.backend.name
 
     app = FastAPI(title="lean-prover-rl verifier",
                   description="Sound Lean 4 proof checking: Kimina-compatible /api/check and /v1/verify.")

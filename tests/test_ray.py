@@ -58,3 +58,16 @@ def test_actor_killed_mid_batch_loses_no_task(ray_local, header):
     while alive(victim_pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert alive(victim_pids) == []
+
+
+def test_the_ray_checker_is_a_proof_checker_with_a_batching_submit(ray_local, header):
+    """Parity with Checker (lean_env.interface): submit, backend, workers; submits close together
+    share batches."""
+    from lean_env.interface import ProofChecker
+
+    batch = tasks(header, 6)
+    with RayChecker("server", Settings.from_env(timeout=60), actors=1, workers_per_actor=2) as rc:
+        assert isinstance(rc, ProofChecker)
+        assert rc.backend.name == "ray:server" and rc.workers == 2 and rc.backend.isolation.startswith("ray actors")
+        futures = [rc.submit(t) for t in batch]
+        assert [f.result(timeout=120).ok for f in futures] == [bool(i % 3) for i in range(6)]

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from lean_env.batching import Batcher
 from lean_env.checker import Checker
 from lean_env.kimina_api import Snippet, snippet_task, split_header
 from lean_env.service import ServiceConfig, create_app
@@ -271,12 +272,15 @@ def test_a_task_field_over_the_limit_is_413_naming_it(url):
 
 
 def test_a_checker_with_only_check_many_gets_batches_across_requests(checker, header):
-    """What the service does for a RayChecker (check_many, no submit): concurrent requests'
-    tasks are gathered into shared batches. Here check_many is a real Checker's."""
+    """What the service gets from a RayChecker (a batching submit over check_many): concurrent
+    requests' tasks are gathered into shared batches. Here check_many is a real Checker's."""
     batches = []
 
     class ManyOnly:  # the RayChecker's shape
-        backend_name = "server"
+        backend = checker.backend
+
+        def __init__(self):
+            self.submit = Batcher(self.check_many).submit
 
         def check_many(self, tasks):
             batches.append(len(tasks))

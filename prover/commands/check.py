@@ -17,7 +17,7 @@ from typing import Optional
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lean_env.checker import Checker, default_backend, refuse
+from lean_env.checker import default_backend, make_checker, refuse
 from lean_env.allowlist import preamble_violations
 from lean_env.settings import Settings
 from lean_env.tasks_io import TasksFileError, read_tasks
@@ -84,12 +84,7 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
             error(exc)
             return 2
     try:
-        if ray:
-            from lean_env.ray_checker import RayChecker
-
-            checker = RayChecker(backend, settings, address=ray, workers_per_actor=workers or 1)
-        else:
-            checker = Checker(backend, settings)
+        checker = make_checker(backend, settings, ray=ray, workers=workers if ray else None)
     except (ToolchainError, ValueError, ImportError, RuntimeError) as exc:
         error(exc)
         return 2

@@ -35,22 +35,12 @@ def serve(
 def build(*, api_key=None, workers=None, checker=None, ray=None, cache=None, timeout=None, max_queue=256,
           max_batch=1024, deadline=900.0, lean=None):
     """(app, checker): the service around a fresh Checker or RayChecker."""
-    from lean_env.checker import Checker, default_backend
+    from lean_env.checker import make_checker
     from lean_env.service import ServiceConfig, create_app
     from lean_env.settings import Settings
 
     settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
-    backend = checker or default_backend(settings)
-    if ray:
-        from lean_env.ray_checker import RayChecker
-
-        if cache:  # actors' Checkers read it from their environment (a local cluster inherits ours;
-            import os  # on a real cluster set PROVER_VERDICT_CACHE on the nodes)
-
-            os.environ["PROVER_VERDICT_CACHE"] = cache
-        chk = RayChecker(backend, settings, address=ray, workers_per_actor=workers or 1)
-    else:
-        chk = Checker(backend, settings, cache=cache or None)
+    chk = make_checker(checker, settings, cache=cache or None, ray=ray, workers=workers if ray else None)
     config = ServiceConfig(api_key=api_key or "", max_queue=max_queue, max_batch=max_batch,
                            max_timeout=max(settings.timeout, 1.0), request_deadline=deadline)
     return create_app(chk, config, workers=settings.workers), chk

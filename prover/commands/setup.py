@@ -1,7 +1,7 @@
 """`prover setup`: install Lean environments and prove they work with a real check."""
 from __future__ import annotations
 
-from lean_env.checker import Checker
+from lean_env.checker import make_checker
 from lean_env.environments import logic_header
 from lean_env.sandbox import INSTALL_HINT, seals_filesystem
 from lean_env.settings import Settings
@@ -32,7 +32,7 @@ def run_setup_bundled(force: bool = False) -> int:
         error(exc)
         return 1
     out.print(f"bundled Lean: {esc(exe)}")
-    with Checker("cli", settings, workers=1) as checker:
+    with make_checker("cli", settings, workers=1) as checker:
         ok, detail = selftest(checker, logic_header())
         out.print(f"self-test on the logic prelude ({checker.backend.isolation} sandbox): "
                   + ("[green]ok[/]" if ok else "[red]FAILED[/]") + f" — {esc(detail)}")

@@ -1,0 +1,37 @@
+"""What every checker offers its callers (evaluation, search, rewards, the service), so a local
+`Checker` and the Ray-backed `RayChecker` are interchangeable; build either with
+`lean_env.checker.make_checker`."""
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Callable, Iterable, Optional, Protocol, runtime_checkable
+
+from lean_env.settings import Settings
+from lean_env.verdict import ProofTask, Verdict
+
+
+class BackendInfo(Protocol):
+    name: str  # "cli" | "server" | "repl" locally; "ray:<backend>" over Ray
+    isolation: str  # how Lean processes are sealed (lean_env.sandbox)
+
+
+@runtime_checkable
+class ProofChecker(Protocol):
+    settings: Settings
+    backend: BackendInfo
+    workers: int  # checks that can run at once
+
+    def check(self, task: ProofTask) -> Verdict: ...
+
+    def check_many(self, tasks: Iterable[ProofTask],
+                   on_verdict: Optional[Callable[[int, Verdict], None]] = None) -> list[Verdict]: ...
+
+    def submit(self, task: ProofTask) -> "Future[Verdict]": ...
+
+    async def acheck(self, task: ProofTask) -> Verdict: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "ProofChecker": ...
+
+    def __exit__(self, *exc) -> None: ...
