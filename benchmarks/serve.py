@@ -102,7 +102,7 @@ def prover_check(body_rows: list[dict], workers: int, checker: str) -> dict:
     env["PYTHONPATH"] = str(ROOT)
     try:
         t = time.monotonic()
-        out = subprocess.run([sys.executable, "-m", "prover.cli", "check", fh.name, "--backend", checker,
+        out = subprocess.run([sys.executable, "-m", "prover.cli", "check", fh.name, "--checker", checker,
                               "--workers", str(workers)], cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.monotonic() - t
     finally:

@@ -27,11 +27,11 @@ def checker_backend(name: Optional[str], option: str = "--checker") -> None:
         _one_of(f"{option} (checker backend)", name, BACKENDS)
 
 
-def policy_backend(name: Optional[str]) -> None:
-    from prover.policies import BACKENDS
+def engine(name: Optional[str]) -> None:
+    from prover.policies import ENGINES
 
     if name is not None:
-        _one_of("--backend (policy backend)", name, BACKENDS)
+        _one_of("--engine (model engine)", name, ENGINES)
 
 
 def prompt_format(name: Optional[str]) -> None:
@@ -42,9 +42,38 @@ def prompt_format(name: Optional[str]) -> None:
 
 
 def search_method(name: str) -> None:
-    from prover.evaluation import SEARCH_METHODS
+    from search.registry import names
 
-    _one_of("--search", name, SEARCH_METHODS)
+    _one_of("--search", name, names())
+
+
+def search_choice(method: str, pairs: Optional[list[str]], config: Optional[Path]) -> tuple[str, dict]:
+    """(method, its knobs typed) from --search, --search-config FILE.yaml and -O KEY=VALUE (which
+    win over the file). The file may name the method; --search, when given other than the
+    default, must agree with it."""
+    from search import registry
+
+    raw: dict = {}
+    if config is not None:
+        try:
+            named, raw = registry.load_options_file(config)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if named is not None:
+            if method not in ("best-of-n", named):
+                raise UsageError(f"--search {method} but {config} says method: {named}; pass one of them")
+            method = named
+    search_method(method)
+    for pair in pairs or []:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"--search-option {pair!r}: write KEY=VALUE, e.g. -O max_checks=64; "
+                             f"{method}'s options: {registry.options_help(method)}")
+        raw[key.strip()] = value
+    try:
+        return method, registry.parse_options(method, raw)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def environment(name: Optional[str]) -> None:

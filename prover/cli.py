@@ -23,6 +23,16 @@ def _usage(check) -> None:
         raise typer.Exit(2)
 
 
+def _renamed(old: str, old_value, new: str, new_value):
+    """A flag's old spelling still works for a while, with a note naming the new one."""
+    if old_value is None:
+        return new_value
+    from prover.console import err
+
+    err.print(f"[yellow]{old} is now {new} for this command (one name, one meaning); using {new} {old_value}[/yellow]")
+    return new_value if new_value is not None else old_value
+
+
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
@@ -51,18 +61,20 @@ def check(
     path: Path = typer.Argument(..., help="TASKS.jsonl (rows: name, header|env, formal_statement, proof|code) or FILE.lean"),
     theorem: Optional[str] = typer.Option(None, "--theorem", "-t", help="with FILE.lean: the theorem to check (the file is read up to the end of its declaration)"),
     env: Optional[str] = typer.Option(None, "--env", help="with FILE.lean: check it under this environment's header (e.g. logic)"),
-    backend: Optional[str] = typer.Option(None, "--backend", "-b", help="cli | server | repl (default: the fastest installed)"),
+    checker: Optional[str] = typer.Option(None, "--checker", "-c", help="cli | server | repl (default: the fastest installed)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="seconds per check (rows may set their own)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     ray: Optional[str] = typer.Option(None, "--ray", help="check on Ray actors: auto (join or start a cluster) or a cluster ADDRESS"),
+    old_backend: Optional[str] = typer.Option(None, "--backend", "-b", hidden=True),
 ) -> None:
     """Check proofs; print one JSON Verdict per line on stdout as each check finishes (`line`: its row's
     line number), a summary on stderr. Exit 0 all ok, 1 any not ok, 2 unusable input."""
     from prover import choices
     from prover.commands.check import run_check
 
-    _usage(lambda: (choices.checker_backend(backend, "--backend"), choices.environment(env),
+    backend = _renamed("--backend", old_backend, "--checker", checker)
+    _usage(lambda: (choices.checker_backend(backend), choices.environment(env),
                     choices.positive("--timeout", timeout), choices.positive("--workers", workers)))
     raise typer.Exit(run_check(path, theorem=theorem, env=env, backend=backend, workers=workers,
                                timeout=timeout, lean=lean, ray=ray))
@@ -87,19 +99,32 @@ def prove(
     temperature: float = typer.Option(1.0, "--temperature"),
     seed: Optional[int] = typer.Option(0, "--seed"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
-    backend: str = typer.Option("hf", "--backend", help="policy backend: hf | vllm"),
+    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="what runs the model: hf | vllm (default: hf)"),
+    checker: Optional[str] = typer.Option(None, "--checker", "-c", help="cli | server | repl (default: the fastest installed)"),
     search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker) | repair (sample, show Lean's first error and goal, revise); the budget counts model samples"),
+    search_option: Optional[list[str]] = typer.Option(None, "--search-option", "-O", help="a knob of the search method, KEY=VALUE (repeatable), e.g. -O c=2.0 -O max_checks=64 (an unknown KEY lists the method's options)"),
+    search_config: Optional[Path] = typer.Option(None, "--search-config", help="YAML file of the method's knobs (and optionally `method:`); -O wins over it"),
     show_attempts: bool = typer.Option(False, "--show-attempts", help="print every attempt's proof and Lean's errors (stderr)"),
+    old_backend: Optional[str] = typer.Option(None, "--backend", hidden=True),
 ) -> None:
     """Try to prove one theorem; print the proof Lean accepted (exit 0), or the best attempt and Lean's errors (exit 1)."""
     from prover import choices
     from prover.commands.prove import run_prove
 
-    _usage(lambda: (choices.environment(env), choices.prompt_format(prompt_format), choices.policy_backend(backend),
-                    choices.search_method(search), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens)))
+    engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
+    options: dict = {}
+
+    def check_choices() -> None:
+        nonlocal search
+        choices.environment(env), choices.prompt_format(prompt_format), choices.engine(engine)
+        choices.checker_backend(checker), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens)
+        search, parsed = choices.search_choice(search, search_option, search_config)
+        options.update(parsed)
+
+    _usage(check_choices)
     raise typer.Exit(run_prove(theorem, model=model, n=n, env=env, prompt_format=prompt_format, max_tokens=max_tokens,
-                               temperature=temperature, seed=seed, lean=lean, backend=backend, search=search,
-                               show_attempts=show_attempts))
+                               temperature=temperature, seed=seed, lean=lean, engine=engine, checker=checker,
+                               search=search, search_options=options, show_attempts=show_attempts))
 
 
 @app.command("eval")
@@ -116,25 +141,36 @@ def eval_(
     top_p: float = typer.Option(0.95, "--top-p"),
     seed: Optional[int] = typer.Option(0, "--seed"),
     all_samples: bool = typer.Option(False, "--all-samples", help="draw all k samples even after a proof (lower-variance pass@k)"),
-    backend: str = typer.Option("hf", "--backend", help="policy backend: hf | vllm"),
-    checker: Optional[str] = typer.Option(None, "--checker", help="cli | server | repl (default: the fastest installed)"),
+    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="what runs the model: hf | vllm (default: hf)"),
+    checker: Optional[str] = typer.Option(None, "--checker", "-c", help="cli | server | repl (default: the fastest installed)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable (with Mathlib for MiniF2F)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
     search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker) | repair (sample, show Lean's first error and goal, revise); the budget counts model samples"),
+    search_option: Optional[list[str]] = typer.Option(None, "--search-option", "-O", help="a knob of the search method, KEY=VALUE (repeatable), e.g. -O c=2.0 -O max_checks=64 (an unknown KEY lists the method's options)"),
+    search_config: Optional[Path] = typer.Option(None, "--search-config", help="YAML file of the method's knobs (and optionally `method:`); -O wins over it"),
+    old_backend: Optional[str] = typer.Option(None, "--backend", hidden=True),
 ) -> None:
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
     from prover import choices
     from prover.commands.eval import run_eval_command
     from prover.evaluation import EvalSpec
 
-    _usage(lambda: (choices.dataset(dataset), choices.prompt_format(prompt_format), choices.policy_backend(backend),
-                    choices.checker_backend(checker), choices.search_method(search), choices.positive("-k", k),
-                    choices.positive("--limit", limit), choices.positive("--max-tokens", max_tokens),
-                    choices.positive("--workers", workers)))
+    engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
+    options: dict = {}
+
+    def check_choices() -> None:
+        nonlocal search
+        choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine)
+        choices.checker_backend(checker), choices.positive("-k", k), choices.positive("--limit", limit)
+        choices.positive("--max-tokens", max_tokens), choices.positive("--workers", workers)
+        search, parsed = choices.search_choice(search, search_option, search_config)
+        options.update(parsed)
+
+    _usage(check_choices)
     spec = EvalSpec(dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
                     temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
-                    stop_at_first=not all_samples, policy_backend=backend, checker_backend=checker, lean=lean,
-                    workers=workers, search=search)
+                    stop_at_first=not all_samples, engine=engine, checker_backend=checker, lean=lean,
+                    workers=workers, search=search, search_options=options)
     raise typer.Exit(run_eval_command(spec, out))
 
 

@@ -21,7 +21,7 @@ from lean_env.verdict import STATUSES, Verdict
 from prover.protocol.extract import extract
 
 # Dataset columns a row needs for extraction (prover.protocol.prompts reads these).
-ROW_KEYS = ("formal_statement", "header", "informal_prefix", "name")
+EXTRACTION_KEYS = ("formal_statement", "header", "informal_prefix", "name")
 
 
 def completion_text(completion: Any) -> str:
@@ -41,7 +41,7 @@ def completion_text(completion: Any) -> str:
 def rows_from_kwargs(n: int, kwargs: dict) -> list[dict]:
     """Rebuild the dataset rows from TRL's per-column lists."""
     rows = [{} for _ in range(n)]
-    for key in ROW_KEYS:
+    for key in EXTRACTION_KEYS:
         values = kwargs.get(key)
         if values is None:
             continue

@@ -13,7 +13,7 @@ GOOD = {"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "proof": " h
 
 
 def check_cli(path):
-    return subprocess.run(PROVER + ["check", str(path), "-b", "cli"], capture_output=True, text=True, timeout=300)
+    return subprocess.run(PROVER + ["check", str(path), "--checker", "cli"], capture_output=True, text=True, timeout=300)
 
 
 # -- bad input to `prover check` (item 3) ------------------------------------------------------
@@ -72,8 +72,8 @@ def test_check_refuses_a_nan_timeout_option_before_starting(tmp_path):
 
 
 # -- torn files (item 6) ---------------------------------------------------------------------
-from prover.evaluation import (CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records,  # noqa: E402
-                               run_eval, write_atomic)
+from prover.evaluation import CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records, run_eval  # noqa: E402
+from prover.evaluation.store import write_atomic  # noqa: E402
 
 
 def _record(name):

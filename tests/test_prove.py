@@ -70,6 +70,6 @@ def test_install_hint_keeps_its_brackets():
 
     if vllm_available():
         pytest.skip("vLLM is installed here")
-    res = run(STATEMENT, "--backend", "vllm")
+    res = run(STATEMENT, "--engine", "vllm")
     assert res.exit_code == 2
     assert 'pip install -e ".[vllm]"' in res.stderr

@@ -1,5 +1,5 @@
-"""`prover check --backend server --workers N`: the same output contract as the cli backend;
-with no --backend the fastest installed one (the server, where a Lean exists) is used."""
+"""`prover check --checker server --workers N`: the same output contract as the cli backend;
+with no --checker the fastest installed one (the server, where a Lean exists) is used."""
 import json
 import subprocess
 import sys
@@ -27,8 +27,8 @@ def run_check(path: Path, *args):
 def test_server_backend_same_output_as_cli(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in [GOOD, BAD, SORRY, GOOD]) + "\n")
-    rc_s, out_s, err_s = run_check(path, "--backend", "server", "--workers", "2")
-    rc_c, out_c, _ = run_check(path, "--backend", "cli", "--workers", "2")
+    rc_s, out_s, err_s = run_check(path, "--checker", "server", "--workers", "2")
+    rc_c, out_c, _ = run_check(path, "--checker", "cli", "--workers", "2")
     assert rc_s == rc_c == 1, err_s
     key = lambda v: (v["line"], v["name"], v["ok"], v["status"], v["sorries"], v["axioms"], len(v["errors"]))  # noqa: E731
     assert sorted(map(key, out_s)) == sorted(map(key, out_c))  # verdicts stream as they finish; `line` orders them

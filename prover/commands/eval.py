@@ -1,4 +1,4 @@
-"""`prover eval DATASET`: pass@k with best-of-n, resumable, with a report (prover.evaluation).
+"""`prover eval DATASET`: pass@k with any --search method, resumable, with a report (prover.evaluation).
 
 What the user sees while it runs (stderr): the model loading, each generation round as it
 starts and ends (the long silent part on a CPU), and every checked attempt; on a terminal as a
@@ -32,11 +32,13 @@ def resume_command(spec: EvalSpec, out_dir: Path) -> str:
     for option, field in (("--split", "split"), ("-k", "k"), ("--limit", "limit"), ("--model", "model"),
                           ("--format", "prompt_format"), ("--max-tokens", "max_tokens"),
                           ("--temperature", "temperature"), ("--top-p", "top_p"), ("--seed", "seed"),
-                          ("--backend", "policy_backend"), ("--checker", "checker_backend"), ("--lean", "lean"),
+                          ("--engine", "engine"), ("--checker", "checker_backend"), ("--lean", "lean"),
                           ("--workers", "workers"), ("--search", "search")):
         value = getattr(spec, field)
         if value != getattr(defaults, field) and value is not None:
             args += [option, str(value)]
+    for key, value in spec.search_options.items():
+        args += ["-O", f"{key}={value}"]
     if not spec.stop_at_first:
         args.append("--all-samples")
     return shlex.join(args + ["--out", str(out_dir)])
@@ -57,9 +59,9 @@ class LazyPolicy:
             from prover.policies import load_policy
 
             name = self.spec.model or DEFAULT_MODEL
-            self.on_event("loading", f"loading {name} ({self.spec.policy_backend})")
+            self.on_event("loading", f"loading {name} ({self.spec.engine})")
             started = time.monotonic()
-            self._policy = load_policy(self.spec.model, backend=self.spec.policy_backend)
+            self._policy = load_policy(self.spec.model, backend=self.spec.engine)
             self.on_event("loaded", f"loaded {name} in {time.monotonic() - started:.1f}s")
         return self._policy
 
@@ -81,7 +83,7 @@ class LazyPolicy:
         if self._policy is None and attr in ("name", "backend"):  # the run card of a run with nothing to do
             from prover.models import DEFAULT_MODEL
 
-            return self.spec.model or DEFAULT_MODEL if attr == "name" else self.spec.policy_backend
+            return self.spec.model or DEFAULT_MODEL if attr == "name" else self.spec.engine
         if attr.startswith("__"):
             raise AttributeError(attr)
         return getattr(self._load(), attr)

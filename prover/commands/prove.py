@@ -35,8 +35,9 @@ def theorem_row(target: str, env: str) -> dict:
 
 def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_format: Optional[str],
               max_tokens: Optional[int], temperature: float, seed: Optional[int], lean: Optional[str],
-              backend: Optional[str], search: str = "best-of-n", show_attempts: bool = False) -> int:
-    from lean_env.checker import Checker
+              engine: str = "hf", checker: Optional[str] = None, search: str = "best-of-n",
+              search_options: Optional[dict] = None, show_attempts: bool = False) -> int:
+    from lean_env.checker import make_checker
     from lean_env.settings import Settings
     from lean_env.statement import StatementError
     from lean_env.toolchain import ToolchainError
@@ -53,14 +54,14 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_for
     fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)
     params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt),
                             seed=seed, stop=default_stop(fmt))
-    checker = None
+    lean_checker = None
     try:  # Lean first: a missing toolchain is known in a second, before a model load
         settings = lean_settings_for([row], Settings.from_env(lean=lean), "this theorem")
-        checker = Checker(None, settings)
-        policy = load_with_status(model, backend or "hf")
+        lean_checker = make_checker(checker, settings)
+        policy = load_with_status(model, engine)
     except (EvalError, ModelLoadError, ToolchainError, ValueError) as exc:
-        if checker is not None:
-            checker.close()
+        if lean_checker is not None:
+            lean_checker.close()
         error(exc)
         return 2
     seen = {"n": 0}
@@ -73,12 +74,12 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_for
             if show_attempts:
                 print_attempt(row, attempt)
 
-    with checker:
+    with lean_checker:
         info(f"proving {esc(row['name'])} with {esc(policy.name)} ({search}, up to {n} attempts, format {fmt}); "
              f"generating on {device_name()}")
         try:
-            searcher = make_search(search, Announced(policy), checker, params, n, fmt, round_size=min(n, 8),
-                                   on_attempt=on_attempt)
+            searcher = make_search(search, Announced(policy), lean_checker, params, n, fmt, round_size=min(n, 8),
+                                   on_attempt=on_attempt, options=search_options)
         except EvalError as exc:
             error(exc)
             return 2

@@ -5,7 +5,7 @@ from typing import Optional
 
 from prover.protocol.policy import Completion, GenerationStats, Policy, SamplingParams, cut_at_stop
 
-BACKENDS = ("hf", "vllm")
+ENGINES = ("hf", "vllm")
 
 
 def load_policy(model: Optional[str] = None, backend: str = "hf", **kwargs) -> Policy:
@@ -21,7 +21,7 @@ def load_policy(model: Optional[str] = None, backend: str = "hf", **kwargs) -> P
         kwargs.pop("max_batch", None)
         kwargs.pop("device", None)
         return VLLMPolicy.load(model, **kwargs)
-    raise ValueError(f"unknown policy backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise ValueError(f"unknown engine {backend!r}; choose one of {', '.join(ENGINES)}")
 
 
-__all__ = ["BACKENDS", "Completion", "GenerationStats", "Policy", "SamplingParams", "cut_at_stop", "load_policy"]
+__all__ = ["ENGINES", "Completion", "GenerationStats", "Policy", "SamplingParams", "cut_at_stop", "load_policy"]
