@@ -1,3 +1,4 @@
+"""Fixtures shared by the test files: the logic header and one checker per backend kind."""
 import pytest
 
 from lean_env.environments import logic_header
@@ -7,6 +8,15 @@ from lean_env.settings import Settings
 @pytest.fixture(scope="session")
 def header() -> str:
     return logic_header()
+
+
+@pytest.fixture(scope="session")
+def server_checker():
+    """A pooled Lean server checker shared by the tests that need goal states or speed."""
+    from lean_env.checker import Checker
+
+    with Checker("server", Settings.from_env(timeout=60), workers=2) as checker:
+        yield checker
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Best-first search (search.bfs): the search logic against a stand-in tactic environment,
 one real proof on the Lean server TacticEnv, and REPL tactic mode parsed from the real
 leanprover-community/repl transcripts. A proof counts only after the real Checker agrees."""
+from tests.shared_data import SHARED
 import json
 import shlex
 import sys
@@ -15,7 +16,7 @@ from search.bfs import BestFirst
 from search.tactic_env import (ReplTacticEnv, ServerTacticEnv, TacticResult, interpret_tactic_response,
                                state_key, tactic_proof)
 
-TRANSCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "repl_transcripts" / "core"
+TRANSCRIPTS = SHARED / "repl_transcripts" / "core"
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
 AND_SWAP = "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :="
 
@@ -137,15 +138,6 @@ def test_repl_tactic_responses_become_search_steps():
     for name in ("invalid_tactic", "self_proof_apply_check", "tactic_mode_sorry"):
         last = [r for q, r in transcript(name) if "tactic" in q][-1]
         assert interpret_tactic_response(last, ("t",)).status == "error", name
-
-
-@pytest.fixture(scope="module")
-def server_checker():
-    from lean_env.checker import Checker
-    from lean_env.settings import Settings
-
-    with Checker("server", Settings.from_env(timeout=60), workers=1) as c:
-        yield c
 
 
 @needs_transcripts

@@ -100,15 +100,6 @@ def test_mcts_refuses_chat_formats():
 
 
 # -- real Lean -----------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server_checker():
-    from lean_env.checker import Checker
-    from lean_env.settings import Settings
-
-    with Checker("server", Settings.from_env(timeout=60), workers=2) as c:
-        yield c
-
-
 def row_for(header):
     return {"name": "t3", "split": "test", "header": header, "prompt_header": "", "formal_statement": STATEMENT}
 

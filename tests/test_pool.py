@@ -2,6 +2,7 @@
 shutdown) through the repl backend driving the stand-in REPL in tests/fakes. The stand-in
 never checks proofs: every verdict here must be not-ok, and correctness of verdicts is
 tested only with real Lean (test_server*.py, test_differential.py)."""
+from tests.shared_data import SHARED
 import asyncio
 import json
 import os
@@ -22,7 +23,6 @@ from lean_env.verdict import ProofTask
 from tests.procs import alive
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
-SHARED = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 TRANSCRIPTS = SHARED / "repl_transcripts"
 HEADER_A = "import Mathlib\n"
 HEADER_B = "import Mathlib\nopen Nat\n"

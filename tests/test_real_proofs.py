@@ -1,6 +1,7 @@
 """Extraction, policy and cheat flags on real model-written miniF2F proofs (DeepSeek-Prover-V2,
 Kimina-Prover-Preview). The proofs have no clear license, so they are read from ../shared/data
 (or $PROVER_SHARED_DATA) and never copied into the project; the tests skip where it is absent."""
+from tests.shared_data import SHARED
 import json
 import os
 import re
@@ -12,7 +13,6 @@ from lean_env.allowlist import cheat_flags, violations
 from lean_env.statement import find_declaration, statement_signature, strip_comments
 from prover.protocol.extract import code_task, extract
 
-SHARED = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 KIMINA = SHARED / "proofs" / "kimina_preview" / "minif2f_test_solved.jsonl"
 DSV2 = SHARED / "proofs" / "deepseek_prover_v2" / "minif2f_solutions.jsonl"
 ERRATA = SHARED / "minif2f" / "ERRATA.md"

@@ -3,6 +3,7 @@ stand-in imitates it (tests/fakes/fake_repl.py --block-buffered / --no-proof-sta
 answers that never reach a pipe, tactic responses without `proofStatus`, extra response fields,
 and Lake v4.9's build layout. The stand-in never decides a proof: the one "proved" here comes
 from real Lean on the logic prelude."""
+from tests.shared_data import SHARED
 import os
 import shlex
 import sys
@@ -19,7 +20,6 @@ from search.tactic_env import (ReplTacticEnv, interpret_tactic_response, needs_w
                                tactic_option_prefix, tactic_proof)
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
-SHARED = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 TRANSCRIPTS = SHARED / "repl_transcripts"
 TASK = ProofTask("theorem t (p : Prop) (h : p) : p :=", header="import Mathlib\n", proof=" h")
 

@@ -1,5 +1,6 @@
 """The REPL wire protocol against every real transcript of leanprover-community/repl v4.24.0
 (../shared/data/repl_transcripts: 71 pairs, 216 exchanges). No REPL needed."""
+from tests.shared_data import SHARED
 import io
 import json
 import os
@@ -12,7 +13,7 @@ from lean_env.repl_protocol import (CommandResponse, ErrorResponse, ProtocolErro
                                     TacticResponse, command, encode_request, parse_response,
                                     split_requests, split_responses, tactic, unpickle_env)
 
-ROOT = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "repl_transcripts"
+ROOT = SHARED / "repl_transcripts"
 PAIRS = sorted(ROOT.glob("*/*.in"))
 
 pytestmark = pytest.mark.skipif(not PAIRS, reason="the REPL transcripts (../shared/data) are not here")

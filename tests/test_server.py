@@ -22,12 +22,6 @@ MINI = ("prelude\nunsafe axiom lcErased : Type\nunsafe axiom lcProof {α : Prop}
         "inductive And (a b : Prop) : Prop where | intro : a → b → And a b\n")
 
 
-@pytest.fixture(scope="module")
-def server_checker():
-    with Checker("server", Settings.from_env(timeout=60), workers=2) as c:
-        yield c
-
-
 def cases(header):
     return [
         ProofTask(AND_SWAP, header=header, proof=" And.intro h.2 h.1"),

@@ -2,6 +2,7 @@
 settings, and (with the bundled Lean standing in for a profile's Lean) the wrapper + self-test."""
 from __future__ import annotations
 
+from tests.shared_data import SHARED
 import dataclasses
 import http.server
 import json
@@ -20,7 +21,7 @@ from lean_env.settings import Settings, profile_dir
 from prover.cli import app
 from prover.commands.setup import run_setup
 
-SHARED_MINIF2F = Path(os.environ.get("PROVER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "minif2f"
+SHARED_MINIF2F = SHARED / "minif2f"
 
 
 @pytest.fixture
