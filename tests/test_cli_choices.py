@@ -74,3 +74,8 @@ def test_version_and_short_help():
     assert res.exit_code == 0 and "check" in res.stdout and "--verbose" in res.stdout and "--quiet" in res.stdout
     res = run("check", "-h")
     assert res.exit_code == 0 and "--theorem" in res.stdout
+
+
+def test_the_old_backend_flag_still_works_and_names_the_new_one():
+    res = run("check", "README.md", "--backend", "serverr")
+    assert res.exit_code == 2 and "--backend is now --checker" in res.output and "'serverr'" in res.output

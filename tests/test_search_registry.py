@@ -118,3 +118,16 @@ def test_one_factory_builds_every_checker_with_one_default():
         from lean_env.checker import default_backend
 
         assert default.backend.name == default_backend(settings) and cli.backend.name == "cli" and cli.workers == 1
+
+
+def test_a_yaml_file_names_the_method_and_its_knobs_and_minus_o_wins(tmp_path):
+    from prover.choices import UsageError, search_choice
+
+    cfg = tmp_path / "search.yaml"
+    cfg.write_text("method: repair\nrevisions: 3\nround_size: 2\n", encoding="utf-8")
+    assert search_choice("best-of-n", ["round_size=4"], cfg) == ("repair", {"revisions": 3, "round_size": 4})
+    with pytest.raises(UsageError, match="says method: repair"):
+        search_choice("mcts", None, cfg)
+    cfg.write_text("revisions: [1, 2]\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="revisions"):
+        search_choice("repair", None, cfg)
