@@ -93,7 +93,7 @@ def prove(
     theorem: str = typer.Argument(..., help='the theorem, ending in ":=" or ":= by" (e.g. "theorem t (p : Prop) (hp : p) : p :="), or FILE.lean'),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),
     n: int = typer.Option(8, "-n", help="attempts at most (stops at the first proof)"),
-    env: str = typer.Option("logic", "--env", help="environment for a theorem without its own header (logic: bundled Lean + prelude)"),
+    env: Optional[str] = typer.Option(None, "--env", help="environment for a theorem without its own header (default: the one a trained --model DIR records, else logic: bundled Lean + prelude)"),
     prompt_format: Optional[str] = typer.Option(None, "--format", help="deepseek-v1.5 | deepseek-v1.5-cot | deepseek-v2 | goedel-v2 | kimina (default: from the model)"),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="per attempt (default: 128 for logic, the prover's budget otherwise)"),
     temperature: float = typer.Option(1.0, "--temperature"),

@@ -73,3 +73,18 @@ def test_install_hint_keeps_its_brackets():
     res = run(STATEMENT, "--engine", "vllm")
     assert res.exit_code == 2
     assert 'pip install -e ".[vllm]"' in res.stderr
+
+
+@pytest.mark.lean
+def test_a_trained_model_directory_supplies_its_environment(script, tmp_path):
+    """`prover prove --model DIR`: the environment recorded in DIR/prover.json is used unless
+    --env says otherwise."""
+    script([" And.intro hp hq"])
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "prover.json").write_text('{"prompt_format": "deepseek-v1.5", "env": "nosuch-env"}', encoding="utf-8")
+    res = run(STATEMENT, "--model", str(model))
+    assert res.exit_code == 2 and "nosuch-env" in res.output
+    res = run(STATEMENT, "--model", str(model), "--env", "logic")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == STATEMENT + " And.intro hp hq"

@@ -33,7 +33,7 @@ def theorem_row(target: str, env: str) -> dict:
             "formal_statement": statement, "source": "command line", "profile": "bundled" if env == "logic" else ""}
 
 
-def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_format: Optional[str],
+def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], prompt_format: Optional[str],
               max_tokens: Optional[int], temperature: float, seed: Optional[int], lean: Optional[str],
               engine: str = "hf", checker: Optional[str] = None, search: str = "best-of-n",
               search_options: Optional[dict] = None, show_attempts: bool = False) -> int:
@@ -42,13 +42,14 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: str, prompt_for
     from lean_env.statement import StatementError
     from lean_env.toolchain import ToolchainError
     from prover.evaluation import EvalError, default_max_tokens, lean_settings_for, make_search
-    from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format
+    from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format, model_card
     from prover.policies import SamplingParams
     from prover.protocol.prompts import default_stop
 
-    try:
+    try:  # --env, else the environment the model was trained in (its prover.json), else logic
+        env = env or (model_card(model).get("env") if model else None) or "logic"
         row = theorem_row(target, env)
-    except (ValueError, KeyError, StatementError, OSError) as exc:
+    except (ValueError, KeyError, StatementError, OSError, ModelLoadError) as exc:
         error(exc)
         return 2
     fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)
