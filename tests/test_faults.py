@@ -139,42 +139,16 @@ def test_an_empty_run_card_without_results_starts_over(tmp_path, cli_checker):
 
 
 # -- a resumed eval is the run it replaces (item 1) ----------------------------------------
-import random  # noqa: E402
-import re  # noqa: E402
 
 import data  # noqa: E402
-from prover.protocol.policy import Completion  # noqa: E402
+from prover.policies.scripted import DicePolicy  # noqa: E402
 
 EIGHT = data.load("logic", split="test", limit=8)
 
 
-class Dice:
-    """A stand-in model whose samples are random in its seed: the reference proof with
-    probability 0.25, else a wrong one. Like transformers, without per-sample `seeds` one
-    generator draws the whole call, so a sample then depends on what shares its call."""
-
-    backend, name, tokenizer = "dice", "dice", None
-
-    def __init__(self):
-        self.proofs = {r["name"]: r["proof"] for r in EIGHT}
-        self.calls = 0
-
-    def generate(self, prompts, params):
-        self.calls += 1
-        shared = random.Random(params.seed)
-        out = []
-        for i, prompt in enumerate(prompts):
-            name = re.search(r"theorem (\S+)", prompt).group(1)
-            row = []
-            for j in range(params.n):
-                rng = random.Random(params.seeds[i][j]) if params.seeds else shared
-                text = self.proofs[name] if rng.random() < 0.25 else f" fun h => h -- {rng.randrange(1000)}"
-                row.append(Completion(text, "stop", 3))
-            out.append(row)
-        return out
-
-    def close(self):
-        pass
+def Dice():
+    """The stand-in model of these tests: EIGHT's reference proofs, drawn with probability 0.25."""
+    return DicePolicy({r["name"]: r["proof"] for r in EIGHT})
 
 
 class Killed(BaseException):
@@ -258,10 +232,17 @@ from lean_env.settings import Settings
 from prover.evaluation import run_eval
 from tests.test_faults import Dice, _eval_spec
 
-class Slow(Dice):  # slow enough that the parent's kill lands mid-run
+class Slow:  # slow enough that the parent's kill lands mid-run
+    def __init__(self):
+        self.dice = Dice()
+        self.backend, self.name, self.tokenizer = "dice", "dice", None
+
     def generate(self, prompts, params):
         time.sleep(0.3)
-        return super().generate(prompts, params)
+        return self.dice.generate(prompts, params)
+
+    def close(self):
+        pass
 
 with Checker("cli", Settings.from_env(timeout=60), workers=2) as checker:
     run_eval(_eval_spec(3, 2), Path(sys.argv[1]), policy=Slow(), checker=checker)

@@ -53,3 +53,36 @@ class ScriptedPolicy:
 
     def close(self) -> None:
         pass
+
+
+class DicePolicy:
+    """A stand-in model whose samples are random in their seeds: a problem's reference proof
+    with probability `p`, else a wrong one. Like transformers, without per-sample `seeds` one
+    generator draws the whole call, so a sample then depends on what shares its call: this is
+    what the seeding of resumed runs is measured and tested with (benchmarks/faults.py)."""
+
+    backend, name, tokenizer = "dice", "dice", None
+
+    def __init__(self, proofs: Mapping[str, str], p: float = 0.25):
+        self.proofs, self.p = dict(proofs), p
+        self.calls = 0
+
+    def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
+        import random
+        import re
+
+        self.calls += 1
+        shared = random.Random(params.seed)
+        out = []
+        for i, prompt in enumerate(prompts):
+            name = re.search(r"theorem (\S+)", prompt).group(1)
+            row = []
+            for j in range(params.n):
+                rng = random.Random(params.seeds[i][j]) if params.seeds else shared
+                text = self.proofs[name] if rng.random() < self.p else f" fun h => h -- {rng.randrange(1000)}"
+                row.append(Completion(text, "stop", 3))
+            out.append(row)
+        return out
+
+    def close(self) -> None:
+        pass
