@@ -7,7 +7,6 @@ profiles). A complete Lean file is header + informal_prefix + formal_statement +
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path

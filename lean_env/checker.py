@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.backends import Backend
 from lean_env.checkfile import TaskError, compose, split_code_preamble
+from lean_env.messages import environment_error
 from lean_env.judge import is_resource_error, judge
 from lean_env.allowlist import violations
 from lean_env.settings import Settings
@@ -96,21 +96,6 @@ def precheck(task: ProofTask) -> Optional[Verdict]:
     if found:
         return refuse(task, [v.reason() for v in found])
     return None
-
-
-def environment_error(error: str) -> str:
-    """A header's first Lean error, in words that name the fix."""
-    first = error.strip().split("\n")[0]
-    m = re.match(r"unknown module prefix '([^']+)'", first)
-    if m and m.group(1) == "Init":
-        fix = ("this Lean has no Init library (the bundled Lean checks `prelude` files only): use "
-               "`env: logic`, a header that starts with `prelude`, or a Mathlib profile (`prover setup`)")
-    elif m:
-        fix = (f"module `{m.group(1)}` is not installed for this Lean: install the environment that has it "
-               "(`prover setup PROFILE`; `prover doctor` lists them) or fix the header's imports")
-    else:
-        fix = "fix the task's header (or its `env`)"
-    return f"the environment header has errors: {first[:200]}; {fix}"
 
 
 class Checker:

@@ -135,3 +135,18 @@ def shift(messages: Iterable[Message], lines: int) -> list[Message]:
                            None if m.line is None else m.line - lines, m.column,
                            None if m.end_line is None else m.end_line - lines, m.end_column))
     return out
+
+
+def environment_error(error: str) -> str:
+    """A header's first Lean error, in words that name the fix."""
+    first = error.strip().split("\n")[0]
+    m = re.match(r"unknown module prefix '([^']+)'", first)
+    if m and m.group(1) == "Init":
+        fix = ("this Lean has no Init library (the bundled Lean checks `prelude` files only): use "
+               "`env: logic`, a header that starts with `prelude`, or a Mathlib profile (`prover setup`)")
+    elif m:
+        fix = (f"module `{m.group(1)}` is not installed for this Lean: install the environment that has it "
+               "(`prover setup PROFILE`; `prover doctor` lists them) or fix the header's imports")
+    else:
+        fix = "fix the task's header (or its `env`)"
+    return f"the environment header has errors: {first[:200]}; {fix}"
