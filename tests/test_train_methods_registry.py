@@ -141,3 +141,13 @@ def test_get_stage_runs_the_registered_function():
     from prover.train.stages.sft import run_sft
 
     assert get_stage("sft").run is run_sft
+
+
+def test_unsolved_statements_carry_forward():
+    from prover.train.proof_data import unsolved
+    from search.records import Attempt, ProblemRecord
+
+    rows = [{"name": n, "split": "train"} for n in ("a", "b", "c")]
+    records = [ProblemRecord("a", "train", attempts=[Attempt("x", verdict={"ok": True})]),
+               ProblemRecord("b", "train", attempts=[Attempt("y", verdict={"ok": False})])]
+    assert [r["name"] for r in unsolved(rows, records)] == ["b", "c"]
