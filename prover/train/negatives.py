@@ -3,8 +3,9 @@
 Why: with a binary verifier most samples of a hard statement fail, so a batch is dominated by
 negative-advantage completions; pushing all of them down at once is what destabilises RL on
 provers (entropy collapse, the policy forgetting how to write Lean at all). Kimina-Prover
-Preview (Wang et al. 2025, arXiv:2504.11354) trains with a fraction of the negative samples
-discarded for this reason. `drop_negatives: F` leaves out of the loss a random F of the samples
+Preview (Wang et al. 2025, arXiv:2504.11354) trains with a Kimi-k1.5-style loss and discards
+part of its negative samples; its exact selection rule may differ from this one (uniform at
+random, by a seeded generator). `drop_negatives: F` leaves out of the loss a random F of the samples
 whose advantage is negative (their completion_mask zeroed, like dynamic sampling: shapes stay
 the same); positive and zero-advantage samples are never dropped.
 """
