@@ -33,7 +33,7 @@ METHODS = ("sft", "grpo", "expert-iteration", "dpo", "kto")
 SPLITS = ("test-iid", "test-ood")
 
 # Budgets: B Lean checks per method. grpo: steps * prompts * G; search methods: statements * k (* rounds).
-FULL = {"start_steps": 600, "budget": 2048, "heldout": 100, "k": 8, "opt_steps": 60, "G": 8, "prompts": 4}
+FULL = {"start_steps": 1000, "budget": 1024, "heldout": 64, "k": 8, "opt_steps": 48, "G": 8, "prompts": 4}
 QUICK = {"start_steps": 300, "budget": 256, "heldout": 32, "k": 8, "opt_steps": 16, "G": 4, "prompts": 4}
 COMMON = {"dataset": "logic-v2", "prompt_format": "deepseek-v1.5", "torch_threads": 1, "checker_backend": "server",
           "checker_workers": 2, "checker_timeout": 30, "heldout_every": 0, "seed": 0, "report_to": "none",
@@ -86,7 +86,8 @@ def no_data_row(method: str, cfg, start_eval: dict, wall: float, why: str) -> di
     card = Path(cfg.output_dir) / "search" / "run_card.json"
     timing = json.loads(card.read_text()).get("timing", {}) if card.is_file() else {}
     return {"method": method, "lean_checks": int(timing.get("checks", 0)), "heldout": start_eval,
-            "generation_s": timing.get("generation_seconds", 0.0), "verification_s": timing.get("verification_seconds", 0.0),
+            "generation_s": timing.get("generation_seconds", 0.0),
+            "verification_s": max(0.0, timing.get("wall_seconds", 0.0) - timing.get("generation_seconds", 0.0)),
             "optimisation_s": 0.0, "wall_s": wall, "steps": 0, "extra": {"no_data": why}}
 
 
@@ -130,10 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="every method, short (under 20 min on 2 cores)")
     ap.add_argument("--out", default="runs/train_methods", help="models, summary.json and the PNG go here")
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
-    ap.add_argument("--budget", type=int, help="Lean checks per method (default: 256 quick, 2048 full)")
-    ap.add_argument("--start-steps", type=int, help="SFT steps of the start checkpoint (default: 300 quick, 600 full)")
-    ap.add_argument("--heldout", type=int, help="theorems of each test split (default: 32 quick, 100 full)")
-    ap.add_argument("--opt-steps", type=int, help="optimisation steps per method (default: 16 quick, 60 full)")
+    ap.add_argument("--budget", type=int, help="Lean checks per method (default: 256 quick, 1024 full)")
+    ap.add_argument("--start-steps", type=int, help="SFT steps of the start checkpoint (default: 300 quick, 1000 full)")
+    ap.add_argument("--heldout", type=int, help="theorems of each test split (default: 32 quick, 64 full)")
+    ap.add_argument("--opt-steps", type=int, help="optimisation steps per method (default: 16 quick, 48 full)")
     ap.add_argument("--start", help="an existing SFT checkpoint to start from (default: train one)")
     args = ap.parse_args(argv)
     p = dict(QUICK if args.quick else FULL)

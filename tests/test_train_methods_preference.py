@@ -106,3 +106,20 @@ def test_dpo_searches_for_its_own_data_and_says_when_there_is_none(tmp_path):
         run_dpo(cfg, log=lambda _: None)
     records = read_results(tmp_path / "search")
     assert len(records) == 2 and all(len(r.attempts) == 2 and not r.solved for r in records)
+
+
+def test_cli_dispatches_dpo_through_the_registry(results, tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from prover.cli import app
+
+    run_dir, _ = results
+    path = tmp_path / "dpo.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "records": str(run_dir), "per_device_train_batch_size": 2,
+                                    "max_length": 256, "max_steps": 5}))
+    result = CliRunner().invoke(app, ["train", "dpo", "--config", str(path), "--output-dir", str(tmp_path / "out"),
+                                      "--max-steps", "1"])
+    assert result.exit_code == 0, result.output
+    assert "dpo: 1 steps" in result.output and "Lean checks spent on training data / rewards: 9" in result.output
+    assert (tmp_path / "out" / "prover.json").is_file()

@@ -54,12 +54,18 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
     except (ConfigError, FileNotFoundError) as exc:
         error(exc)
         return 2
+    from prover.train.registry import get_stage
+
     try:
-        resume_from = _resume_arg(resume, cfg.output_dir)
+        if get_stage(stage).resumes_itself:
+            if resume is not None:
+                info(f"{stage} resumes from its own files in {esc(cfg.output_dir)} (every run does)")
+            resume_from = None
+        else:
+            resume_from = _resume_arg(resume, cfg.output_dir)
     except ConfigError as exc:
         error(exc)
         return 2
-    from prover.train.registry import get_stage
 
     try:
         result = get_stage(stage).run(cfg, resume=resume_from, log=lambda text: err.print(esc(text)))

@@ -24,7 +24,8 @@ class Stage:
     run: `run(cfg, resume=None, model=None, tokenizer=None, log=print) -> RunResult`; a model
     passed in is trained as it is (expert iteration hands SFT the model it searched with).
     options: a dataclass of the stage's own YAML keys (None: only TrainConfig's). ray: the
-    stage verifies during training, so `--ray` applies."""
+    stage verifies during training, so `--ray` applies. resumes_itself: the stage picks up its
+    own files in output_dir (rounds, searches, checkpoints), so `--resume` needs no checkpoint."""
 
     name: str
     summary: str
@@ -32,6 +33,7 @@ class Stage:
     run: Callable[..., Any]
     options: Optional[type] = None
     ray: bool = False
+    resumes_itself: bool = False
 
 
 _STAGES: dict[str, Stage] = {}

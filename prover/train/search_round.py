@@ -84,9 +84,13 @@ def eval_checks(result: Any) -> int:
 
 
 def eval_timing(result: Any) -> tuple[float, float]:
-    """(generation seconds, verification seconds) an eval spent, over all its invocations."""
+    """(generation seconds, verification seconds) of an eval's wall time, over all its
+    invocations: verification is the wall time not spent generating (Lean, mostly). The card's
+    own verification_seconds sums per-check Lean time, which exceeds wall time when checks
+    run in parallel."""
     timing = result.card.get("timing") or {}
-    return float(timing.get("generation_seconds", 0.0)), float(timing.get("verification_seconds", 0.0))
+    gen = float(timing.get("generation_seconds", 0.0))
+    return gen, max(0.0, float(timing.get("wall_seconds", 0.0)) - gen)
 
 
 def read_results(path: str | Path) -> list:

@@ -88,7 +88,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
     out = Path(cfg.output_dir)
     state = read_state(out)
     done = int(state.get("rounds_done", 0))
-    if done and model is None:  # continue from the last finished round's model
+    if done:  # continue from the last finished round's model (not the start)
         model, tokenizer = starting_model(dataclasses.replace(cfg, model=str(out / f"round-{done}" / "model")))
     else:
         model, tokenizer = starting_model(cfg, model, tokenizer)
@@ -160,4 +160,5 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
 
 
 STAGE = Stage("expert-iteration", "Expert iteration: search with the current model, keep Lean-verified proofs, "
-              "SFT on them, repeat (resumable).", "SFTConfig", run_expert_iteration, options=ExpertIterationOptions)
+              "SFT on them, repeat (resumable).", "SFTConfig", run_expert_iteration, options=ExpertIterationOptions,
+              resumes_itself=True)
