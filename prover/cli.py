@@ -198,37 +198,45 @@ def setup(
 
 app.command("serve")(__import__("prover.commands.serve", fromlist=["serve"]).serve)
 
-train_app = typer.Typer(help="Train a prover: supervised fine-tuning, then GRPO with Lean's verdicts as rewards.",
+train_app = typer.Typer(help="Train a prover: SFT, GRPO and its family, expert iteration, DPO, KTO - with Lean's "
+                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml`.",
                         no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(train_app, name="train")
-
-
-def _train(stage: str, config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int],
-           ray: bool) -> None:
-    from prover.commands.train import run_train
-
-    raise typer.Exit(run_train(stage, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray))
-
 
 _CONFIG = typer.Option(..., "--config", "-c", help="YAML: prover options + trl config fields by TRL's names (see configs/)")
 _OUT = typer.Option(None, "--output-dir", "-o", help="overrides the config's output_dir")
 _RESUME = typer.Option(None, "--resume", help="`last` (latest checkpoint in output_dir) or a checkpoint directory")
 _STEPS = typer.Option(None, "--max-steps", help="overrides the config's max_steps")
+_RAY = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")
 
 
-@train_app.command("sft")
-def train_sft(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
-              max_steps: Optional[int] = _STEPS) -> None:
-    """Supervised fine-tuning on statement + reference-proof rows (TRL SFTTrainer)."""
-    _train("sft", config, output_dir, resume, max_steps, False)
+def _train_command(name: str, with_ray: bool):
+    """The typer command of one stage (with --ray only when the stage verifies while training)."""
+    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool):
+        from prover.commands.train import run_train
+
+        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray))
+
+    if with_ray:
+        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
+                    max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
+            run(config, output_dir, resume, max_steps, ray)
+    else:
+        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT,  # type: ignore[misc]
+                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS) -> None:
+            run(config, output_dir, resume, max_steps, False)
+    return command
 
 
-@train_app.command("grpo")
-def train_grpo(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
-               max_steps: Optional[int] = _STEPS,
-               ray: bool = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")) -> None:
-    """GRPO with the Lean checker as reward (TRL GRPOTrainer + dynamic sampling + held-out pass@k)."""
-    _train("grpo", config, output_dir, resume, max_steps, ray)
+def _register_train_stages() -> None:
+    """One `prover train NAME` per registered stage (prover.train.registry)."""
+    from prover.train.registry import stages
+
+    for stage in stages().values():
+        train_app.command(stage.name, help=stage.summary)(_train_command(stage.name, stage.ray))
+
+
+_register_train_stages()
 
 
 if __name__ == "__main__":

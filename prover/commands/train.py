@@ -1,5 +1,5 @@
-"""`prover train sft|grpo --config FILE`: read the YAML, run the stage, print a summary.
-Exit codes: 0 trained, 2 unusable configuration."""
+"""`prover train STAGE --config FILE`: read the YAML, run the registered stage
+(prover.train.registry), print a summary. Exit codes: 0 trained, 2 unusable configuration."""
 from __future__ import annotations
 
 import os
@@ -54,22 +54,29 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
     except (ConfigError, FileNotFoundError) as exc:
         error(exc)
         return 2
+    from prover.train.registry import get_stage
+
     try:
-        resume_from = _resume_arg(resume, cfg.output_dir)
+        if get_stage(stage).resumes_itself:
+            if resume is not None:
+                info(f"{stage} resumes from its own files in {esc(cfg.output_dir)} (every run does)")
+            resume_from = None
+        else:
+            resume_from = _resume_arg(resume, cfg.output_dir)
     except ConfigError as exc:
         error(exc)
         return 2
-    if stage == "sft":
-        from prover.train.sft import run_sft
 
-        result = run_sft(cfg, resume=resume_from, log=lambda text: err.print(esc(text)))
-    else:
-        from prover.train.grpo import run_grpo
-
-        result = run_grpo(cfg, resume=resume_from, log=lambda text: err.print(esc(text)))
+    try:
+        result = get_stage(stage).run(cfg, resume=resume_from, log=lambda text: err.print(esc(text)))
+    except (ValueError, FileNotFoundError) as exc:  # no usable data: say why, no traceback
+        error(exc)
+        return 2
     err.print(f"{stage}: {result.global_step} steps in {result.train_seconds:.0f}s "
               f"(generation {result.generation_seconds:.0f}s, verification {result.verification_seconds:.0f}s, "
               f"optimisation {result.optimisation_seconds:.0f}s); model saved to {esc(result.output_dir)}")
+    if result.lean_checks:
+        err.print(f"  Lean checks spent on training data / rewards: {result.lean_checks}")
     for step, r in result.heldout:
         err.print(f"  step {step}: held-out " + ", ".join(f"pass@{k} {v:.3f}" for k, v in r.pass_at.items()))
     return 0

@@ -1,8 +1,9 @@
 """One training configuration, read from YAML.
 
-Keys are flat. Our own options are the fields of `TrainConfig`; every other key must be a field
-of TRL's config for the stage (`trl.SFTConfig` for sft, `trl.GRPOConfig` for grpo) and is
-passed to it unchanged, under TRL's own name (num_generations, epsilon, epsilon_high, beta,
+Keys are flat. Our own options are the fields of `TrainConfig` and of the stage's own options
+dataclass (`Stage.options`, e.g. expert iteration's rounds); every other key must be a field of
+TRL's config for the stage (`Stage.trl_config`: SFTConfig, GRPOConfig, DPOConfig, KTOConfig) and
+is passed to it unchanged, under TRL's own name (num_generations, epsilon, epsilon_high, beta,
 loss_type, scale_rewards, max_completion_length, use_vllm, learning_rate, output_dir ...).
 A key that is neither is an error that names the key: a typo must not silently train with
 a default.
@@ -16,7 +17,16 @@ from typing import Any, Optional
 
 import yaml
 
-STAGES = ("sft", "grpo")
+
+
+def __getattr__(name: str) -> Any:
+    """`STAGES`: the registered stage names (prover.train.registry), looked up when asked so
+    that stage modules may import this module."""
+    if name == "STAGES":
+        from prover.train.registry import names
+
+        return names()
+    raise AttributeError(name)
 
 
 class ConfigError(ValueError):
@@ -25,7 +35,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class TrainConfig:
-    stage: str = "grpo"  # sft | grpo (set by the command that reads the file)
+    stage: str = "grpo"  # a registered stage name (set by the command that reads the file)
 
     # --- model ---
     model: str = "tiny"  # HF hub id or local path; "tiny" = a small Llama built from scratch; "smollm2-135m"
@@ -63,6 +73,9 @@ class TrainConfig:
     # --- GRPO extras TRL lacks ---
     dynamic_sampling: bool = True  # DAPO: groups whose rewards are all equal carry no signal; drop them
     format_reward: float = 0.0  # weight of the format reward (0: off)
+    overlong_buffer: int = 0  # DAPO soft overlong punishment: the last N tokens before max_completion_length (0: off)
+    overlong_penalty: float = 1.0  # weight of that punishment (it is in [-1, 0] before weighting)
+    drop_negatives: float = 0.0  # fraction of negative-advantage samples left out of the loss (Kimina-Prover)
 
     # --- held-out pass@k during training (a TrainerCallback with the real Checker) ---
     heldout_every: int = 0  # steps between evaluations (0: only before and after training)
@@ -71,7 +84,8 @@ class TrainConfig:
     heldout_temperature: float = 1.0
     heldout_max_new_tokens: int = 0  # 0: max_completion_length (grpo) or 256
 
-    # --- everything else: the stage's TRL config, by TRL's names ---
+    # --- the stage's own options (Stage.options), and the stage's TRL config by TRL's names ---
+    options: Any = None
     trl: dict = field(default_factory=dict)
 
     def trl_args(self, **defaults: Any) -> Any:
@@ -86,24 +100,20 @@ class TrainConfig:
 
 
 def trl_config_class(stage: str):
-    if stage == "sft":
-        from trl import SFTConfig
+    from prover.train.registry import trl_config_class as _cls
 
-        return SFTConfig
-    if stage == "grpo":
-        from trl import GRPOConfig
-
-        return GRPOConfig
-    raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+    return _cls(stage)
 
 
-OUR_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "trl")
+OUR_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in ("trl", "options"))
 
 
 def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
     """Split `data` into our options and TRL's; raise ConfigError naming any unknown key."""
-    if stage not in STAGES:
-        raise ConfigError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+    from prover.train.registry import get_stage
+
+    options_cls = get_stage(stage).options
+    option_keys = {f.name for f in dataclasses.fields(options_cls)} if options_cls else set()
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of options, got {type(data).__name__}")
     data = dict(data)
@@ -113,11 +123,14 @@ def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
     nested_trl = data.pop("trl", None) or {}
     trl_fields = {f.name for f in dataclasses.fields(trl_config_class(stage))}
     ours: dict[str, Any] = {}
+    stage_opts: dict[str, Any] = {}
     theirs: dict[str, Any] = {}
     cls = trl_config_class(stage).__name__
     for key, value in data.items():
         if key in OUR_KEYS:
             ours[key] = value
+        elif key in option_keys:
+            stage_opts[key] = value
         elif key in trl_fields:
             theirs[key] = value
         else:
@@ -128,8 +141,10 @@ def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
         if key not in trl_fields:
             raise ConfigError(f"{source}: unknown key {key!r} in `trl`: not a field of trl.{cls}")
         theirs[key] = value
-    cfg = TrainConfig(stage=stage, trl=theirs, **ours)
+    cfg = TrainConfig(stage=stage, trl=theirs, options=options_cls(**stage_opts) if options_cls else None, **ours)
     _check_types(cfg, source)
+    if cfg.options is not None:
+        _check_types(cfg.options, source)
     _check_ranges(cfg, source)
     return cfg
 
@@ -147,12 +162,22 @@ def _check_ranges(cfg: TrainConfig, source: str) -> None:
                 setattr(cfg, f.name, check(f.name, getattr(cfg, f.name), where=f"{source}: "))
     except LimitError as exc:
         raise ConfigError(str(exc)) from None
+    if not 0.0 <= cfg.drop_negatives < 1.0:
+        raise ConfigError(f"{source}: drop_negatives must be a fraction in [0, 1), got {cfg.drop_negatives!r}")
+    if cfg.overlong_buffer < 0:
+        raise ConfigError(f"{source}: overlong_buffer must be a whole number of tokens >= 0, got {cfg.overlong_buffer!r}")
+    if cfg.options is not None and hasattr(cfg.options, "check"):
+        try:
+            cfg.options.check()
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
     for key, value in cfg.trl.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{source}: {key} must be a finite number, got {value!r}")
 
 
-def _check_types(cfg: TrainConfig, source: str) -> None:
+def _check_types(cfg: Any, source: str) -> None:
+    """Each field's value has its default's type (ints are accepted for floats)."""
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]

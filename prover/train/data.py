@@ -22,8 +22,13 @@ from prover.train.config import TrainConfig
 
 
 def load_rows(cfg: TrainConfig, split: str) -> list[dict]:
-    """The rows of `split` of the run's dataset (logic benchmark, jsonl file or HF dataset)."""
+    """The rows of `split` of the run's dataset: "logic" (the generator, with cfg.logic), a
+    shipped dataset by name (data/: "logic-v2", "minif2f-v4.24" ...), a jsonl file or an HF dataset."""
+    import data
+
     spec = cfg.dataset
+    if spec != "logic" and spec in data.VARIANTS:
+        return data.load(spec, split=split)
     if spec == "logic":
         from data.logic import DEFAULT_SET, generate
 
@@ -71,8 +76,14 @@ def reference_completion(row: dict, fmt: str) -> Optional[str]:
 
 
 def sft_records(rows: list[dict], cfg: TrainConfig, tokenizer: Any = None) -> list[dict]:
+    """prompt/completion pairs. A row that already carries both `prompt` and `completion`
+    strings (goal -> tactic pairs, expert iteration's verified proofs) is used as it is;
+    any other row is rendered from its statement and reference `proof`."""
     out = []
     for row in rows:
+        if isinstance(row.get("prompt"), str) and isinstance(row.get("completion"), str):
+            out.append({"prompt": row["prompt"], "completion": row["completion"]})
+            continue
         completion = reference_completion(row, cfg.prompt_format)
         if completion is None:
             continue

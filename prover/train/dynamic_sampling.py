@@ -17,6 +17,9 @@ unchanged. Effect by loss type: `dapo`/`bnpo`/`cispo` normalise by the kept toke
 informative groups get the full step (DAPO's semantics); `grpo`/`dr_grpo` average over all
 rows of the batch, so dropped rows contribute exactly zero (no KL) and the step is scaled by
 the kept fraction. When every group is uniform the step has no gradient at all.
+
+The same trainer also leaves out a fraction of the negative-advantage samples when asked
+(`drop_negatives`, prover.train.negatives), by the same mask.
 """
 from __future__ import annotations
 
@@ -55,9 +58,13 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
     """GRPOTrainer that drops uniform-reward groups from the loss (see module docstring).
     `dynamic_sampling=False` makes it behave exactly like GRPOTrainer."""
 
-    def __init__(self, *args: Any, dynamic_sampling: bool = True, **kwargs: Any):
+    def __init__(self, *args: Any, dynamic_sampling: bool = True, drop_negatives: float = 0.0, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.dynamic_sampling = dynamic_sampling
+        self.drop_negatives = drop_negatives
+        self.negatives_seen = 0
+        self.negatives_dropped = 0
+        self._negatives_rng = torch.Generator().manual_seed(int(self.args.seed))
         self._batch_rewards: torch.Tensor | None = None
         self.groups_seen = 0
         self.groups_dropped = 0
@@ -70,7 +77,12 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
     def _generate_and_score_completions(self, inputs):
         output = super()._generate_and_score_completions(inputs)
         rewards, self._batch_rewards = self._batch_rewards, None
-        if not self.dynamic_sampling or not self.model.training or rewards is None:
+        if not self.model.training:
+            return output
+        if self.drop_negatives > 0:
+            self._drop_negatives(output)
+        if not self.dynamic_sampling or rewards is None:
+            self._recount(output)
             return output
         weighted = rewards * self.reward_weights.to(rewards.device).unsqueeze(0)
         keep_all = keep_mask(weighted, self.num_generations)
@@ -78,13 +90,29 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         start = self.accelerator.process_index * n_local
         keep = keep_all[start:start + n_local]
         drop_rows(output, keep)
-        loss_mask = output["completion_mask"]
-        if "tool_mask" in output:
-            loss_mask = loss_mask * output["tool_mask"]
-        output["num_items_in_batch"] = self.accelerator.gather(loss_mask.sum()).sum()
+        self._recount(output)
         groups = keep_all.numel() // self.num_generations
         kept = int(keep_all.sum().item()) // self.num_generations
         self.groups_seen += groups
         self.groups_dropped += groups - kept
         self._metrics["train"]["dynamic_sampling/kept_group_fraction"].append(kept / max(groups, 1))
         return output
+
+    def _recount(self, output: dict) -> None:
+        """num_items_in_batch (the dapo/cispo normaliser) from the mask as it now is."""
+        loss_mask = output["completion_mask"]
+        if "tool_mask" in output:
+            loss_mask = loss_mask * output["tool_mask"]
+        output["num_items_in_batch"] = self.accelerator.gather(loss_mask.sum()).sum()
+
+    def _drop_negatives(self, output: dict) -> None:
+        from prover.train.negatives import negative_keep_mask
+
+        advantages = output["advantages"]
+        keep = negative_keep_mask(advantages, self.drop_negatives, self._negatives_rng)
+        negatives = int((advantages < 0).sum().item())
+        self.negatives_seen += negatives
+        self.negatives_dropped += int((~keep).sum().item())
+        drop_rows(output, keep)
+        self._metrics["train"]["drop_negatives/dropped_fraction"].append(
+            float((~keep).sum().item()) / max(negatives, 1))

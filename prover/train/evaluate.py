@@ -121,3 +121,45 @@ class PassAtKCallback(TrainerCallback):
         if self.trainer is not None:
             self.trainer.pending_logs.update(result.metrics())
             control.should_log = True
+
+
+def heldout_records(cfg: Any, tokenizer: Any) -> list[dict]:
+    """The held-out theorems (cfg.eval_split, at most cfg.heldout_size) as prompt + checker rows."""
+    from prover.train.data import grpo_records, limit, load_rows
+
+    if not cfg.eval_split:
+        return []
+    return grpo_records(limit(load_rows(cfg, cfg.eval_split), cfg.heldout_size), cfg, tokenizer)
+
+
+def reward_for_eval(checker: Any, cfg: Any) -> ProofReward:
+    """A separate ProofReward for held-out checks, so their time and counts stay out of the
+    training reward's statistics. Evaluation samples stop at EOS or the limit: the sampler
+    reports truncation itself."""
+    return ProofReward(checker, cfg.prompt_format)
+
+
+def heldout_callback(cfg: Any, tokenizer: Any, checker: Any, max_new_tokens: int) -> Optional[PassAtKCallback]:
+    """The every-N-steps held-out pass@k callback a stage adds when cfg.heldout_every is set."""
+    if not cfg.heldout_every:
+        return None
+    records = heldout_records(cfg, tokenizer)
+    if not records:
+        return None
+    return PassAtKCallback(records, reward_for_eval(checker, cfg), tokenizer, cfg.heldout_every, cfg.heldout_k,
+                           cfg.heldout_max_new_tokens or max_new_tokens, cfg.heldout_temperature)
+
+
+def evaluate_model(cfg: Any, model: Any, tokenizer: Any, k: int, checker: Any = None,
+                   max_new_tokens: Optional[int] = None) -> EvalResult:
+    """Held-out pass@k of `model` outside training (the benchmarks' before/after columns)."""
+    from prover.train.models import make_checker
+
+    own = checker is None
+    checker = checker or make_checker(cfg)
+    try:
+        return evaluate_pass_at_k(model, tokenizer, heldout_records(cfg, tokenizer), reward_for_eval(checker, cfg),
+                                  k, max_new_tokens or cfg.heldout_max_new_tokens or 128, cfg.heldout_temperature)
+    finally:
+        if own and hasattr(checker, "close"):
+            checker.close()

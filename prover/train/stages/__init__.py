@@ -1,0 +1,1 @@
+"""Training stages, one module each, found by prover.train.registry (see there)."""

@@ -1,0 +1,120 @@
+"""`prover train grpo`: TRL's GRPOTrainer with the Lean reward and a held-out pass@k callback.
+
+TRL does the math: group sampling, advantages, clipping, KL, LoRA, vLLM, and the whole GRPO
+family by its own config keys: `loss_type` grpo (Shao et al. 2024, DeepSeekMath) | dr_grpo
+(Liu et al. 2025, "Understanding R1-Zero-like training") | dapo (Yu et al. 2025, DAPO) | bnpo |
+cispo (MiniMax-M1) | sapo | luspo | vespo; `importance_sampling_level: sequence` for GSPO
+(Zheng et al. 2025); `scale_rewards` group | batch | none; `epsilon_high` for DAPO's
+clip-higher; `mask_truncated_completions`. What TRL lacks and we add, each off unless set:
+DAPO's dynamic sampling (prover.train.dynamic_sampling), dropping a fraction of negative
+samples (prover.train.negatives, Kimina-Prover), and DAPO's soft overlong punishment, which
+TRL ships as a reward function (`trl.rewards.get_soft_overlong_punishment`) that we add to
+the Lean reward when `overlong_buffer` is set."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Optional
+
+from prover.train.config import TrainConfig
+from prover.train.registry import Stage
+from prover.train.runner import RunResult, base_args
+
+
+def _grpo_trainer_class():
+    from prover.train.dynamic_sampling import DynamicSamplingGRPOTrainer
+    from prover.train.evaluate import PendingLogsMixin
+
+    class ProverGRPOTrainer(PendingLogsMixin, DynamicSamplingGRPOTrainer):
+        """Also times generation, so a run can report generation / verification / optimisation."""
+
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.pending_logs: dict = {}
+            self.generation_seconds = 0.0
+
+        def _generate(self, prompts):
+            start = time.monotonic()
+            try:
+                return super()._generate(prompts)
+            finally:
+                self.generation_seconds += time.monotonic() - start
+
+    return ProverGRPOTrainer
+
+
+def default_grpo_args(cfg: TrainConfig) -> dict:
+    return {**base_args(cfg), "logging_steps": 1, "save_steps": 50, "max_completion_length": 128,
+            "num_generations": 8, "per_device_train_batch_size": 8}
+
+
+def reward_functions(cfg: TrainConfig, args: Any, reward: Any) -> list[Any]:
+    """Lean's verdict first, then the optional format reward and overlong punishment; their
+    weights go to TRL's `reward_weights` unless the YAML set them."""
+    from prover.rewards import FormatReward
+
+    funcs: list[Any] = [reward]
+    weights = [1.0]
+    if cfg.format_reward > 0:
+        funcs.append(FormatReward(cfg.prompt_format))
+        weights.append(cfg.format_reward)
+    if cfg.overlong_buffer > 0:
+        from trl.rewards import get_soft_overlong_punishment
+
+        if cfg.overlong_buffer >= args.max_completion_length:
+            raise ValueError(f"overlong_buffer ({cfg.overlong_buffer}) must be below max_completion_length "
+                             f"({args.max_completion_length})")
+        funcs.append(get_soft_overlong_punishment(args.max_completion_length, cfg.overlong_buffer))
+        weights.append(cfg.overlong_penalty)
+    if len(funcs) > 1 and args.reward_weights is None:
+        args.reward_weights = weights
+    return funcs
+
+
+def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = None, tokenizer: Any = None,
+             log: Callable[[str], None] = print, on_scored: Optional[Callable] = None) -> RunResult:
+    """Train with GRPO as `cfg` says. `model`/`tokenizer` skip loading (the demo passes its
+    SFT result); `resume` is a checkpoint directory, or True for the output_dir's latest;
+    `on_scored(rows, texts, verdicts, rewards)` sees every reward batch (logging, tests)."""
+    from datasets import Dataset
+
+    from prover.rewards import ProofReward
+    from prover.train.data import grpo_records, limit, load_rows
+    from prover.train.evaluate import heldout_callback
+    from prover.train.models import make_checker, peft_config
+    from prover.train.runner import starting_model, train_and_save
+
+    args = cfg.trl_args(**default_grpo_args(cfg))
+    rows = limit(load_rows(cfg, cfg.split), cfg.max_rows)
+    if not rows:
+        raise ValueError(f"no training rows in split {cfg.split!r} of {cfg.dataset!r}")
+    model, tokenizer = starting_model(cfg, model, tokenizer)
+    records = grpo_records(rows, cfg, tokenizer)
+
+    checker = make_checker(cfg)
+    eos = model.generation_config.eos_token_id
+    eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
+    if tokenizer.eos_token_id is not None:
+        eos_ids.append(tokenizer.eos_token_id)
+    reward = ProofReward(checker, cfg.prompt_format, eos_token_ids=eos_ids,
+                         max_completion_length=args.max_completion_length, on_scored=on_scored)
+    reward_funcs = reward_functions(cfg, args, reward)
+    cb = heldout_callback(cfg, tokenizer, checker, args.max_completion_length)
+    trainer = _grpo_trainer_class()(model=model, reward_funcs=reward_funcs, args=args,
+                                    train_dataset=Dataset.from_list(records), processing_class=tokenizer,
+                                    peft_config=peft_config(cfg), callbacks=[cb] if cb else [],
+                                    dynamic_sampling=cfg.dynamic_sampling, drop_negatives=cfg.drop_negatives)
+    if cb is not None:
+        cb.trainer = trainer
+    log(f"grpo: {len(records)} prompts x {args.num_generations} samples, loss_type={args.loss_type}, "
+        f"importance_sampling_level={args.importance_sampling_level}, scale_rewards={args.scale_rewards}, "
+        f"beta={args.beta}, dynamic_sampling={cfg.dynamic_sampling}, drop_negatives={cfg.drop_negatives}, "
+        f"overlong_buffer={cfg.overlong_buffer}, checker={cfg.checker_backend}"
+        f"{' (ray)' if cfg.ray else ''}, output {args.output_dir}")
+    return train_and_save(cfg, trainer, tokenizer, args, resume, log, callback=cb, closing=checker,
+                          generation_seconds=lambda: trainer.generation_seconds,
+                          verification_seconds=lambda: reward.total.wall_seconds,
+                          lean_checks=lambda: reward.total.checked)
+
+
+STAGE = Stage("grpo", "GRPO and its family (dr_grpo, dapo, bnpo, GSPO ...) with Lean's verdict as reward "
+              "(TRL GRPOTrainer + dynamic sampling + held-out pass@k).", "GRPOConfig", run_grpo, ray=True)
