@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     t0 = time.monotonic()
 
-    from prover.train.models import apply_threads, load_model_and_tokenizer, make_checker
+    from prover.train.models import apply_threads, load_model_and_tokenizer, config_checker
     from prover.train.stages.sft import run_sft
 
     start = args.start
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         run_sft(sft_cfg, log=print)
         start = str(out / "start")
     print(f"[{time.monotonic() - t0:5.0f}s] start checkpoint: {start}", flush=True)
-    checker = make_checker(from_dict(COMMON, "sft"))  # held-out evaluation only
+    checker = config_checker(from_dict(COMMON, "sft"))  # held-out evaluation only
     rows: list[dict] = []
     try:
         cfg0 = from_dict({**COMMON, "model": start}, "sft")

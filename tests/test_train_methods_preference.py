@@ -14,7 +14,7 @@ from lean_env.settings import Settings
 from prover.evaluation import EvalSpec, run_eval
 from prover.policies.scripted import ScriptedPolicy
 from prover.train.config import from_dict
-from prover.train.data import limit, load_rows, reference_completion
+from prover.train.data import limit, training_rows, reference_completion
 from prover.train.proof_data import dpo_pairs, kto_rows, rows_by_key
 from prover.train.search_round import read_results, write_pool
 from prover.train.stages.dpo import run_dpo
@@ -39,7 +39,7 @@ def checker():
 def results(tmp_path_factory, checker):
     """A real eval directory: 3 logic-v2 statements x 3 scripted attempts, judged by Lean."""
     out = tmp_path_factory.mktemp("eval")
-    rows = limit(load_rows(from_dict(TINY, "dpo"), "train"), 3)
+    rows = limit(training_rows(from_dict(TINY, "dpo"), "train"), 3)
     script = {r["name"]: [WRONG[0], r["proof"].rstrip() + "\n```", WRONG[1]] for r in rows}
     pool = write_pool(rows, out / "pool.jsonl")
     run_eval(EvalSpec(dataset=str(pool), k=3, model="scripted", prompt_format="deepseek-v1.5", stop_at_first=False,

@@ -88,10 +88,10 @@ def test_method_configs_load_and_use_logic_v2(name, stage):
 
 
 def test_logic_v2_is_selected_by_name():
-    from prover.train.data import load_rows
+    from prover.train.data import training_rows
 
     cfg = from_dict({"dataset": "logic-v2"}, "sft")
-    rows = load_rows(cfg, "test-ood")
+    rows = training_rows(cfg, "test-ood")
     assert len(rows) == 100 and all(r["split"] == "test-ood" and r["proof"] for r in rows)
 
 

@@ -87,12 +87,12 @@ def test_expert_iteration_rounds_verified_data_and_resume(sft_dir, tmp_path, che
     assert round1["solved"] == sum(r["solved"] for r in records) > 0, "the memorised model proves something"
 
     # the SFT data is exactly the verified attempts, and Lean accepts every one of them again
-    from prover.train.data import load_rows
+    from prover.train.data import training_rows
     from prover.train.proof_data import rows_by_key, verified_rows
     from prover.train.search_round import read_results
 
     cfg = ei_cfg(sft_dir, tmp_path, 1)
-    rows = load_rows(cfg, "train")[:3]
+    rows = training_rows(cfg, "train")[:3]
     data = verified_rows(read_results(tmp_path / "round-1" / "search"), rows_by_key(rows), cfg,
                          per_statement=2)
     assert len(data) == round1["proofs"] > 0

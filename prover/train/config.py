@@ -62,7 +62,7 @@ class TrainConfig:
     lora_target_modules: Any = "all-linear"
 
     # --- Lean verification (grpo reward and held-out evaluation) ---
-    checker_backend: str = "cli"  # cli | server | repl
+    checker_backend: str = ""  # cli | server | repl ("": the fastest installed, as on every command)
     checker_workers: int = 0  # concurrent checks (0: number of cores)
     checker_timeout: float = 60.0  # seconds per check
     ray: bool = False  # fan verification out to the Ray checker (lean_env.ray_checker)

@@ -21,7 +21,7 @@ from prover.protocol.prompts import build_prompt, get_format
 from prover.train.config import TrainConfig
 
 
-def load_rows(cfg: TrainConfig, split: str) -> list[dict]:
+def training_rows(cfg: TrainConfig, split: str) -> list[dict]:
     """The rows of `split` of the run's dataset: "logic" (the generator, with cfg.logic), a
     shipped dataset by name (data/: "logic-v2", "minif2f-v4.24" ...), a jsonl file or an HF dataset."""
     import data

@@ -16,7 +16,7 @@ from prover.rewards import ProofReward, VerifyStats
 
 
 @dataclass
-class EvalResult:
+class HeldoutResult:
     """pass@1 / pass@k over the held-out theorems, with the time spent on each part."""
 
     theorems: int
@@ -57,7 +57,7 @@ def sample(model: Any, tokenizer: Any, prompts: list[str], n: int, max_new_token
 
 def evaluate_pass_at_k(model: Any, tokenizer: Any, records: list[dict], reward: ProofReward, k: int = 1,
                        max_new_tokens: int = 128, temperature: float = 1.0, batch_size: int = 64,
-                       seed: Optional[int] = 0) -> EvalResult:
+                       seed: Optional[int] = 0) -> HeldoutResult:
     """Sample k completions for each record (GRPO-style: prompt + checker columns) and check
     them all in one batch. pass@j for j in {1, k} by the unbiased estimator."""
     from search.metrics import pass_at_k
@@ -74,7 +74,7 @@ def evaluate_pass_at_k(model: Any, tokenizer: Any, records: list[dict], reward: 
     correct = [int(sum(rewards[i * k:(i + 1) * k])) for i in range(len(records))]
     ks = sorted({1, k})
     pass_at = {j: (sum(pass_at_k(k, c, j) for c in correct) / max(len(records), 1)) for j in ks}
-    return EvalResult(theorems=len(records), samples=len(texts), pass_at=pass_at,
+    return HeldoutResult(theorems=len(records), samples=len(texts), pass_at=pass_at,
                       solved=sum(c > 0 for c in correct), generation_seconds=t1 - t0,
                       verification_seconds=t2 - t1, stats=stats)
 
@@ -107,7 +107,7 @@ class PassAtKCallback(TrainerCallback):
         self.k = k
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
-        self.history: list[tuple[int, EvalResult]] = []
+        self.history: list[tuple[int, HeldoutResult]] = []
         self.trainer: Any = None  # set by the runner; its pending_logs receive the metrics
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
@@ -125,11 +125,11 @@ class PassAtKCallback(TrainerCallback):
 
 def heldout_records(cfg: Any, tokenizer: Any) -> list[dict]:
     """The held-out theorems (cfg.eval_split, at most cfg.heldout_size) as prompt + checker rows."""
-    from prover.train.data import grpo_records, limit, load_rows
+    from prover.train.data import grpo_records, limit, training_rows
 
     if not cfg.eval_split:
         return []
-    return grpo_records(limit(load_rows(cfg, cfg.eval_split), cfg.heldout_size), cfg, tokenizer)
+    return grpo_records(limit(training_rows(cfg, cfg.eval_split), cfg.heldout_size), cfg, tokenizer)
 
 
 def reward_for_eval(checker: Any, cfg: Any) -> ProofReward:
@@ -151,12 +151,12 @@ def heldout_callback(cfg: Any, tokenizer: Any, checker: Any, max_new_tokens: int
 
 
 def evaluate_model(cfg: Any, model: Any, tokenizer: Any, k: int, checker: Any = None,
-                   max_new_tokens: Optional[int] = None) -> EvalResult:
+                   max_new_tokens: Optional[int] = None) -> HeldoutResult:
     """Held-out pass@k of `model` outside training (the benchmarks' before/after columns)."""
-    from prover.train.models import make_checker
+    from prover.train.models import config_checker
 
     own = checker is None
-    checker = checker or make_checker(cfg)
+    checker = checker or config_checker(cfg)
     try:
         return evaluate_pass_at_k(model, tokenizer, heldout_records(cfg, tokenizer), reward_for_eval(checker, cfg),
                                   k, max_new_tokens or cfg.heldout_max_new_tokens or 128, cfg.heldout_temperature)

@@ -57,19 +57,16 @@ def peft_config(cfg: TrainConfig) -> Any:
                       target_modules=cfg.lora_target_modules, task_type="CAUSAL_LM")
 
 
-def make_checker(cfg: TrainConfig) -> Any:
-    """The verifier behind rewards and held-out evaluation: a local Checker with the chosen
-    backend, or (cfg.ray) the same backend fanned out over Ray actors."""
+def config_checker(cfg: TrainConfig) -> Any:
+    """The verifier behind rewards and held-out evaluation, from the config's checker_* and ray*
+    keys through lean_env.checker.make_checker (the one factory; an empty checker_backend is its
+    default, the fastest installed)."""
+    from lean_env.checker import make_checker
     from lean_env.settings import Settings
 
     settings = Settings.from_env(timeout=cfg.checker_timeout, lean=cfg.lean or None,
                                  workers=cfg.checker_workers or None)
-    if cfg.ray:
-        from lean_env.ray_checker import RayChecker
-
-        # each actor holds a pool of checker_workers Lean processes
-        return RayChecker(backend=cfg.checker_backend, settings=settings, address=cfg.ray_address,
-                          actors=cfg.ray_actors or None, workers_per_actor=cfg.checker_workers or 1)
-    from lean_env.checker import Checker
-
-    return Checker(cfg.checker_backend, settings, workers=settings.workers)
+    if cfg.ray:  # each actor holds a pool of checker_workers Lean processes
+        return make_checker(cfg.checker_backend or None, settings, ray=cfg.ray_address or True,
+                            ray_actors=cfg.ray_actors or None, workers=cfg.checker_workers or 1)
+    return make_checker(cfg.checker_backend or None, settings, workers=settings.workers)

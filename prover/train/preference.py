@@ -83,16 +83,16 @@ def run_preference(cfg: TrainConfig, trainer_name: str, build: Callable, resume:
     import trl
     from datasets import Dataset
 
-    from prover.train.data import limit, load_rows
+    from prover.train.data import limit, training_rows
     from prover.train.evaluate import PendingLogsMixin, heldout_callback
-    from prover.train.models import make_checker, peft_config
+    from prover.train.models import config_checker, peft_config
     from prover.train.proof_data import rows_by_key
     from prover.train.runner import starting_model, train_and_save
 
     opts: PreferenceOptions = cfg.options
     model, tokenizer = starting_model(cfg, model, tokenizer)
     args = cfg.trl_args(**default_preference_args(cfg))
-    rows = limit(load_rows(cfg, cfg.split), cfg.max_rows)
+    rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
     records, timing = gather_records(cfg, opts, model, tokenizer, rows, log)
     data = build(records, rows_by_key(rows), cfg, tokenizer, opts.per_statement)
     if not data:
@@ -100,7 +100,7 @@ def run_preference(cfg: TrainConfig, trainer_name: str, build: Callable, resume:
                          "verified and a failed attempt; KTO any checked attempt): search more (k) or other statements")
     columns = ("prompt", "chosen", "rejected") if "chosen" in data[0] else ("prompt", "completion", "label")
     dataset = Dataset.from_list([{c: d[c] for c in columns} for d in data])
-    checker = make_checker(cfg) if cfg.heldout_every else None
+    checker = config_checker(cfg) if cfg.heldout_every else None
     cb = heldout_callback(cfg, tokenizer, checker, 256) if checker is not None else None
 
     base = getattr(trl, trainer_name)

@@ -23,7 +23,7 @@ class RunResult:
     generation_seconds: float = 0.0
     verification_seconds: float = 0.0
     heldout_seconds: float = 0.0
-    heldout: list = field(default_factory=list)  # [(step, prover.train.evaluate.EvalResult)]
+    heldout: list = field(default_factory=list)  # [(step, prover.train.evaluate.HeldoutResult)]
     trainer: Any = None
     model: Any = None  # the trained model, in memory (the next stage may continue from it)
     tokenizer: Any = None

@@ -106,6 +106,6 @@ def read_results(path: str | Path) -> list:
 
 
 def ensure_checker(cfg: TrainConfig, checker: Optional[Any]) -> tuple[Any, bool]:
-    from prover.train.models import make_checker
+    from prover.train.models import config_checker
 
-    return (checker, False) if checker is not None else (make_checker(cfg), True)
+    return (checker, False) if checker is not None else (config_checker(cfg), True)

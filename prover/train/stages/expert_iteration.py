@@ -78,7 +78,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
     resume from their own files, so it only matters for the SFT of an unfinished round."""
     from transformers.trainer_utils import get_last_checkpoint
 
-    from prover.train.data import limit, load_rows
+    from prover.train.data import limit, training_rows
     from prover.train.proof_data import rows_by_key, unsolved, verified_rows
     from prover.train.runner import starting_model, write_card
     from prover.train.search_round import ensure_checker, eval_checks, eval_timing, search_pool
@@ -92,7 +92,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
         model, tokenizer = starting_model(dataclasses.replace(cfg, model=str(out / f"round-{done}" / "model")))
     else:
         model, tokenizer = starting_model(cfg, model, tokenizer)
-    pool = limit(load_rows(cfg, cfg.split), cfg.max_rows)
+    pool = limit(training_rows(cfg, cfg.split), cfg.max_rows)
     if not pool:
         raise ValueError(f"no statements in split {cfg.split!r} of {cfg.dataset!r}")
     by_key = rows_by_key(pool)

@@ -78,19 +78,19 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
     from datasets import Dataset
 
     from prover.rewards import ProofReward
-    from prover.train.data import grpo_records, limit, load_rows
+    from prover.train.data import grpo_records, limit, training_rows
     from prover.train.evaluate import heldout_callback
-    from prover.train.models import make_checker, peft_config
+    from prover.train.models import config_checker, peft_config
     from prover.train.runner import starting_model, train_and_save
 
     args = cfg.trl_args(**default_grpo_args(cfg))
-    rows = limit(load_rows(cfg, cfg.split), cfg.max_rows)
+    rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
     if not rows:
         raise ValueError(f"no training rows in split {cfg.split!r} of {cfg.dataset!r}")
     model, tokenizer = starting_model(cfg, model, tokenizer)
     records = grpo_records(rows, cfg, tokenizer)
 
-    checker = make_checker(cfg)
+    checker = config_checker(cfg)
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
     if tokenizer.eos_token_id is not None:

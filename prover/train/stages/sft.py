@@ -38,20 +38,20 @@ def run_sft(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = 
     cfg.max_rows); `model`/`tokenizer` train an in-memory model instead of loading cfg.model."""
     from datasets import Dataset
 
-    from prover.train.data import limit, load_rows, sft_records
+    from prover.train.data import limit, training_rows, sft_records
     from prover.train.evaluate import heldout_callback
-    from prover.train.models import make_checker, peft_config
+    from prover.train.models import config_checker, peft_config
     from prover.train.runner import starting_model, train_and_save
 
     model, tokenizer = starting_model(cfg, model, tokenizer)
     args = cfg.trl_args(**default_sft_args(cfg))
     if rows is None:
-        rows = limit(load_rows(cfg, cfg.split), cfg.max_rows)
+        rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
     records = sft_records(rows, cfg, tokenizer)
     if not records:
         raise ValueError(f"no rows with a reference proof (or prompt + completion) in split {cfg.split!r} "
                          f"of {cfg.dataset!r}")
-    checker = make_checker(cfg) if cfg.heldout_every else None
+    checker = config_checker(cfg) if cfg.heldout_every else None
     cb = heldout_callback(cfg, tokenizer, checker, 256) if checker is not None else None
     trainer = _sft_trainer_class()(model=model, args=args, train_dataset=Dataset.from_list(records),
                                    processing_class=tokenizer, peft_config=peft_config(cfg),
