@@ -6,7 +6,7 @@ the real Lean (search.tactic_env.ServerTacticEnv: every step is re-checked, the 
 come from `$/lean/plainGoal`), and each state becomes one SFT row whose prompt is exactly what
 search.bfs.BestFirst shows the model there (the statement, the script so far, the goals as a
 `/- tactic state -/` comment: search.tactic_env.resume_prompt) and whose completion is the
-next tactic line ended by BFS's stop (a newline). After the first tactic the same text is also
+next tactic ended by BFS's stop (a newline). After the first tactic the same text is also
 MCTS's resume prompt for that prefix (search.mcts cuts a proof at a line start and resumes
 with the same helper).
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from prover.prompts import build_prompt, get_format
-from search.tactic_env import INDENT, ServerTacticEnv, resume_prompt, tactic_proof
+from search.tactic_env import ServerTacticEnv, resume_prompt, tactic_proof
 
 Row = Mapping[str, Any]
 STEP_STOP = "\n"  # search.bfs.TACTIC_STOP's first stop: one tactic a line
@@ -84,8 +84,11 @@ def step_prompt(row: Row, tactics: Sequence[str], goals: Sequence[str], fmt: str
 
 
 def step_completion(tactic: str) -> str:
-    """The next tactic line as the model should write it: indented like the script, then BFS's stop."""
-    return INDENT + tactic + STEP_STOP
+    """The next tactic, then BFS's stop. Not indented: the prompt ends with a newline, and a
+    byte-level BPE merges that newline with following spaces into one token, so an indented
+    completion would be trained on a context (no final newline) that BFS never shows; BFS
+    strips the line anyway (search.tactic_env.clean_tactic)."""
+    return tactic + STEP_STOP
 
 
 @dataclass

@@ -69,29 +69,37 @@ def test_rows_are_what_bfs_asks_and_the_states_are_lean_s(server_checker, sample
         w = walk(env, row)
         assert w.proved, (row["name"], w.error)
         rows = step_rows(w)
-        assert [r["completion"] for r in rows] == ["  " + t + "\n" for t in w.tactics]
+        assert [r["completion"] for r in rows] == [t + "\n" for t in w.tactics]
         assert all(r["name"] == row["name"] and r["split"] == "train" for r in rows)
         # the state in each prompt (after the first) is the goal Lean lists as unsolved after the
         # script so far, read from the Checker's own messages (not the server's goal query)
         for i, r in enumerate(rows[1:], 1):
-            prefix = " by\n" + "".join(x["completion"] for x in rows[:i])
+            prefix = " by\n" + "".join("  " + x["completion"] for x in rows[:i])
             v = server_checker.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"],
                                                proof=prefix.rstrip("\n")))
             assert not v.ok and unsolved_goals(v), (row["name"], i, v.summary())
             assert r["prompt"].endswith(state_comment(unsolved_goals(v))), (row["name"], i)
         # the completions concatenated are a proof Lean accepts
-        proof = " by\n" + "".join(r["completion"] for r in rows).rstrip("\n")
+        proof = " by\n" + "".join("  " + r["completion"] for r in rows).rstrip("\n")
         v = server_checker.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"],
                                            proof=proof))
         assert v.ok and v.axioms == [], (row["name"], v.summary())
         # BFS, answering each prompt with that row's completion, asks exactly these prompts in order
         answers = {r["prompt"]: r["completion"] for r in rows}
-        policy = ScriptedPolicy(lambda prompt, i: answers.get(prompt, "  skip\n"))
+        policy = ScriptedPolicy(lambda prompt, i: answers.get(prompt, "skip\n"))
         record = BestFirst(policy, server_checker, SamplingParams(), budget=len(rows), env=env,
                            expand_k=1).search(row)
         asked = [p for prompts, _ in policy.calls for p in prompts]
         assert asked == [r["prompt"] for r in rows]
         assert record.solved and record.attempts[record.first_success_index].verdict["ok"]
+        # a byte-level BPE tokenizes prompt + completion with the prompt's own tokens first, so
+        # SFT trains on exactly the context BFS shows (an indented completion would not be)
+        from prover.tiny_model import train_tokenizer
+
+        tok = train_tokenizer()
+        for r in rows:
+            ids = tok(r["prompt"])["input_ids"]
+            assert tok(r["prompt"] + r["completion"])["input_ids"][:len(ids)] == ids
 
 
 @pytest.mark.lean
