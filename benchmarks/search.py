@@ -2,7 +2,7 @@
 best-first search vs repair, on `test-iid` and `test-ood`, with the bundled real Lean.
 
     python benchmarks/search.py --model runs/train_logic_v2/grpo            # budgets 8 32 128
-    python benchmarks/search.py --model runs/train_logic_v2/grpo --quick    # budgets 8 32, a few problems
+    python benchmarks/search.py --model runs/train_logic_v2/grpo --quick    # budgets 8 32 (checks: 32), 5 problems
 
 Two comparisons, each method run separately at each budget (all stop at their first proof):
 - equal sample budgets: every method gets B model samples per problem (a whole proof for
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 METHODS = ("best-of-n", "mcts", "bfs", "repair")
-QUICK = {"budgets": [8, 32], "limit": 8}
+QUICK = {"budgets": [8, 32], "check_budgets": [32], "limit": 5}
 
 
 def make(method: str, policy, checker, params, budget: int, fmt: str, max_checks=None):
@@ -147,8 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="runs/train_logic_v2/grpo",
                     help="a model directory / hub id / .gguf (default: the CPU demo's GRPO model)")
-    ap.add_argument("--quick", action="store_true", help=f"budgets {QUICK['budgets']}, {QUICK['limit']} problems a split")
-    ap.add_argument("--budgets", type=int, nargs="+", help="sample and check budgets (default 8 32 128)")
+    ap.add_argument("--quick", action="store_true", help=f"sample budgets {QUICK['budgets']}, check budgets "
+                    f"{QUICK['check_budgets']}, {QUICK['limit']} problems a split")
+    ap.add_argument("--budgets", type=int, nargs="+", help="sample budgets (default 8 32 128; --quick: 8 32)")
+    ap.add_argument("--check-budgets", type=int, nargs="+", help="Lean-check budgets (default: the sample "
+                    "budgets; --quick: 32)")
     ap.add_argument("--modes", nargs="+", default=["samples", "checks"], choices=["samples", "checks"])
     ap.add_argument("--splits", nargs="+", default=["test-iid", "test-ood"])
     ap.add_argument("--dataset", default="logic-v2")
@@ -161,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="runs/search_logic_v2.json")
     args = ap.parse_args(argv)
     budgets = args.budgets or (QUICK["budgets"] if args.quick else [8, 32, 128])
+    check_budgets = args.check_budgets or (QUICK["check_budgets"] if args.quick and not args.budgets else budgets)
     limit = args.limit or (QUICK["limit"] if args.quick else 50)
 
     import data
@@ -180,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         for split in args.splits:
             rows = data.load(args.dataset, split=split, limit=limit)
             for mode in args.modes:
-                for budget in budgets:
+                for budget in (budgets if mode == "samples" else check_budgets):
                     for method in args.methods:
                         r = run_one(method, policy, checker, params, rows, budget, fmt, mode, args.seed)
                         results.append(r)
