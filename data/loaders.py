@@ -39,6 +39,9 @@ VARIANTS: dict[str, Variant] = {
     "logic-v2": Variant("logic/v2.jsonl", "bundled",
                         "theorems found by proof search (intuitionistic propositional and first-order logic with "
                         "equality) over the logic prelude; splits train / test-iid / test-ood", env="logic"),
+    "logic-handwritten": Variant("logic/handwritten.jsonl", "bundled",
+                                 "24 logic theorems written by hand, phrased unlike either generator (a check "
+                                 "that a logic-trained model is not a schema-matcher)", env="logic"),
 }
 ALIASES = {"minif2f": "minif2f-deepseek"}
 # The setup profile each named Lean environment (a row's `env`) runs on.

@@ -62,3 +62,37 @@ def pass_at_k_curve(records: Sequence, ks: Optional[Iterable[int]] = None) -> di
         if v is not None:
             curve[k] = v
     return curve
+
+
+def bootstrap_interval(values: Sequence[float], confidence: float = 0.95, resamples: int = 2000,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of per-problem values (e.g. each problem's
+    pass@k or solved 0/1): problems are resampled with replacement, so the interval says how
+    much the mean would move on another draw of problems. Seeded: the same values give the same
+    interval on every machine."""
+    import random
+
+    vals = [float(v) for v in values]
+    if not vals:
+        raise ValueError("bootstrap_interval needs at least one value")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if resamples < 1:
+        raise ValueError(f"resamples must be >= 1, got {resamples}")
+    rng = random.Random(seed)
+    n = len(vals)
+    means = sorted(sum(vals[rng.randrange(n)] for _ in range(n)) / n for _ in range(resamples))
+    alpha = (1 - confidence) / 2
+    lo = means[min(resamples - 1, int(alpha * resamples))]
+    hi = means[max(0, min(resamples - 1, int((1 - alpha) * resamples) - 1))]
+    return lo, hi
+
+
+def paired_bootstrap_difference(a: Sequence[float], b: Sequence[float], confidence: float = 0.95,
+                                resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of mean(a) - mean(b) for two methods on the same problems
+    (a[i] and b[i] belong to problem i): resampling problems keeps the pairs, so the interval
+    reflects how the methods differ, not how hard the problems are."""
+    if len(a) != len(b):
+        raise ValueError(f"paired values need the same problems: {len(a)} vs {len(b)}")
+    return bootstrap_interval([x - y for x, y in zip(a, b)], confidence, resamples, seed)

@@ -1,0 +1,214 @@
+"""(goal state -> next tactic) training pairs, read from the Lean server along reference proofs.
+
+Why: a policy trained only on whole proofs gives BFS nothing to expand and MCTS nothing to
+resume from. Here each reference tactic proof of logic-v2 is walked one tactic at a time on
+the real Lean (search.tactic_env.ServerTacticEnv: every step is re-checked, the goals after it
+come from `$/lean/plainGoal`), and each state becomes one SFT row whose prompt is exactly what
+search.bfs.BestFirst shows the model there (the statement, the script so far, the goals as a
+`/- tactic state -/` comment: search.tactic_env.resume_prompt) and whose completion is the
+next tactic ended by BFS's stop (a newline). After the first tactic the same text is also
+MCTS's resume prompt for that prefix (search.mcts cuts a proof at a line start and resumes
+with the same helper).
+
+Reference proofs are structured (`·` focus blocks, `cases … with | inl h => …`); BFS writes a
+flat script, one tactic a line, each acting on the first goal. `flat_tactics` turns one into
+the other (bullets dropped in order; a two-armed `cases` becomes `rcases h with a | b`), and
+the walk proves the flat script with Lean before any of its rows is kept.
+
+    python -m search.step_data --out runs/logic_v2_steps.jsonl [--splits train] [--with-proofs]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from prover.prompts import build_prompt, get_format
+from search.tactic_env import ServerTacticEnv, resume_prompt, tactic_proof
+
+Row = Mapping[str, Any]
+STEP_STOP = "\n"  # search.bfs.TACTIC_STOP's first stop: one tactic a line
+_CASES_RE = re.compile(r"^cases\s+(.+?)\s+with$")
+_ALT_RE = re.compile(r"^\|\s*(inl|inr)\s+(\S+)\s*=>\s*(.*)$")
+
+
+def flat_tactics(proof: str) -> list[str]:
+    """The tactics of a structured `by` proof as a flat script in the same (depth-first) order.
+    Raises ValueError on a construct it cannot flatten (say which line)."""
+    lines = [ln for ln in proof.split("\n") if ln.strip()]
+    if not lines or lines[0].strip() != "by":
+        raise ValueError(f"not a tactic proof (expected it to start with `by`): {proof[:40]!r}")
+    out: list[str] = []
+    open_cases: list[tuple[int, str, list[str]]] = []  # (slot in out, target, arm names so far)
+    for ln in lines[1:]:
+        t = ln.strip()
+        while t.startswith("·"):
+            t = t[1:].strip()
+        alt = _ALT_RE.match(t)
+        if alt:
+            if not open_cases:
+                raise ValueError(f"a `| {alt.group(1)} …` arm outside `cases … with`: {t!r}")
+            if alt.group(3):
+                raise ValueError(f"an arm with its tactic on the same line is not flattened: {t!r}")
+            slot, target, names = open_cases[-1]
+            names.append(alt.group(2))
+            if len(names) == 2:  # the arms' bodies follow in order, so one rcases covers both
+                out[slot] = f"rcases {target} with {names[0]} | {names[1]}"
+                open_cases.pop()
+            continue
+        m = _CASES_RE.match(t)
+        if m:
+            open_cases.append((len(out), m.group(1), []))
+            out.append("")  # filled in when both arms are read
+            continue
+        out.append(t)
+    if open_cases:
+        raise ValueError(f"`cases {open_cases[-1][1]} with` does not have two arms")
+    return out
+
+
+def bfs_prefix(formal_statement: str, tactics: Sequence[str]) -> str:
+    """The proof text BFS resumes after, for a script (search.bfs.BestFirst._propose's rule)."""
+    return tactic_proof(formal_statement, tactics) + "\n" if tactics else tactic_proof(formal_statement, [])
+
+
+def step_prompt(row: Row, tactics: Sequence[str], goals: Sequence[str], fmt: str = "deepseek-v1.5",
+                tokenizer: Any = None) -> str:
+    """What BFS shows the model at the state reached by `tactics`, whose goals are `goals`."""
+    return resume_prompt(row, fmt, bfs_prefix(row["formal_statement"], tactics), goals, tokenizer)
+
+
+def step_completion(tactic: str) -> str:
+    """The next tactic, then BFS's stop. Not indented: the prompt ends with a newline, and a
+    byte-level BPE merges that newline with following spaces into one token, so an indented
+    completion would be trained on a context (no final newline) that BFS never shows; BFS
+    strips the line anyway (search.tactic_env.clean_tactic)."""
+    return tactic + STEP_STOP
+
+
+@dataclass
+class Walk:
+    """One reference proof walked on Lean: the states (goals before each tactic) and whether the
+    flat script, applied in full, was accepted by the Checker."""
+
+    row: Row
+    tactics: list[str]
+    goals: list[list[str]]  # goals[i]: the goals Lean reports before tactics[i]
+    proved: bool
+    error: str = ""
+
+
+def walk(env: ServerTacticEnv, row: Row, proof_field: str = "proof_tactic") -> Walk:
+    """Apply the row's reference tactics one at a time; stop at the first that does not leave
+    an open state (the last must prove the theorem, with a Checker verdict)."""
+    try:
+        tactics = flat_tactics(row[proof_field])
+    except (KeyError, ValueError) as exc:
+        return Walk(row, [], [], False, f"cannot flatten: {exc}")
+    start = env.start(row)
+    if start.status != "open":
+        return Walk(row, tactics, [], False, f"the theorem did not open: {start.error}")
+    goals, state = [start.goals], start.state
+    for i, tactic in enumerate(tactics):
+        res = env.apply(state, tactic)
+        last = i == len(tactics) - 1
+        if res.status == "proved":
+            ok = last and res.verdict is not None and res.verdict.ok
+            return Walk(row, tactics, goals, ok, "" if ok else f"proved early, at tactic {i + 1}")
+        if res.status != "open":
+            return Walk(row, tactics, goals, False, f"tactic {i + 1} ({tactic!r}) failed: {res.error}")
+        if last:
+            return Walk(row, tactics, goals, False, "goals left after the last tactic")
+        goals.append(res.goals)
+        state = res.state
+    return Walk(row, tactics, goals, False, "no tactics")
+
+
+def step_rows(w: Walk, fmt: str = "deepseek-v1.5", tokenizer: Any = None) -> list[dict]:
+    """One SFT row per state of a proved walk (none for an unproved one)."""
+    if not w.proved:
+        return []
+    name, split = w.row.get("name", ""), w.row.get("split", "")
+    return [{"name": name, "split": split, "kind": "step", "step": i,
+             "prompt": step_prompt(w.row, w.tactics[:i], w.goals[i], fmt, tokenizer),
+             "completion": step_completion(w.tactics[i])} for i in range(len(w.tactics))]
+
+
+def proof_row(w: Walk, fmt: str = "deepseek-v1.5", tokenizer: Any = None) -> dict:
+    """The walked proof as one whole-proof row: the prompt best-of-n and MCTS's root show, the
+    flat script as the completion (so MCTS's cuts of a proof in this style are exactly the
+    step rows' states), closing the prompt's code block as SFT's reference completions do."""
+    if get_format(fmt).kind != "continuation":
+        raise ValueError(f"step data is for continuation prompt formats (e.g. deepseek-v1.5), not {fmt!r}")
+    return {"name": w.row.get("name", ""), "split": w.row.get("split", ""), "kind": "proof",
+            "prompt": build_prompt(w.row, fmt, tokenizer).text,
+            "completion": tactic_proof(w.row["formal_statement"], w.tactics) + "\n```"}
+
+
+def build(rows: Iterable[Row], checker, fmt: str = "deepseek-v1.5", with_proofs: bool = False,
+          log=None) -> tuple[list[dict], list[Walk]]:
+    """Step rows (and, with `with_proofs`, whole-proof rows) for every row whose reference
+    proof walks through on Lean; the walks say what happened to each row."""
+    env = ServerTacticEnv(checker)
+    out: list[dict] = []
+    walks: list[Walk] = []
+    for row in rows:
+        w = walk(env, row)
+        walks.append(w)
+        if w.proved:
+            if with_proofs:
+                out.append(proof_row(w, fmt))
+            out += step_rows(w, fmt)
+        elif log:
+            log(f"skipped {row.get('name')}: {w.error}")
+    return out, walks
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="the jsonl to write")
+    ap.add_argument("--dataset", default="logic-v2", help="a dataset data.load knows (default logic-v2)")
+    ap.add_argument("--splits", nargs="+", default=["train"])
+    ap.add_argument("--limit", type=int, help="rows per split")
+    ap.add_argument("--with-proofs", action="store_true", help="also one whole-proof row per theorem")
+    ap.add_argument("--format", default="deepseek-v1.5")
+    ap.add_argument("--workers", type=int, default=1)
+    args = ap.parse_args(argv)
+    get_format(args.format)
+    rows = write_steps(args.out, args.dataset, args.splits, args.limit, args.with_proofs, args.format, args.workers,
+                       log=lambda s: print(s, file=sys.stderr))
+    print(f"wrote {rows} rows to {args.out}")
+    return 0
+
+
+def write_steps(out: str | Path, dataset: str = "logic-v2", splits: Sequence[str] = ("train",),
+                limit: Optional[int] = None, with_proofs: bool = False, fmt: str = "deepseek-v1.5",
+                workers: int = 1, log=None) -> int:
+    """Walk the dataset's reference proofs on the bundled Lean's server pool and write the rows."""
+    import data
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+
+    rows = [r for s in splits for r in data.load(dataset, split=s, limit=limit)]
+    t0 = time.monotonic()
+    with Checker("server", Settings.from_env(timeout=60), workers=workers) as checker:
+        records, walks = build(rows, checker, fmt, with_proofs, log)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    if log:
+        proved = sum(w.proved for w in walks)
+        log(f"{proved}/{len(walks)} reference proofs walked on Lean, {len(records)} rows, "
+            f"{time.monotonic() - t0:.0f}s")
+    return len(records)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""search.step_data: (goal state -> next tactic) rows read from the real Lean server along
+logic-v2's reference tactic proofs. Each row's prompt is what BFS shows at that state (BFS,
+driven by the rows themselves, asks exactly these prompts and finds the proof), its state is
+the goal Lean reports there, and the completions concatenated are a proof Lean accepts."""
+import json
+
+import pytest
+
+from prover.policies.base import SamplingParams
+from prover.policies.scripted import ScriptedPolicy
+from search.bfs import BestFirst
+from search.step_data import build, flat_tactics, proof_row, step_rows, walk
+from search.tactic_env import ServerTacticEnv, state_comment, unsolved_goals
+
+
+def test_bullets_are_dropped_in_order():
+    proof = " by\n  intro h1\n  constructor\n  · constructor\n    · intro h2\n      exact h1\n    · exact ha\n  · exact h1"
+    assert flat_tactics(proof) == ["intro h1", "constructor", "constructor", "intro h2", "exact h1", "exact ha",
+                                   "exact h1"]
+
+
+def test_two_armed_cases_becomes_rcases_even_when_nested():
+    proof = (" by\n  intro h3\n  cases h2 with\n  | inl h4 =>\n    cases h4 with\n    | inl a =>\n      exact a\n"
+             "    | inr b =>\n      exact b.1\n  | inr h5 =>\n    apply h5")
+    assert flat_tactics(proof) == ["intro h3", "rcases h2 with h4 | h5", "rcases h4 with a | b", "exact a",
+                                   "exact b.1", "apply h5"]
+
+
+@pytest.mark.parametrize("proof, why", [
+    ("fun h => h", "not a tactic proof"),
+    (" by\n  cases h with\n  | inl a =>\n    exact a", "two arms"),
+    (" by\n  | inl a =>\n    exact a", "outside `cases"),
+    (" by\n  cases h with\n  | inl a => exact a\n  | inr b => exact b", "same line"),
+])
+def test_what_cannot_be_flattened_is_a_clear_error(proof, why):
+    with pytest.raises(ValueError, match=why):
+        flat_tactics(proof)
+
+
+# -- on the real Lean ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server_checker():
+    from lean_env.checker import Checker
+    from lean_env.settings import Settings
+
+    with Checker("server", Settings.from_env(timeout=60), workers=1) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def sample_rows():
+    """A few train rows of logic-v2: one with focus bullets, one with `cases … with`, one
+    first-order with `obtain`, one with equality (`rw`)."""
+    import data
+
+    rows = data.load("logic-v2", split="train")
+    picks = []
+    for needle in ("· constructor", "| inl", "obtain", "rw ["):
+        picks.append(next(r for r in rows if needle in r["proof_tactic"] and r not in picks))
+    return picks
+
+
+@pytest.mark.lean
+def test_rows_are_what_bfs_asks_and_the_states_are_lean_s(server_checker, sample_rows):
+    from lean_env import ProofTask
+
+    env = ServerTacticEnv(server_checker)
+    for row in sample_rows:
+        w = walk(env, row)
+        assert w.proved, (row["name"], w.error)
+        rows = step_rows(w)
+        assert [r["completion"] for r in rows] == [t + "\n" for t in w.tactics]
+        assert all(r["name"] == row["name"] and r["split"] == "train" for r in rows)
+        # the state in each prompt (after the first) is the goal Lean lists as unsolved after the
+        # script so far, read from the Checker's own messages (not the server's goal query)
+        for i, r in enumerate(rows[1:], 1):
+            prefix = " by\n" + "".join("  " + x["completion"] for x in rows[:i])
+            v = server_checker.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"],
+                                               proof=prefix.rstrip("\n")))
+            assert not v.ok and unsolved_goals(v), (row["name"], i, v.summary())
+            assert r["prompt"].endswith(state_comment(unsolved_goals(v))), (row["name"], i)
+        # the completions concatenated are a proof Lean accepts
+        proof = " by\n" + "".join("  " + r["completion"] for r in rows).rstrip("\n")
+        v = server_checker.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"],
+                                           proof=proof))
+        assert v.ok and v.axioms == [], (row["name"], v.summary())
+        # BFS, answering each prompt with that row's completion, asks exactly these prompts in order
+        answers = {r["prompt"]: r["completion"] for r in rows}
+        policy = ScriptedPolicy(lambda prompt, i: answers.get(prompt, "skip\n"))
+        record = BestFirst(policy, server_checker, SamplingParams(), budget=len(rows), env=env,
+                           expand_k=1).search(row)
+        asked = [p for prompts, _ in policy.calls for p in prompts]
+        assert asked == [r["prompt"] for r in rows]
+        assert record.solved and record.attempts[record.first_success_index].verdict["ok"]
+        # a byte-level BPE tokenizes prompt + completion with the prompt's own tokens first, so
+        # SFT trains on exactly the context BFS shows (an indented completion would not be)
+        from prover.tiny_model import train_tokenizer
+
+        tok = train_tokenizer()
+        for r in rows:
+            ids = tok(r["prompt"])["input_ids"]
+            assert tok(r["prompt"] + r["completion"])["input_ids"][:len(ids)] == ids
+
+
+@pytest.mark.lean
+def test_whole_proof_rows_and_a_wrong_reference_is_skipped(server_checker, sample_rows):
+    from lean_env import ProofTask
+
+    broken = dict(sample_rows[0], name="broken", proof_tactic=" by\n  intro h1\n  exact nonsense")
+    records, walks = build([sample_rows[1], broken], server_checker, with_proofs=True)
+    assert [w.proved for w in walks] == [True, False] and "nonsense" in walks[1].error
+    assert {r["name"] for r in records} == {sample_rows[1]["name"]}
+    whole = [r for r in records if r["kind"] == "proof"]
+    assert len(whole) == 1 and whole[0]["completion"].endswith("\n```")
+    assert whole[0] == proof_row(walks[0])
+    v = server_checker.check(ProofTask(formal_statement=sample_rows[1]["formal_statement"],
+                                       header=sample_rows[1]["header"],
+                                       proof=whole[0]["completion"][:-len("\n```")]))
+    assert v.ok, v.summary()
+    json.dumps(records)  # plain jsonl rows
