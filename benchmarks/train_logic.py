@@ -29,14 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from prover.train.config import load_config  # noqa: E402
-from prover.train.evaluate import EvalResult  # noqa: E402
-from prover.train.grpo import evaluate_model, run_grpo  # noqa: E402
-from prover.train.models import apply_threads, load_model_and_tokenizer, make_checker  # noqa: E402
-
-try:  # the stage modules are moving to prover.train.stages
-    from prover.train.stages import sft as _sft  # type: ignore  # noqa: E402
-except ImportError:  # pragma: no cover - the layout before the move
-    from prover.train import sft as _sft  # noqa: E402
+from prover.train.evaluate import HeldoutResult, evaluate_model  # noqa: E402
+from prover.train.models import apply_threads, config_checker, load_model_and_tokenizer  # noqa: E402
+from prover.train.stages.grpo import run_grpo  # noqa: E402
+from prover.train.stages.sft import run_sft  # noqa: E402
 
 # --quick: a shorter SFT, a few GRPO steps, smaller held-out sets.
 QUICK_SFT = {"max_steps": 200, "save_steps": 1000}
@@ -44,25 +40,6 @@ QUICK_GRPO = {"max_steps": 16, "save_steps": 1000, "logging_steps": 4}
 QUICK_HELDOUT = 24
 HANDWRITTEN = ROOT / "data/logic/handwritten.jsonl"
 STEPS_FILE = "runs/logic_v2_steps.jsonl"
-
-
-def accept_ready_pairs() -> None:
-    """Rows that already carry `prompt` and `completion` (the step file) are SFT examples as they
-    are. Newer prover.train.data.sft_records does this itself; for an older one the demo wraps it."""
-    from prover.train import data as train_data
-    from prover.train.config import TrainConfig
-
-    probe = train_data.sft_records([{"prompt": "a", "completion": "b"}], TrainConfig(stage="sft"))
-    if probe:
-        return
-    original = train_data.sft_records
-
-    def sft_records(rows, cfg, tokenizer=None):
-        ready = [{"prompt": r["prompt"], "completion": r["completion"]} for r in rows
-                 if isinstance(r.get("prompt"), str) and isinstance(r.get("completion"), str)]
-        return ready + original([r for r in rows if not isinstance(r.get("prompt"), str)], cfg, tokenizer)
-
-    _sft.sft_records = sft_records
 
 
 def ensure_steps(dataset: str) -> None:
@@ -77,7 +54,7 @@ def ensure_steps(dataset: str) -> None:
         print(f"step data: {n} rows in {time.monotonic() - t0:.0f}s -> {path}", flush=True)
 
 
-def row(stage: str, split: str, ev: EvalResult, k: int, gen: float, ver: float, opt: float) -> dict:
+def row(stage: str, split: str, ev: HeldoutResult, k: int, gen: float, ver: float, opt: float) -> dict:
     return {"stage": stage, "split": split, "pass@1": ev.pass_at[1], f"pass@{k}": ev.pass_at.get(k, ev.pass_at[1]),
             "solved": f"{ev.solved}/{ev.theorems}", "generation_s": gen, "verification_s": ver,
             "optimisation_s": opt, "eval_generation_s": ev.generation_seconds,
@@ -127,13 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     sft_cfg = load_config(args.sft_config, "sft", sft_over)
     grpo_cfg = load_config(args.grpo_config, "grpo", grpo_over)
     apply_threads(sft_cfg)
-    accept_ready_pairs()
     k = args.k
     max_new = grpo_cfg.heldout_max_new_tokens or grpo_cfg.trl.get("max_completion_length", 96)
     t_start = time.monotonic()
     ensure_steps(sft_cfg.dataset)
     steps_s = time.monotonic() - t_start
-    checker = make_checker(grpo_cfg)  # one verifier for every held-out evaluation
+    checker = config_checker(grpo_cfg)  # one verifier for every held-out evaluation
     table: list[dict] = []
     hand: dict = {}
     try:
@@ -148,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         model, tok = load_model_and_tokenizer(sft_cfg)  # the from-scratch initial model
         evaluate("before SFT", model, tok)
 
-        sft = _sft.run_sft(sft_cfg, log=print)
+        sft = run_sft(sft_cfg, log=print)
         model = sft.trainer.model
         evaluate("after SFT", model, tok, opt=sft.train_seconds)
 

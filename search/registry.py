@@ -13,7 +13,7 @@ from typing import Any, Mapping
 _METHODS: dict[str, type] = {}
 _discovered = False
 _ORDER = ("best-of-n", "mcts", "bfs", "repair")  # how listings show the built-in ones
-_NOT_METHODS = {"base", "registry", "records", "metrics", "tactic_env", "leandojo"}
+_NOT_METHODS = {"base", "registry", "records", "metrics", "tactic_env", "leandojo", "step_data"}
 
 
 def register(cls: type) -> type:

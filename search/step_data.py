@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from prover.prompts import build_prompt, get_format
+from prover.protocol.prompts import build_prompt, get_format
 from search.tactic_env import ServerTacticEnv, resume_prompt, tactic_proof
 
 Row = Mapping[str, Any]

@@ -25,7 +25,7 @@ def test_a_broken_card_is_a_clear_error(tmp_path):
 
 
 def test_sft_writes_the_card(tmp_path):
-    from prover.train.sft import run_sft
+    from prover.train.stages.sft import run_sft
 
     cfg = from_dict({"model": "tiny", "tiny": {"layers": 1, "hidden": 32}, "torch_threads": 1,
                      "logic": {"n": 30, "levels": [1]}, "max_rows": 4, "output_dir": str(tmp_path),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from prover.policies.base import SamplingParams
+from prover.protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.step_data import build, flat_tactics, proof_row, step_rows, walk
@@ -38,15 +38,6 @@ def test_what_cannot_be_flattened_is_a_clear_error(proof, why):
 
 
 # -- on the real Lean ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server_checker():
-    from lean_env.checker import Checker
-    from lean_env.settings import Settings
-
-    with Checker("server", Settings.from_env(timeout=60), workers=1) as c:
-        yield c
-
-
 @pytest.fixture(scope="module")
 def sample_rows():
     """A few train rows of logic-v2: one with focus bullets, one with `cases … with`, one

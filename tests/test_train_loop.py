@@ -10,8 +10,8 @@ import pytest
 
 from prover.rewards import ProofReward
 from prover.train.config import from_dict
-from prover.train.grpo import run_grpo
-from prover.train.sft import run_sft
+from prover.train.stages.grpo import run_grpo
+from prover.train.stages.sft import run_sft
 
 pytestmark = [pytest.mark.lean, pytest.mark.slow]
 

@@ -10,7 +10,6 @@ import math
 
 import pytest
 
-from lean_env.settings import Settings
 from prover.evaluation import EvalSpec, run_eval
 from prover.policies.scripted import ScriptedPolicy
 from prover.train.config import from_dict
@@ -28,11 +27,8 @@ TINY = {"model": "tiny", "tiny": {"layers": 1, "hidden": 32, "seed": 0}, "torch_
 
 
 @pytest.fixture(scope="module")
-def checker():
-    from lean_env.checker import Checker
-
-    with Checker("cli", Settings.from_env(timeout=60), workers=2) as c:
-        yield c
+def checker(cli_checker):
+    return cli_checker
 
 
 @pytest.fixture(scope="module")

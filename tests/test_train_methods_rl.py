@@ -16,7 +16,6 @@ import shutil
 
 import pytest
 
-from lean_env.settings import Settings
 from prover.rewards import ProofReward
 from prover.train.config import from_dict
 from prover.train.data import grpo_records
@@ -32,11 +31,8 @@ COMMON = {"tiny": {"layers": 2, "hidden": 64, "seed": 0}, "torch_threads": 1,
 
 
 @pytest.fixture(scope="module")
-def checker():
-    from lean_env.checker import Checker
-
-    with Checker("cli", Settings.from_env(timeout=60), workers=2) as c:
-        yield c
+def checker(cli_checker):
+    return cli_checker
 
 
 @pytest.fixture(scope="module")

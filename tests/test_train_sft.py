@@ -4,7 +4,7 @@ import math
 from prover.protocol.extract import extract
 from prover.train.config import TrainConfig, from_dict
 from prover.train.data import grpo_records, reference_completion, sft_records, with_header
-from prover.train.sft import run_sft
+from prover.train.stages.sft import run_sft
 
 ROW = {"name": "t", "env": "logic", "formal_statement": "theorem t (p : Prop) : p → p :=", "proof": " fun h => h"}
 

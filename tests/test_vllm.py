@@ -167,7 +167,7 @@ def test_a_grpo_step_generates_with_colocated_vllm(tmp_path, monkeypatch):
     from lean_env.verdict import STATUSES
     from prover.policies.vllm import CPU_ENV
     from prover.train.config import from_dict
-    from prover.train.grpo import run_grpo
+    from prover.train.stages.grpo import run_grpo
 
     for k, v in CPU_ENV.items():
         monkeypatch.setenv(k, v)
