@@ -32,18 +32,13 @@ QUICK = {"budgets": [8, 32], "check_budgets": [32], "limit": 5}
 
 
 def make(method: str, policy, checker, params, budget: int, fmt: str, max_checks=None):
-    """One search object; `max_checks` caps Lean checks per problem (MCTS, repair)."""
+    """One search object from the registry; `max_checks` (MCTS and repair's knob) caps Lean checks
+    per problem, checked between rounds, so a round is at most that many samples."""
     from prover.evaluation import make_search
 
-    if max_checks is None or method in ("best-of-n", "bfs"):
-        return make_search(method, policy, checker, params, budget, fmt, round_size=min(budget, 8))
-    if method == "mcts":
-        from search.mcts import MCTS
-
-        return MCTS(policy, checker, params, budget=budget, fmt=fmt, round_size=8, max_checks=max_checks)
-    from search.repair import Repair
-
-    return Repair(policy, checker, params, budget=budget, fmt=fmt, round_size=8, max_checks=max_checks)
+    options = {"max_checks": max_checks} if max_checks is not None else {}
+    return make_search(method, policy, checker, params, budget, fmt, round_size=min(max_checks or budget, 8),
+                       options=options)
 
 
 def problem_checks(method: str, record) -> int:
