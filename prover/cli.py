@@ -23,6 +23,16 @@ def _usage(check) -> None:
         raise typer.Exit(2)
 
 
+def _checked_search(checks, search: str, pairs, config) -> tuple[str, dict]:
+    """The command's cheap checks, then its search method and knobs from --search, -O and
+    --search-config (prover.choices.search_choice); a bad one exits 2 with one line."""
+    from prover import choices
+
+    found: list = []
+    _usage(lambda: (checks(), found.append(choices.search_choice(search, pairs, config))))
+    return found[0]
+
+
 def _renamed(old: str, old_value, new: str, new_value):
     """A flag's old spelling still works for a while, with a note naming the new one."""
     if old_value is None:
@@ -112,16 +122,10 @@ def prove(
     from prover.commands.prove import run_prove
 
     engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
-    options: dict = {}
-
-    def check_choices() -> None:
-        nonlocal search
-        choices.environment(env), choices.prompt_format(prompt_format), choices.engine(engine)
-        choices.checker_backend(checker), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens)
-        search, parsed = choices.search_choice(search, search_option, search_config)
-        options.update(parsed)
-
-    _usage(check_choices)
+    search, options = _checked_search(lambda: (
+        choices.environment(env), choices.prompt_format(prompt_format), choices.engine(engine),
+        choices.checker_backend(checker), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens)),
+        search, search_option, search_config)
     raise typer.Exit(run_prove(theorem, model=model, n=n, env=env, prompt_format=prompt_format, max_tokens=max_tokens,
                                temperature=temperature, seed=seed, lean=lean, engine=engine, checker=checker,
                                search=search, search_options=options, show_attempts=show_attempts))
@@ -156,17 +160,11 @@ def eval_(
     from prover.evaluation import EvalSpec
 
     engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
-    options: dict = {}
-
-    def check_choices() -> None:
-        nonlocal search
-        choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine)
-        choices.checker_backend(checker), choices.positive("-k", k), choices.positive("--limit", limit)
-        choices.positive("--max-tokens", max_tokens), choices.positive("--workers", workers)
-        search, parsed = choices.search_choice(search, search_option, search_config)
-        options.update(parsed)
-
-    _usage(check_choices)
+    search, options = _checked_search(lambda: (
+        choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine),
+        choices.checker_backend(checker), choices.positive("-k", k), choices.positive("--limit", limit),
+        choices.positive("--max-tokens", max_tokens), choices.positive("--workers", workers)),
+        search, search_option, search_config)
     spec = EvalSpec(dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
                     temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                     stop_at_first=not all_samples, engine=engine, checker_backend=checker, lean=lean,
