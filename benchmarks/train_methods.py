@@ -7,6 +7,7 @@ same budget of Lean checks, then held-out pass@1 / pass@k on test-iid and test-o
 Methods (the first cell of each row is the name `prover train` uses):
   sft               more SFT on the reference proofs (no Lean checks: the zero-budget baseline)
   grpo              GRPO, DAPO loss + dynamic sampling (Lean checks = steps x batch)
+  rloo              RLOO, leave-one-out baseline, same rollouts as grpo (Lean checks = steps x batch)
   expert-iteration  rounds of search -> keep verified -> SFT (checks = statements searched x k)
   dpo               one search, then DPO on verified vs failed (checks = statements x k)
   kto               one search, then KTO on verified / failed  (checks = statements x k)
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from prover.train.config import from_dict, load_config  # noqa: E402
 from prover.train.registry import get_stage  # noqa: E402
 
-METHODS = ("sft", "grpo", "expert-iteration", "dpo", "kto")
+METHODS = ("sft", "grpo", "rloo", "expert-iteration", "dpo", "kto")
 SPLITS = ("test-iid", "test-ood")
 
 # Budgets: B Lean checks per method. grpo: steps * prompts * G; search methods: statements * k (* rounds).
@@ -55,6 +56,12 @@ def method_config(method: str, start: str, out: Path, p: dict) -> dict:
                 "max_rows": p["budget"] // p["G"], "learning_rate": 1e-4, "lr_scheduler_type": "constant",
                 "loss_type": "dapo", "beta": 0.0, "epsilon_high": 0.28, "mask_truncated_completions": True,
                 "dynamic_sampling": True}
+    if method == "rloo":
+        per_step = p["prompts"] * p["G"]
+        return {**base, "max_steps": max(1, p["budget"] // per_step), "num_generations": p["G"],
+                "per_device_train_batch_size": per_step, "max_completion_length": MAX_TOKENS,
+                "max_rows": p["budget"] // p["G"], "learning_rate": 1e-4, "lr_scheduler_type": "constant",
+                "beta": 0.0, "epsilon_high": 0.28, "mask_truncated_completions": True, "dynamic_sampling": False}
     search = {"k": search_k, "search_max_tokens": MAX_TOKENS, "stop_at_first": False}
     if method == "expert-iteration":
         rounds = 2

@@ -80,7 +80,8 @@ def test_the_grpo_family_is_config(loss_type):
 @pytest.mark.parametrize("name,stage", [("sft_logic_v2.yaml", "sft"), ("grpo_logic_v2.yaml", "grpo"),
                                         ("gspo_logic_v2.yaml", "grpo"),
                                         ("expert_iteration_logic_v2.yaml", "expert-iteration"),
-                                        ("dpo_logic_v2.yaml", "dpo"), ("kto_logic_v2.yaml", "kto")])
+                                        ("dpo_logic_v2.yaml", "dpo"), ("kto_logic_v2.yaml", "kto"),
+                                        ("rloo_logic_v2.yaml", "rloo")])
 def test_method_configs_load_and_use_logic_v2(name, stage):
     cfg = load_config(CONFIGS / name, stage)
     assert cfg.dataset == "logic-v2" and cfg.eval_split == "test-iid"

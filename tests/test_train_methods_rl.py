@@ -66,6 +66,28 @@ def test_grpo_family_gspo_dr_grpo_overlong_and_dropped_negatives(sft_dir, tmp_pa
     assert result.lean_checks > 0
 
 
+def test_rloo_trains_on_lean_verdicts_and_resumes(sft_dir, tmp_path):
+    """RLOO (TRL's RLOOTrainer) through the same rollout/reward loop: rewards are Lean's
+    verdicts, the loss is finite, and a second call continues from the saved checkpoint."""
+    from prover.train.stages.rloo import run_rloo
+
+    batches = []
+    data = {**COMMON, "model": sft_dir, "output_dir": str(tmp_path), "max_steps": 2, "num_generations": 4,
+            "per_device_train_batch_size": 8, "max_completion_length": 20, "learning_rate": 1e-3,
+            "temperature": 1.2, "logging_steps": 1, "save_steps": 1}
+    result = run_rloo(from_dict(data, "rloo"), log=lambda _: None,
+                      on_scored=lambda rows, texts, verdicts, rewards: batches.append((verdicts, rewards)))
+    assert type(result.trainer).__name__ == "ProverRLOOTrainer" and result.global_step == 2
+    assert batches and all(rewards == [1.0 if (v is not None and v.ok) else 0.0 for v in verdicts]
+                           for verdicts, rewards in batches)
+    losses = [h["loss"] for h in result.trainer.state.log_history if "loss" in h]
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses) and result.lean_checks > 0
+    more = run_rloo(from_dict({**data, "max_steps": 3}, "rloo"), resume=True, log=lambda _: None)
+    assert more.global_step == 3
+    with pytest.raises(ValueError, match="GRPO option"):
+        run_rloo(from_dict({**data, "drop_negatives": 0.5}, "rloo"), log=lambda _: None)
+
+
 def ei_cfg(sft_dir, out, rounds, **extra):
     return from_dict({**COMMON, "model": sft_dir, "output_dir": str(out), "rounds": rounds, "k": 4,
                       "search_max_tokens": 20, "search_temperature": 1.2, "stop_at_first": False,

@@ -20,12 +20,12 @@ from prover.train.registry import Stage
 from prover.train.runner import RunResult, base_args
 
 
-def _grpo_trainer_class():
-    from prover.train.dynamic_sampling import DynamicSamplingGRPOTrainer
+def timed_trainer_class(base: type) -> type:
+    """`base` (a TRL online trainer: GRPOTrainer, RLOOTrainer ...) that also times generation, so
+    a run can report generation / verification / optimisation."""
     from prover.train.evaluate import PendingLogsMixin
 
-    class ProverGRPOTrainer(PendingLogsMixin, DynamicSamplingGRPOTrainer):
-        """Also times generation, so a run can report generation / verification / optimisation."""
+    class ProverTrainer(PendingLogsMixin, base):
 
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
@@ -39,7 +39,14 @@ def _grpo_trainer_class():
             finally:
                 self.generation_seconds += time.monotonic() - start
 
-    return ProverGRPOTrainer
+    ProverTrainer.__name__ = f"Prover{base.__name__}"
+    return ProverTrainer
+
+
+def _grpo_trainer_class():
+    from prover.train.dynamic_sampling import DynamicSamplingGRPOTrainer
+
+    return timed_trainer_class(DynamicSamplingGRPOTrainer)
 
 
 def default_grpo_args(cfg: TrainConfig) -> dict:
@@ -75,6 +82,17 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
     """Train with GRPO as `cfg` says. `model`/`tokenizer` skip loading (the demo passes its
     SFT result); `resume` is a checkpoint directory, or True for the output_dir's latest;
     `on_scored(rows, texts, verdicts, rewards)` sees every reward batch (logging, tests)."""
+    return run_online(cfg, _grpo_trainer_class(), {"dynamic_sampling": cfg.dynamic_sampling,
+                                                   "drop_negatives": cfg.drop_negatives},
+                      resume, model, tokenizer, log, on_scored)
+
+
+def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume: Optional[str | bool] = None,
+               model: Any = None, tokenizer: Any = None, log: Callable[[str], None] = print,
+               on_scored: Optional[Callable] = None) -> RunResult:
+    """The online RL loop every reward-trained stage shares: rollouts of the training prompts,
+    Lean's verdicts as the reward (plus the optional format and overlong terms), the held-out
+    callback, timing; `trainer_cls` (a timed TRL trainer) does the math."""
     from datasets import Dataset
 
     from prover.rewards import ProofReward
@@ -99,16 +117,16 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
                          max_completion_length=args.max_completion_length, on_scored=on_scored)
     reward_funcs = reward_functions(cfg, args, reward)
     cb = heldout_callback(cfg, tokenizer, checker, args.max_completion_length)
-    trainer = _grpo_trainer_class()(model=model, reward_funcs=reward_funcs, args=args,
-                                    train_dataset=Dataset.from_list(records), processing_class=tokenizer,
-                                    peft_config=peft_config(cfg), callbacks=[cb] if cb else [],
-                                    dynamic_sampling=cfg.dynamic_sampling, drop_negatives=cfg.drop_negatives)
+    trainer = trainer_cls(model=model, reward_funcs=reward_funcs, args=args, train_dataset=Dataset.from_list(records),
+                          processing_class=tokenizer, peft_config=peft_config(cfg), callbacks=[cb] if cb else [],
+                          **trainer_kwargs)
     if cb is not None:
         cb.trainer = trainer
-    log(f"grpo: {len(records)} prompts x {args.num_generations} samples, loss_type={args.loss_type}, "
-        f"importance_sampling_level={args.importance_sampling_level}, scale_rewards={args.scale_rewards}, "
-        f"beta={args.beta}, dynamic_sampling={cfg.dynamic_sampling}, drop_negatives={cfg.drop_negatives}, "
-        f"overlong_buffer={cfg.overlong_buffer}, checker={cfg.checker_backend}"
+    knobs = ", ".join(f"{k}={getattr(args, k)}" for k in ("loss_type", "importance_sampling_level", "scale_rewards",
+                                                          "normalize_advantages", "beta") if hasattr(args, k))
+    log(f"{cfg.stage}: {len(records)} prompts x {args.num_generations} samples, {knobs}, "
+        + "".join(f"{k}={v}, " for k, v in trainer_kwargs.items())
+        + f"overlong_buffer={cfg.overlong_buffer}, checker={cfg.checker_backend or 'default'}"
         f"{' (ray)' if cfg.ray else ''}, output {args.output_dir}")
     return train_and_save(cfg, trainer, tokenizer, args, resume, log, callback=cb, closing=checker,
                           generation_seconds=lambda: trainer.generation_seconds,
