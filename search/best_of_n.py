@@ -12,11 +12,11 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from prover.protocol.extract import extract
-from prover.protocol.policy import Completion, Policy, SamplingParams
-from prover.protocol.prompts import build_prompt, default_stop, get_format
+from prover.protocol.policy import Completion, SamplingParams
+from prover.protocol.prompts import build_prompt, default_stop
 from search.base import Search, sample_seed, task_dict
 from search.records import Attempt, ProblemRecord, Row
 from search.registry import register

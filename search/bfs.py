@@ -19,11 +19,11 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Optional
 
 from lean_env.verdict import ProofTask, Verdict
-from prover.protocol.policy import Completion, Policy, SamplingParams
-from prover.protocol.prompts import get_format, row_header
+from prover.protocol.policy import Completion, SamplingParams
+from prover.protocol.prompts import row_header
 from search.base import Search, sample_seed
 from search.records import Attempt, ProblemRecord, Row
 from search.registry import register

@@ -29,12 +29,12 @@ import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Optional
 
 from lean_env.verdict import ProofTask, Verdict
 from prover.protocol.extract import extract
-from prover.protocol.policy import Policy, SamplingParams
-from prover.protocol.prompts import default_stop, get_format, row_header
+from prover.protocol.policy import SamplingParams
+from prover.protocol.prompts import default_stop, row_header
 from search.base import Search, sample_seed, task_dict
 from search.records import Attempt, ProblemRecord, Row
 from search.registry import register

@@ -19,11 +19,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Optional
 
 from lean_env.verdict import ProofTask, Verdict
 from prover.protocol.extract import extract
-from prover.protocol.policy import Policy, SamplingParams
+from prover.protocol.policy import SamplingParams
 from prover.protocol.prompts import build_prompt, default_stop, repair_prompt, row_header
 from search.base import Search, task_dict
 from search.mcts import cut_points, first_error, valid_prefix_state

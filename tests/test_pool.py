@@ -5,7 +5,6 @@ tested only with real Lean (test_server*.py, test_differential.py)."""
 from tests.shared_data import SHARED
 import asyncio
 import json
-import os
 import shlex
 import sys
 import time

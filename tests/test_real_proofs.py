@@ -3,7 +3,6 @@ Kimina-Prover-Preview). The proofs have no clear license, so they are read from 
 (or $PROVER_SHARED_DATA) and never copied into the project; the tests skip where it is absent."""
 from tests.shared_data import SHARED
 import json
-import os
 import re
 from pathlib import Path
 

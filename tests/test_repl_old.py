@@ -4,7 +4,6 @@ answers that never reach a pipe, tactic responses without `proofStatus`, extra r
 and Lake v4.9's build layout. The stand-in never decides a proof: the one "proved" here comes
 from real Lean on the logic prelude."""
 from tests.shared_data import SHARED
-import os
 import shlex
 import sys
 from pathlib import Path

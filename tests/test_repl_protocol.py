@@ -3,7 +3,6 @@
 from tests.shared_data import SHARED
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest

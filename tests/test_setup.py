@@ -6,7 +6,6 @@ from tests.shared_data import SHARED
 import dataclasses
 import http.server
 import json
-import os
 import re
 import socket
 import sys

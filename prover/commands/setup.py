@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from lean_env.checker import make_checker
+from lean_env.interface import ProofChecker
 from lean_env.environments import logic_header
 from lean_env.sandbox import INSTALL_HINT, seals_filesystem
 from lean_env.settings import Settings
@@ -15,7 +16,7 @@ SELFTEST_GOOD = ProofTask("theorem prover_selftest (p q : Prop) (hp : p) (hq : q
 SELFTEST_BAD = ProofTask("theorem prover_selftest (p q : Prop) (hp : p) (hq : q) : q :=", proof=" hp")
 
 
-def selftest(checker: Checker, header: str) -> tuple[bool, str]:
+def selftest(checker: ProofChecker, header: str) -> tuple[bool, str]:
     """A right proof must be proved and a wrong one rejected: both, or the Lean is not usable."""
     good = checker.check(ProofTask(SELFTEST_GOOD.formal_statement, header=header, proof=SELFTEST_GOOD.proof))
     bad = checker.check(ProofTask(SELFTEST_BAD.formal_statement, header=header, proof=SELFTEST_BAD.proof))
