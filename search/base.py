@@ -97,6 +97,29 @@ class Search:
     def _solve(self, row: Row) -> ProblemRecord:
         raise NotImplementedError
 
+    def _generate_grouped(self, row: Row, by_prompt: dict[str, list[Any]], drawn: int) -> tuple[list, float]:
+        """Draw one completion for each item of `by_prompt` (prompt -> the items wanting a sample
+        of it): one generate call per distinct sample count, so a prompt's items share a call.
+        Each call's seed comes from (run seed, problem, `drawn` = samples the problem had drawn
+        before), so a problem's samples depend on nothing outside it and a resumed run draws what
+        an unbroken one would. Returns the (item, completion) pairs and the seconds generating."""
+        by_n: dict[int, list[str]] = {}
+        for prompt, group in by_prompt.items():
+            by_n.setdefault(len(group), []).append(prompt)
+        pairs: list = []
+        seconds = 0.0
+        for n, prompts in by_n.items():
+            seed = None if self.params.seed is None else sample_seed(
+                self.params.seed, str(row.get("split", "")), str(row.get("name", "")), drawn)
+            drawn += n * len(prompts)
+            t0 = time.monotonic()
+            outs = self.policy.generate(prompts, self.params.replace(n=n, seed=seed))
+            seconds += time.monotonic() - t0
+            for prompt, completions in zip(prompts, outs):
+                pairs += list(zip(by_prompt[prompt], completions))
+        self.stats.generation_seconds += seconds
+        return pairs, seconds
+
 
 def make_config(cls: type, config: Any, options: dict) -> Any:
     """`config` (or the defaults) with `options` applied; an unknown knob is an error naming the

@@ -35,7 +35,7 @@ from lean_env.verdict import ProofTask, Verdict
 from prover.protocol.extract import extract
 from prover.protocol.policy import SamplingParams
 from prover.protocol.prompts import default_stop, row_header
-from search.base import Search, sample_seed, task_dict
+from search.base import Search, task_dict
 from search.records import Attempt, ProblemRecord, Row
 from search.registry import register
 from search.tactic_env import real_errors, resume_prompt, state_key, unsolved_goals, writes_sorry
@@ -278,22 +278,10 @@ class MCTS(Search):
         by_prompt: dict[str, list[_Expansion]] = {}
         for e in expansions:
             by_prompt.setdefault(self._prompt(p, tree.nodes[e.path[-1]]), []).append(e)
-        by_n: dict[int, list[str]] = {}
-        for prompt, group in by_prompt.items():
-            by_n.setdefault(len(group), []).append(prompt)
-        drawn = len(p.attempts)  # the problem's own count: its samples depend on nothing else
-        for n, prompts in by_n.items():
-            seed = None if self.params.seed is None else sample_seed(
-                self.params.seed, str(p.row.get("split", "")), str(p.row.get("name", "")), drawn)
-            drawn += n * len(prompts)
-            t0 = time.monotonic()
-            outs = self.policy.generate(prompts, self.params.replace(n=n, seed=seed))
-            dt = time.monotonic() - t0
-            self.stats.generation_seconds += dt
-            p.gen_seconds += dt
-            for prompt, completions in zip(prompts, outs):
-                for e, c in zip(by_prompt[prompt], completions):
-                    self._prepare(p, e, c)
+        pairs, seconds = self._generate_grouped(p.row, by_prompt, len(p.attempts))
+        p.gen_seconds += seconds
+        for e, c in pairs:
+            self._prepare(p, e, c)
         for e in expansions:  # checks run in parallel on the Checker's threads
             if e.future is not None:
                 e.verdict = e.future.result()

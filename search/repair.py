@@ -99,7 +99,6 @@ class Repair(Search):
         self.revisions = self.config.revisions
         self.round_size = max(1, min(self.config.round_size or min(self.budget, 8), self.budget))
         self.max_checks = self.config.max_checks
-        self._round = 0
 
     def _sampling(self, params: SamplingParams) -> SamplingParams:
         return params.replace(stop=params.stop or default_stop(self.fmt))
@@ -132,20 +131,10 @@ class Repair(Search):
         by_prompt: dict[str, list[_Try]] = {}
         for t in tries:
             by_prompt.setdefault(self.prompt(p.row, t.chain), []).append(t)
-        by_n: dict[int, list[str]] = {}
-        for prompt, group in by_prompt.items():
-            by_n.setdefault(len(group), []).append(prompt)
-        for n, prompts in by_n.items():
-            seed = None if self.params.seed is None else self.params.seed + self._round
-            self._round += 1
-            t0 = time.monotonic()
-            outs = self.policy.generate(prompts, self.params.replace(n=n, seed=seed))
-            dt = time.monotonic() - t0
-            self.stats.generation_seconds += dt
-            p.gen_seconds += dt
-            for prompt, completions in zip(prompts, outs):
-                for t, c in zip(by_prompt[prompt], completions):
-                    self._submit(p, t, c)
+        pairs, seconds = self._generate_grouped(p.row, by_prompt, len(p.attempts))
+        p.gen_seconds += seconds
+        for t, c in pairs:
+            self._submit(p, t, c)
         for t in tries:  # the checks of a round run in parallel on the Checker's threads
             if t.future is not None:
                 t.verdict = t.future.result()

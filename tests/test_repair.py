@@ -90,3 +90,18 @@ def test_repair_rows_pair_a_real_lean_error_with_the_fix(cli_checker, header):
     assert REPAIR_MARK in row["informal_prefix"] and "⊢ And q p" in row["informal_prefix"]
     [record] = sft_records([row], TrainConfig())
     assert REPAIR_MARK in record["prompt"] and record["prompt"].endswith(TERM_ROW["formal_statement"])
+
+
+@pytest.mark.lean
+def test_a_problems_seeds_do_not_depend_on_the_problems_before_it(cli_checker, header):
+    """As for the other methods: a resumed eval reruns only the unfinished problems, so a
+    problem's seeds are a function of (run seed, problem, sample index) only."""
+    def seeds_for_r2(rows):
+        policy = ScriptedPolicy(lambda prompt, i: " junk```")
+        list(Repair(policy, cli_checker, SamplingParams(seed=5), budget=4, round_size=2).run(rows))
+        return [params.seed for prompts, params in policy.calls if "r2 " in prompts[0]]
+
+    tactic, term = _rows(header)
+    alone, after_r1 = seeds_for_r2([term]), seeds_for_r2([tactic, term])
+    assert alone and alone == after_r1
+    assert len(set(alone)) == len(alone)
