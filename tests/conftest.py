@@ -25,3 +25,12 @@ def cli_checker():
 
     with Checker("cli", Settings.from_env(timeout=60), workers=2) as checker:
         yield checker
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny from-scratch model (built in about a second) behind a real HF policy."""
+    from prover.policies import load_policy
+    from prover.tiny_model import build_tiny_model
+
+    return load_policy(str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")))

@@ -6,14 +6,8 @@ import pytest
 
 from prover.models import ModelLoadError, resolve_model
 from prover.policies import SamplingParams, load_policy
-from prover.tiny_model import build_tiny_model
 
 PROMPTS = ["theorem t (p : Prop) (hp : p) : p :=", "Complete the following Lean 4 code:\n```lean4\n"]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return load_policy(str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")))
 
 
 def texts(out):

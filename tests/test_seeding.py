@@ -3,17 +3,11 @@ depends on its prompt and its seed alone, not on the other prompts of the call, 
 call is chunked; best-of-n gives sample i of a problem the same seed in every run."""
 import pytest
 
-from prover.policies import SamplingParams, load_policy
-from prover.tiny_model import build_tiny_model
+from prover.policies import SamplingParams
 from search.base import sample_seed
 
 A = "Complete the following Lean 4 code:\n```lean4\ntheorem foo (p : Prop) (hp : p) : p :="
 B = "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :="
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return load_policy(str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")))
 
 
 def texts(out):
