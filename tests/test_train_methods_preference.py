@@ -27,19 +27,14 @@ TINY = {"model": "tiny", "tiny": {"layers": 1, "hidden": 32, "seed": 0}, "torch_
 
 
 @pytest.fixture(scope="module")
-def checker(cli_checker):
-    return cli_checker
-
-
-@pytest.fixture(scope="module")
-def results(tmp_path_factory, checker):
+def results(tmp_path_factory, cli_checker):
     """A real eval directory: 3 logic-v2 statements x 3 scripted attempts, judged by Lean."""
     out = tmp_path_factory.mktemp("eval")
     rows = limit(training_rows(from_dict(TINY, "dpo"), "train"), 3)
     script = {r["name"]: [WRONG[0], r["proof"].rstrip() + "\n```", WRONG[1]] for r in rows}
     pool = write_pool(rows, out / "pool.jsonl")
     run_eval(EvalSpec(dataset=str(pool), k=3, model="scripted", prompt_format="deepseek-v1.5", stop_at_first=False,
-                      max_tokens=64), out / "run", policy=ScriptedPolicy(script), checker=checker)
+                      max_tokens=64), out / "run", policy=ScriptedPolicy(script), checker=cli_checker)
     return out / "run", rows
 
 

@@ -31,11 +31,6 @@ COMMON = {"tiny": {"layers": 2, "hidden": 64, "seed": 0}, "torch_threads": 1,
 
 
 @pytest.fixture(scope="module")
-def checker(cli_checker):
-    return cli_checker
-
-
-@pytest.fixture(scope="module")
 def sft_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("sft")
     cfg = from_dict({**COMMON, "model": "tiny", "output_dir": str(out), "max_steps": 60,
@@ -95,7 +90,7 @@ def ei_cfg(sft_dir, out, rounds, **extra):
                       "learning_rate": 1e-3, "logging_steps": 1, "save_steps": 2, **extra}, "expert-iteration")
 
 
-def test_expert_iteration_rounds_verified_data_and_resume(sft_dir, tmp_path, checker):
+def test_expert_iteration_rounds_verified_data_and_resume(sft_dir, tmp_path, cli_checker):
     first = run_expert_iteration(ei_cfg(sft_dir, tmp_path, 1), log=lambda _: None)
     [round1] = first.extra["rounds"]
     assert json.loads((tmp_path / STATE).read_text())["rounds_done"] == 1
@@ -116,7 +111,7 @@ def test_expert_iteration_rounds_verified_data_and_resume(sft_dir, tmp_path, che
     assert len(data) == round1["proofs"] > 0
     assert all(len(x["completion"]) <= len(y["completion"]) for x, y in zip(data, data[1:]) if x["name"] == y["name"])
     by_name = {r["name"]: r for r in grpo_records(rows, cfg)}
-    rewards, _, _ = ProofReward(checker).score([by_name[d["name"]] for d in data], [d["completion"] for d in data])
+    rewards, _, _ = ProofReward(cli_checker).score([by_name[d["name"]] for d in data], [d["completion"] for d in data])
     assert rewards == [1.0] * len(data)
     assert round1["sft_steps"] == 3 and (tmp_path / "round-1" / "model" / "checkpoint-2").is_dir()
 
