@@ -13,7 +13,6 @@ from typing import Any, Mapping
 _METHODS: dict[str, type] = {}
 _discovered = False
 _ORDER = ("best-of-n", "mcts", "bfs", "repair")  # how listings show the built-in ones
-_NOT_METHODS = {"base", "registry", "records", "metrics", "tactic_env", "leandojo", "step_data"}
 
 
 def register(cls: type) -> type:
@@ -33,7 +32,7 @@ def _discover() -> None:
 
     _discovered = True
     for info in pkgutil.iter_modules(search.__path__):
-        if info.name not in _NOT_METHODS and not info.name.startswith("_"):
+        if not info.name.startswith("_"):  # a module that registers nothing is simply not a method
             importlib.import_module(f"search.{info.name}")
 
 
