@@ -8,8 +8,9 @@ The key is a hash of everything that decides a verdict and nothing else:
 - the environment: Lean's version and executable, the .olean directories it imports from
   (the logic prelude's directory name carries the prelude's own hash), the REPL and Mathlib
   workspace where one is used, and the header text;
-- the rules: the source of the modules that decide `ok` (allowlist, check file, judge ...), so a
-  rule change never serves a verdict the new rules would not give;
+- the rules: the source of every module of lean_env (allowlist and its lexer, limits, check file,
+  judge, backends, sandbox ...), so a rule change never serves a verdict the new rules would
+  not give (a hand-kept list of "the modules that decide ok" had already missed the lexer);
 - the task's text (statement, proof or code, name) and its limits (timeout, memory, native_decide).
 The backend is not in the key: every backend gives the same verdict by design.
 
@@ -32,18 +33,23 @@ from lean_env.settings import Settings
 from lean_env.verdict import ProofTask, Verdict
 
 FINAL_STATUSES = frozenset({"proved", "rejected", "refused"})
-# the modules whose code decides a verdict (a change to any of them changes the key)
-_RULE_MODULES = ("checker.py", "checkfile.py", "judge.py", "messages.py", "allowlist.py", "statement.py", "verdict.py")
 _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
     key TEXT PRIMARY KEY, verdict TEXT NOT NULL, created REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 0)"""
+
+
+def rule_files() -> list[Path]:
+    """The code a verdict can depend on: every Python module of lean_env (a change anywhere in
+    the Lean side costs a recheck, never a stale verdict)."""
+    here = Path(__file__).parent
+    return sorted(here.rglob("*.py"))
 
 
 @functools.lru_cache(maxsize=1)
 def rules_hash() -> str:
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in _RULE_MODULES:
-        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    for path in rule_files():
+        h.update(str(path.relative_to(here)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -45,6 +45,15 @@ def test_rule_changes_change_the_key(monkeypatch):
     assert task_key(env, task(), 60) != before
 
 
+def test_the_rules_hash_reads_every_module_that_can_decide_a_verdict():
+    from lean_env.cache import rule_files
+
+    names = {str(p.relative_to(p.parents[1] if p.parent.name == "backends" else p.parent)) for p in rule_files()}
+    for needed in ("allowlist.py", "lexer.py", "limits.py", "checkfile.py", "judge.py", "messages.py",
+                   "statement.py", "checker.py", "sandbox.py", "backends/server.py", "backends/cli.py"):
+        assert needed in names, needed
+
+
 def test_final_verdicts_are_stored_and_come_back_marked_cached(tmp_path):
     c = VerdictCache(tmp_path / "v.sqlite")
     for status in ("proved", "rejected", "refused"):
