@@ -11,10 +11,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.backends import Backend
-from lean_env.checkfile import TaskError, compose, split_code_preamble
+from lean_env.checkfile import CheckFile, TaskError, compose
+from lean_env.header import HeaderError, read_header, select
 from lean_env.messages import environment_error
 from lean_env.judge import is_resource_error, judge
-from lean_env.allowlist import violations
+from lean_env.allowlist import check_file_violations
 from lean_env.settings import Settings
 from lean_env.statement import StatementError
 from lean_env.verdict import ProofTask, Verdict
@@ -81,20 +82,33 @@ def refuse(task: ProofTask, reasons: list[str], backend: str = "") -> Verdict:
     return Verdict(name=task.name, ok=False, status="refused", reasons=reasons, backend=backend)
 
 
-def precheck(task: ProofTask) -> Optional[Verdict]:
-    """The verdict for a task that must not reach Lean, or None. A code block's own `import`
-    lines are judged against the header first (the header governs the environment); the
-    allowlist then reads the code as Lean will see it."""
-    if task.code is not None:
+def precheck(task: ProofTask, cf: Optional[CheckFile] = None) -> Optional[Verdict]:
+    """The verdict for a task that must not reach Lean, or None. The allowlist reads the check
+    file Lean will run (`cf`, composed here when not given): the candidate in its real left
+    context, any token across a seam refused. A code block's own `import` lines are judged against
+    the header first (the header governs the environment)."""
+    if cf is None:
         try:
-            text = split_code_preamble(task.code, task.header)
-        except TaskError as exc:
+            cf = compose(task)
+        except (TaskError, StatementError) as exc:
             return refuse(task, [f"the task cannot be checked: {exc}"])
-    else:
-        text = task.proof or ""
-    found = violations(text)
+    found = check_file_violations(cf)
     if found:
         return refuse(task, [v.reason() for v in found])
+    return None
+
+
+def header_refusal(task: ProofTask, known: list[str]) -> Optional[Verdict]:
+    """The refusal for an untrusted header that selects no known environment (or None). Its
+    `prelude`/`import` part must lie in a known header's closure; the text after it is read by
+    the allowlist as body (lean_env.checkfile.trusted_header). A header equal to a known one is
+    that environment."""
+    if task.header_trusted or task.header in known:
+        return None
+    try:
+        select(read_header(task.header), known)
+    except HeaderError as exc:
+        return refuse(task, [f"the task cannot be checked: {exc}"])
     return None
 
 
@@ -112,6 +126,9 @@ class Checker:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="checker")
         self._header_problems: dict[str, Optional[str]] = {}
         self._header_lock = threading.Lock()
+        from lean_env.environments import known_headers
+
+        self.known_headers = known_headers(self.settings)
         self._init_cache(cache)
 
     def _init_cache(self, cache) -> None:
@@ -143,14 +160,19 @@ class Checker:
 
     def _check(self, task: ProofTask) -> Verdict:
         start = time.monotonic()
-        refused = precheck(task)
+        if not task.header_trusted and task.header in self.known_headers:
+            task = dataclasses.replace(task, header_trusted=True)
+        refused = header_refusal(task, self.known_headers)
+        if refused is None:
+            try:
+                cf = compose(task)
+            except (TaskError, StatementError) as exc:
+                refused = refuse(task, [f"the task cannot be checked: {exc}"])
+            else:
+                refused = precheck(task, cf)
         if refused is not None:
             refused.backend = self.backend.name
             return refused
-        try:
-            cf = compose(task)
-        except (TaskError, StatementError) as exc:
-            return refuse(task, [f"the task cannot be checked: {exc}"], self.backend.name)
         timeout = task.timeout or self.settings.timeout
         try:
             outcome = self.backend.run(cf, timeout)
@@ -163,7 +185,7 @@ class Checker:
         v = judge(judged, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
         if not v.ok and v.status in ("rejected", "crashed") and self.backend.name in ("cli", "server"):
             # (the REPL answers the header as its own command: the judge already sees its errors)
-            problem = self.header_problem(task.header)
+            problem = self.header_problem(cf.header)  # the header Lean ran, never an untrusted text
             if problem:  # the environment, not the proof: one verdict whatever the backend said
                 return Verdict(name=task.name, ok=False, status="rejected", reasons=[problem],
                                seconds=v.seconds, backend=self.backend.name, isolation=v.isolation)

@@ -63,3 +63,16 @@ def build_logic_olean(lean: Path, version: str, cache: Path) -> Path:
         else:
             os.mkdir(tmp)  # let TemporaryDirectory clean up the name it expects
     return target
+
+
+def known_headers(settings=None) -> list[str]:
+    """The trusted headers an untrusted one may select (lean_env.header.select): the logic
+    environment's, and the installed Mathlib profile's when the settings name one."""
+    headers = [logic_header()]
+    profile = getattr(settings, "profile", "") if settings is not None else ""
+    if profile:
+        from lean_env.setup import PROFILES
+
+        if profile in PROFILES:
+            headers.append(PROFILES[profile].header)
+    return headers
