@@ -61,7 +61,7 @@ def independent_regions(cf, task):
     return spans
 
 
-@settings(derandomize=True, max_examples=400, deadline=None, database=None,
+@settings(derandomize=True, max_examples=300, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(STATEMENT_ENDINGS), st.sampled_from(STARTS), st.sampled_from(TAILS),
        st.sampled_from(HEADER_ENDINGS), st.booleans())
@@ -213,6 +213,24 @@ def test_service_rows_with_their_own_header_text_are_untrusted():
     assert row_task({**row, "header": None, "env": "logic"}, None, 60).header_trusted
 
 
+def test_repl_tactic_mode_reads_each_tactic_before_the_repl_does():
+    from search.tactic_env import ReplTacticEnv
+
+    class NoRepl:
+        def run_tactic(self, *args):
+            raise AssertionError("the REPL was sent text the allowlist refuses")
+
+        def close(self):
+            pass
+
+    env = ReplTacticEnv(NoRepl(), send_header=False)
+    env.row = {"header": LOGIC, "formal_statement": BINDERS + ":= by"}
+    for tactic, rule in (("run_tac IO.println 1", "identifier_root"), ("exact h /-", "lexical_error"),
+                         ("native_decide", "native_decide")):
+        r = env.apply((0, ()), tactic)
+        assert r.status == "error" and f"'{rule}'" in r.error, (tactic, r.error)
+
+
 # -- no silent messages ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("where", ["header", "target", "between", "after"])
@@ -257,3 +275,106 @@ def test_health_tells_no_paths(tmp_path):
 
     body = TestClient(create_app(Stub())).get("/health").json()
     assert body["cache"] is True and "secret-dir" not in str(body) and str(tmp_path) not in str(body)
+
+
+# -- on the bundled Lean ------------------------------------------------------------------------
+
+PROBES = "".join(f"theorem probe_{k} : True := True.intro\n" for k in range(3))
+_PRINTED = re.compile(r"^'(probe_\d+)' does not depend on any axioms$", re.M)
+
+
+@pytest.fixture(scope="module")
+def lean_run(tmp_path_factory):
+    import os
+    import subprocess
+
+    from lean_env.toolchain import ToolchainError, find_toolchain
+
+    try:
+        tc = find_toolchain()
+    except ToolchainError as exc:
+        pytest.skip(str(exc))
+    work = tmp_path_factory.mktemp("seams")
+
+    def run(text: str) -> set[str]:
+        (work / "Seam.lean").write_bytes(text.encode("utf-8"))
+        proc = subprocess.run([str(tc.lean), "Seam.lean"], capture_output=True, timeout=120, cwd=work,
+                              env={**os.environ, **tc.env()})
+        return set(_PRINTED.findall(proc.stdout.decode("utf-8", "replace")))
+
+    return run
+
+
+def mark(k: int) -> str:
+    return f"\n#print axioms probe_{k}\n"
+
+
+@pytest.mark.lean
+@settings(derandomize=True, max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.sampled_from(STATEMENT_ENDINGS), st.sampled_from(STARTS), st.sampled_from(STARTS))
+def test_lean_reads_the_judged_region_as_the_allowlist_does(lean_run, ending, start, middle):
+    """For joins the allowlist passes: which of the proof's `#print axioms probe_k` lines Lean runs
+    is exactly which the allowlist read as code in the composed file (Lean runs no fewer where a
+    Mathlib token the logic environment lacks, `''`, makes the lexer see more code: never less)."""
+    proof = start + mark(0) + middle + mark(1) + "-- " + mark(2)
+    try:
+        cf = compose(ProofTask(BINDERS + ending, header=LOGIC + PROBES, proof=proof), nonce="0123456789abcdef")
+    except ValueError:
+        return
+    if {v.rule for v in check_file_violations(cf)} & {"seam", "lexical_error"}:
+        return
+    toks = judged_tokens(cf)["proof"]
+    predicted = {c.text for a, b, c in zip(toks, toks[1:], toks[2:])
+                 if a.text == "#print" and b.text == "axioms" and c.text.startswith("probe_")}
+    lean = lean_run(cf.text)
+    over = any(t.kind == "symbol" and t.text in ("''", "//", "\\/") for t in toks)
+    assert lean <= predicted and (over or lean == predicted), (repr(ending), repr(proof), lean, predicted)
+
+
+@pytest.fixture(scope="module")
+def service(server_checker):
+    from fastapi.testclient import TestClient
+
+    from lean_env.service import create_app
+
+    with TestClient(create_app(server_checker)) as client:
+        yield client
+
+
+@pytest.mark.lean
+def test_api_check_refuses_a_snippet_whose_import_line_carries_commands(service, server_checker, monkeypatch):
+    smuggled = ("prelude\nimport ProverLogic set_option debug.skipKernelTC true\n"
+                "unsafe def bad : False := bad\ntheorem f : False := bad\n")
+    mathlib = "import Mathlib\ntheorem g (p : Prop) (hp : p) : p := hp\n"
+    honest = LOGIC + "-- note\n" + BINDERS + ":= ⟨h.2, h.1⟩\n"
+    r = service.post("/api/check", json={"snippets": [{"id": "s", "code": smuggled}, {"id": "m", "code": mathlib},
+                                                      {"id": "ok", "code": honest}], "timeout": 60})
+    assert r.status_code == 200
+    res = {x["id"]: x for x in r.json()["results"]}
+    for sid in ("s", "m"):
+        v = res[sid]["response"]["verdict"]
+        assert v["status"] == "refused" and not v["ok"], v
+        assert any(m["severity"] == "error" for m in res[sid]["response"]["messages"])
+    assert "debug.skipKernelTC" in " ".join(res["s"]["response"]["verdict"]["reasons"])
+    assert "prelude import ProverLogic" in " ".join(res["m"]["response"]["verdict"]["reasons"])
+    assert res["ok"]["response"]["verdict"]["ok"], res["ok"]
+
+
+@pytest.mark.lean
+def test_v1_verify_refuses_seams_and_keeps_honest_joins(service):
+    rows = [
+        {"env": "logic", "formal_statement": "theorem f : False := by", "proof": 'r#""\naxiom c : False\n-- "#'},
+        {"header": LOGIC + "set_option debug.skipKernelTC true\n", "formal_statement": BINDERS + ":=",
+         "proof": " ⟨h.2, h.1⟩"},
+        {"header": "import Mathlib\n", "formal_statement": BINDERS + ":=", "proof": " ⟨h.2, h.1⟩"},
+        {"env": "logic", "formal_statement": BINDERS + ":= by", "proof": "\r\n  exact ⟨h.2, h.1⟩"},
+        {"header": LOGIC, "formal_statement": BINDERS + ":=", "proof": "⟨h.2, h.1⟩"},
+        {"header": LOGIC + "set_option maxHeartbeats 400000\n", "formal_statement": BINDERS + ":=", "proof": " ⟨h.2, h.1⟩"},
+    ]
+    r = service.post("/v1/verify", json={"tasks": rows, "timeout": 60})
+    assert r.status_code == 200, r.text
+    got = [(v["status"], v["ok"]) for v in r.json()["verdicts"]]
+    assert got == [("refused", False)] * 3 + [("proved", True)] * 3, r.json()["verdicts"]
+    reasons = [" ".join(v["reasons"]) for v in r.json()["verdicts"]]
+    assert "'seam'" in reasons[0] and "debug.skipKernelTC" in reasons[1] and "known environment" in reasons[2]
