@@ -29,6 +29,7 @@ import secrets
 from dataclasses import dataclass
 
 from lean_env.header import blank, in_closure, read_header
+from lean_env.lexer import IDENT, code_tokens
 from lean_env.statement import target_as_axiom
 from lean_env.verdict import ProofTask
 
@@ -141,6 +142,10 @@ def compose(task: ProofTask, nonce: str | None = None) -> CheckFile:
         header += "\n"
     if preamble and not preamble.endswith("\n"):
         preamble += "\n"
+    named = code_tokens(task.name)
+    if len(named) != 1 or named[0].kind != IDENT or named[0].text != task.name or "\n" in task.name:
+        # the name is written into the checker's own lines: one identifier on one line, nothing more
+        raise TaskError(f"the theorem's name {task.name[:60]!r} is not one Lean identifier on one line")
     nonce = nonce or secrets.token_hex(8)
     target_name = f"{RESERVED_PREFIX}target_{nonce}"
     check_name = f"{RESERVED_PREFIX}check_{nonce}"

@@ -231,6 +231,27 @@ def test_repl_tactic_mode_reads_each_tactic_before_the_repl_does():
         assert r.status == "error" and f"'{rule}'" in r.error, (tactic, r.error)
 
 
+def test_leandojo_gets_no_text_the_allowlist_refuses():
+    from search.leandojo import DojoTacticEnv
+
+    class NoDojo:
+        def run_tac(self, *args):
+            raise AssertionError("LeanDojo was sent text the allowlist refuses")
+
+    env = DojoTacticEnv()
+    env._dojo = NoDojo()
+    r = env.apply((None, ()), "run_tac IO.println 1")
+    assert r.status == "error" and "'identifier_root'" in r.error
+
+
+@pytest.mark.parametrize("name", ["«a\n#eval 1\n»", "a b", "a := x"])
+def test_the_name_written_into_the_checks_is_one_identifier_on_one_line(name):
+    task = ProofTask(BINDERS + ":=", header=LOGIC, proof=" ⟨h.2, h.1⟩", name=name)
+    with pytest.raises(TaskError, match="one Lean identifier"):
+        compose(task)
+    assert precheck(task).status == "refused"
+
+
 # -- no silent messages ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("where", ["header", "target", "between", "after"])
