@@ -8,6 +8,12 @@ assume nor redefine what the kernel trusts. It reads the text through lean_env.l
 agrees with Lean on where comments, strings and identifiers are, so nothing hides in a spelling.
 
 Design (every rule is in RULES, with its reason):
+- one text, one reading: the Checker runs check_file_violations on the composed check file
+  (lean_env.checkfile), the exact text Lean runs, lexed once from its first character; the rules
+  read the candidate (and the statement, the restated target, an untrusted header's rest) in that
+  real left context. `violations(text)` reads a text on its own (policy reports, tactic text).
+- seam: a token that runs across a boundary between joined texts (header | target | statement |
+  proof | checks) is refused: Lean would read it as neither text alone (`:= by` + `'…` is `by'…`).
 - size: over MAX_CHARS is refused before lexing.
 - lexical_error: any token Lean itself would reject (tab, lone CR, U+00A0/U+2028 ..., an
   unterminated comment/string/«», a bad escape). After such an error Lean re-reads quoted text as
@@ -297,8 +303,8 @@ class _Scan:
                 self.add("core_namespace", d, f"`{d.name}`")
 
 
-_CORE_INSTANCE = re.compile(r"inst[A-Z]")
-_NOT_CODE = frozenset({COMMENT, DOC_COMMENT, SPACE})  # core instances the elaborator finds by name (instOfNatNat …)
+_CORE_INSTANCE = re.compile(r"inst[A-Z]")  # core instances the elaborator finds by name (instOfNatNat …)
+_NOT_CODE = frozenset({COMMENT, DOC_COMMENT, SPACE})
 
 
 def violations(text: str) -> list[Violation]:
