@@ -69,12 +69,9 @@ def read_header(text: str) -> HeaderSplit:
 
 
 def blank(text: str, end: int) -> str:
-    """text with its first `end` characters blanked so positions still match: whole lines become
-    empty, and a line the blanked part shares with text after it keeps its columns as spaces."""
-    head, tail = text[:end], text[end:]
-    lines = head.split("\n")
-    last = "" if not tail or tail[0] in "\r\n" else " " * len(lines[-1])
-    return "\n".join([""] * (len(lines) - 1) + [last]) + tail
+    """text with its first `end` characters turned into spaces (line breaks kept), so every offset,
+    line and column of the rest is what it was."""
+    return "".join(c if c in "\r\n" else " " for c in text[:end]) + text[end:]
 
 
 def in_closure(module: str, header: HeaderSplit) -> bool:

@@ -152,6 +152,25 @@ def test_read_header_stops_at_the_first_token_that_is_not_an_import():
     assert not read_header("import Mathlib\nprelude\n").prelude
 
 
+HEADER_PIECES = ["prelude", "import", " ", "\n", "\r\n", "Mathlib", "Aesop", "A.B", "«X»", "-- c\n", "/- c -/", "/--",
+                 "'", '"', 'r#"', "«", "set_option", "debug.skipKernelTC", "true", "#eval", "1", "α", "x'", "/-", "--"]
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(HEADER_PIECES), max_size=12))
+def test_a_snippets_header_split_keeps_the_bodys_reading(pieces):
+    """Whatever the snippet starts with: Lean runs only `prelude`/`import NAME` lines written from
+    the names, and the body (the rest, positions kept) is read exactly as in the snippet."""
+    code = "".join(pieces) + "\ntheorem t (p : Prop) (hp : p) : p := hp\n"
+    head, body = split_header(code)
+    assert all(re.fullmatch(r"prelude|import [\w.']+", line) for line in head.splitlines())
+    assert len(body.split("\n")) == len(code.split("\n"))
+    end = read_header(code).end
+    assert body[end:] == code[end:] and not body[:end].strip()
+    as_in_snippet = [(t.kind, t.text, t.start) for t in tokenize(code) if t.start >= end and t.kind != SPACE]
+    assert [(t.kind, t.text, t.start) for t in tokenize(body) if t.start >= end and t.kind != SPACE] == as_in_snippet
+
+
 def test_split_header_blanks_only_the_import_tokens_and_keeps_lines():
     code = "import Mathlib set_option debug.skipKernelTC true\n\ntheorem t : True := trivial\n"
     head, body = split_header(code)
@@ -195,7 +214,7 @@ def test_an_untrusted_headers_rest_is_read_by_the_allowlist():
 
 def test_code_imports_in_the_headers_closure_are_blanked_others_refused():
     code = "import Mathlib\nimport Aesop\ntheorem t : True := trivial"
-    assert split_code_preamble(code, MATHLIB).startswith("\n\ntheorem t")
+    assert split_code_preamble(code, MATHLIB).split("\n")[2] == "theorem t : True := trivial"
     with pytest.raises(TaskError, match="Aesop"):
         split_code_preamble(code, LOGIC)
     with pytest.raises(TaskError, match="prelude"):
