@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.backends import Backend
 from lean_env.checkfile import CheckFile, TaskError, compose
-from lean_env.header import HeaderError, read_header, select
+from lean_env.header import HeaderError, blank, read_header, select
 from lean_env.messages import environment_error
 from lean_env.judge import is_resource_error, judge
 from lean_env.allowlist import check_file_violations
@@ -98,18 +98,22 @@ def precheck(task: ProofTask, cf: Optional[CheckFile] = None) -> Optional[Verdic
     return None
 
 
-def header_refusal(task: ProofTask, known: list[str]) -> Optional[Verdict]:
-    """The refusal for an untrusted header that selects no known environment (or None). Its
-    `prelude`/`import` part must lie in a known header's closure; the text after it is read by
-    the allowlist as body (lean_env.checkfile.trusted_header). A header equal to a known one is
-    that environment."""
-    if task.header_trusted or task.header in known:
-        return None
+def select_header(task: ProofTask, known: list[str]) -> tuple[ProofTask, Optional[Verdict]]:
+    """(the task as it will be checked, or the refusal). A header equal to a known one is that
+    environment, trusted. Any other untrusted header must select a known environment with its
+    `prelude`/`import` part (lean_env.header.select): the task then carries that environment's
+    imports followed by the untrusted rest (blanked where the imports were), which compose keeps
+    apart as text the allowlist reads."""
+    if task.header_trusted:
+        return task, None
+    if task.header in known:
+        return dataclasses.replace(task, header_trusted=True), None
+    split = read_header(task.header)
     try:
-        select(read_header(task.header), known)
+        env = select(split, known)
     except HeaderError as exc:
-        return refuse(task, [f"the task cannot be checked: {exc}"])
-    return None
+        return task, refuse(task, [f"the task cannot be checked: {exc}"])
+    return dataclasses.replace(task, header=env.text() + blank(task.header, split.end)), None
 
 
 class Checker:
@@ -160,9 +164,7 @@ class Checker:
 
     def _check(self, task: ProofTask) -> Verdict:
         start = time.monotonic()
-        if not task.header_trusted and task.header in self.known_headers:
-            task = dataclasses.replace(task, header_trusted=True)
-        refused = header_refusal(task, self.known_headers)
+        task, refused = select_header(task, self.known_headers)
         if refused is None:
             try:
                 cf = compose(task)

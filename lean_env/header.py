@@ -4,8 +4,8 @@ Why: a header that arrives inside model output (a Kimina snippet, a chat answer'
 lines, a service row's header text) is untrusted text placed where nothing checks it. Such a
 header may only say *where* (`prelude`, `import Module.Name`, comments); its first other token
 ends it, and everything from there on is body that the allowlist reads. The modules must lie in
-a known environment's import closure; Lean then runs a header this module writes from the
-module names, never the untrusted bytes.
+a known environment's import closure; Lean then runs that environment's own imports, written
+by this module from the names, never the untrusted bytes.
 """
 from __future__ import annotations
 
@@ -83,14 +83,15 @@ def in_closure(module: str, header: HeaderSplit) -> bool:
 
 
 def select(untrusted: HeaderSplit, known: list[str]) -> HeaderSplit:
-    """The untrusted header itself when it selects one of the `known` (trusted) headers: the
-    same `prelude` choice and at least one module, every module in that header's closure.
-    HeaderError naming the environments otherwise."""
+    """The known environment an untrusted header selects: the first of the `known` (trusted)
+    headers with the same `prelude` choice whose closure holds every module it names (at least
+    one). What comes back is that environment's own `prelude`/`import` part, so Lean imports only
+    what a trusted header imports. HeaderError naming the environments otherwise."""
     for k in known:
         env = read_header(k)
         if untrusted.modules and untrusted.prelude == env.prelude and all(in_closure(m, env)
                                                                           for m in untrusted.modules):
-            return untrusted
+            return HeaderSplit(env.prelude, env.modules, 0)
     allowed = "; ".join(" ".join(read_header(k).text().split()) or "(empty)" for k in known) or "none installed"
     got = " ".join(untrusted.text().split()) or "no imports"
     raise HeaderError(f"the header ({got}) selects no known environment; a header inside the checked text may "

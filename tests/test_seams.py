@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lean_env.allowlist import check_file_violations, judged_tokens
 from lean_env.cache import environment_id, task_key
-from lean_env.checker import header_refusal, precheck
+from lean_env.checker import precheck, select_header
 from lean_env.checkfile import TaskError, compose, split_code_preamble
 from lean_env.environments import known_headers, logic_header
 from lean_env.header import HeaderError, read_header, select
@@ -184,21 +184,29 @@ def test_a_snippets_import_line_cannot_carry_commands():
         "unsafe def bad : False := bad\ntheorem f : False := bad\n"
     task = snippet_task(Snippet(id="x", code=code), 10)
     assert not task.header_trusted and task.header == LOGIC
-    assert header_refusal(task, known_headers()) is None
+    selected, refused = select_header(task, known_headers())
+    assert refused is None and selected.header_trusted  # its header text is exactly the logic header
     assert {"set_option", "unsafe"} <= rules(task)
 
 
 def test_an_untrusted_header_must_select_a_known_environment():
     known = known_headers(Settings(profile="minif2f-v4.24"))
-    assert select(read_header("import Mathlib\nimport Aesop\n"), known).modules == ("Mathlib", "Aesop")
+    # Mathlib's closure holds Aesop: the answer selects the profile, and Lean imports what it imports
+    assert select(read_header("import Mathlib\nimport Aesop\n"), known).modules == ("Mathlib",)
+    assert select(read_header("import Mathlib.Tactic\n"), known).modules == ("Mathlib",)
     assert select(read_header("prelude\nimport ProverLogic\n"), known).prelude
     for bad in ("import Mathlib\n", "import Evil\n", "prelude\n", "", "import ProverLogic\n"):
         with pytest.raises(HeaderError, match="import ProverLogic"):
             select(read_header(bad), known_headers())
-    task = ProofTask(BINDERS + ":=", header="import Mathlib\n", proof=" ⟨h.2, h.1⟩", header_trusted=False)
-    v = header_refusal(task, known_headers())
+    task = ProofTask(BINDERS + ":=", header="import Mathlib\nimport Aesop\nopen Real\n", proof=" ⟨h.2, h.1⟩",
+                     header_trusted=False)
+    _, v = select_header(task, known_headers())
     assert v is not None and v.status == "refused" and "prelude import ProverLogic" in v.reasons[0]
-    assert header_refusal(task, known) is None
+    selected, v = select_header(task, known)
+    assert v is None and not selected.header_trusted
+    cf = compose(selected)
+    assert cf.header.startswith("import Mathlib\n") and "Aesop" not in cf.header and "open Real" in cf.header
+    assert "preamble" in cf.judged
 
 
 def test_an_untrusted_headers_rest_is_read_by_the_allowlist():
