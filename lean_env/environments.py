@@ -65,14 +65,15 @@ def build_logic_olean(lean: Path, version: str, cache: Path) -> Path:
     return target
 
 
+MATHLIB_HEADER = "import Mathlib\n"
+
+
 def known_headers(settings=None) -> list[str]:
     """The trusted headers an untrusted one may select (lean_env.header.select): the logic
-    environment's, and the installed Mathlib profile's when the settings name one."""
+    environment's, and Mathlib's where a Mathlib workspace is installed (every `prover setup`
+    profile imports Mathlib, and what else its header imports lies in Mathlib's closure; a test
+    checks each profile). Read from the settings alone, so this layer knows no profile table."""
     headers = [logic_header()]
-    profile = getattr(settings, "profile", "") if settings is not None else ""
-    if profile:
-        from lean_env.setup import PROFILES
-
-        if profile in PROFILES:
-            headers.append(PROFILES[profile].header)
+    if settings is not None and (getattr(settings, "workspace", "") or getattr(settings, "profile", "")):
+        headers.append(MATHLIB_HEADER)
     return headers

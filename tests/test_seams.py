@@ -209,6 +209,18 @@ def test_an_untrusted_header_must_select_a_known_environment():
     assert "preamble" in cf.judged
 
 
+def test_every_installed_profile_is_a_known_environment():
+    from lean_env.setup import PROFILES
+
+    known = known_headers(Settings(workspace="/some/mathlib/project"))
+    for p in PROFILES.values():
+        task = ProofTask(BINDERS + ":=", header=p.header, proof=" ⟨h.2, h.1⟩", header_trusted=False)
+        selected, refused = select_header(task, known)
+        assert refused is None, (p.name, refused)
+        assert compose(selected).header.startswith("import Mathlib\n"), p.name
+        assert precheck(selected) is None, p.name  # its options and opens pass the allowlist
+
+
 def test_an_untrusted_headers_rest_is_read_by_the_allowlist():
     hdr = LOGIC + "set_option debug.skipKernelTC true\n"
     task = ProofTask(BINDERS + ":=", header=hdr, proof=" ⟨h.2, h.1⟩", header_trusted=False)
