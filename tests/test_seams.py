@@ -291,6 +291,18 @@ def test_the_name_written_into_the_checks_is_one_identifier_on_one_line(name):
     assert precheck(task).status == "refused"
 
 
+def test_a_files_per_theorem_cut_starts_at_the_theorems_line(tmp_path):
+    from lean_env.tasks_io import task_from_file
+    from prover.lean_file import file_task
+
+    f = tmp_path / "t.lean"
+    f.write_text(LOGIC + "theorem a (p : Prop) (hp : p) : p := hp\n@[simp] theorem t (p : Prop) (hp : p) : p := hp\n")
+    for task in (file_task(f, "t").task, task_from_file(f, "t")):
+        assert task.header.endswith("hp\n") and task.code.startswith("@[simp] theorem t")
+        cf = compose(task)
+        assert "@[simp]\naxiom" not in cf.text and "@[simp] theorem t" in cf.candidate_text()
+
+
 # -- no silent messages ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("where", ["header", "target", "between", "after"])
