@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.backends import Backend
 from lean_env.checkfile import CheckFile, TaskError, compose
-from lean_env.header import HeaderError, blank, read_header, select
+from lean_env.header import HeaderError, blank, environment_commands, read_header, select
 from lean_env.messages import environment_error
 from lean_env.judge import is_resource_error, judge
 from lean_env.allowlist import check_file_violations
@@ -113,6 +113,12 @@ def select_header(task: ProofTask, known: list[str]) -> tuple[ProofTask, Optiona
         env = select(split, known)
     except HeaderError as exc:
         return task, refuse(task, [f"the task cannot be checked: {exc}"])
+    other = environment_commands(task.header[split.end:])
+    if other:
+        return task, refuse(task, [f"the task cannot be checked: after its imports, a header from a request may only "
+                                   f"`open` namespaces and `set_option` (found `{other[:60]}`): it comes before the "
+                                   f"target, where anything else could change what the target means; put it in the "
+                                   f"proof or code"])
     return dataclasses.replace(task, header=env.text() + blank(task.header, split.end)), None
 
 

@@ -209,6 +209,24 @@ def test_an_untrusted_header_must_select_a_known_environment():
     assert "preamble" in cf.judged
 
 
+@pytest.mark.parametrize("rest,bad", [
+    ("set_option maxHeartbeats 400000\nopen BigOperators Real Nat Topology Rat\n", ""),
+    ("open scoped Classical\n-- c\nset_option linter.all false\n", ""),
+    ("instance : Inhabited Prop := ⟨True⟩\n", "instance"),
+    ("open Real in\n", "in"),
+    ("open Nat\ntheorem x : True := trivial\n", "theorem"),
+    ("set_option maxHeartbeats\n", "set_option"),
+    ("open\n", "open"),
+])
+def test_an_untrusted_headers_rest_may_only_open_and_set_options(rest, bad):
+    from lean_env.header import environment_commands
+
+    assert environment_commands(rest) == bad
+    task = ProofTask(BINDERS + ":=", header=LOGIC + rest, proof=" ⟨h.2, h.1⟩", header_trusted=False)
+    _, refused = select_header(task, known_headers())
+    assert (refused is None) == (not bad), refused
+
+
 def test_every_installed_profile_is_a_known_environment():
     from lean_env.setup import PROFILES
 
@@ -224,6 +242,7 @@ def test_every_installed_profile_is_a_known_environment():
 def test_an_untrusted_headers_rest_is_read_by_the_allowlist():
     hdr = LOGIC + "set_option debug.skipKernelTC true\n"
     task = ProofTask(BINDERS + ":=", header=hdr, proof=" ⟨h.2, h.1⟩", header_trusted=False)
+    assert select_header(task, known_headers())[1] is None  # the allowlist, not the header rule, refuses it
     cf = compose(task)
     assert cf.header.startswith(LOGIC) and "preamble" in cf.judged
     assert "set_option" in rules(task)
