@@ -98,14 +98,30 @@ def test_every_prover_command_shown_names_real_subcommands_and_options(where, ar
 PATH_IN_TEXT = re.compile(r"(?<![\w/.~<-])((?:lean_env|search|prover|data|benchmarks|configs|tests)/[\w./-]*\w)")
 
 
-def test_every_project_path_the_docs_name_exists():
+MODULE_IN_TEXT = re.compile(r"(?<![\w/.-])((?:lean_env|search|prover|data)(?:\.[A-Za-z_]\w*)+)")
+NOT_MODULES = {"json", "jsonl", "yaml", "md", "py", "lean", "png", "sqlite"}  # prover.json is a file name
+
+
+def module_exists(dotted: str) -> bool:
+    """The first two parts name a module or package of the project (the rest may be attributes)."""
+    parts = dotted.split(".")
+    if parts[1] in NOT_MODULES:
+        return True
+    base = ROOT.joinpath(*parts[:2])
+    return base.with_suffix(".py").is_file() or base.is_dir()
+
+
+def test_every_project_path_and_module_the_docs_name_exists():
     missing = []
     for page in PAGES:
         for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
             for path in PATH_IN_TEXT.findall(line):
                 if not (ROOT / path).exists():
                     missing.append(f"{page.relative_to(ROOT)}:{n}: {path}")
-    assert not missing, "the docs name paths that do not exist:\n" + "\n".join(missing)
+            for dotted in MODULE_IN_TEXT.findall(line):
+                if not module_exists(dotted):
+                    missing.append(f"{page.relative_to(ROOT)}:{n}: {dotted}")
+    assert not missing, "the docs name paths or modules that do not exist:\n" + "\n".join(missing)
 
 
 def slug(heading: str) -> str:
