@@ -20,14 +20,18 @@ MARK = "<!-- tested -->"
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.M | re.S)
 
 
-def bash_blocks(page: Path):
-    """(tested, first line number, text) of each ```bash block of a page."""
+def code_blocks(page: Path, language: str):
+    """(tested, first line number, text) of each fenced block of a page in `language`."""
     text = page.read_text(encoding="utf-8")
     for m in FENCE.finditer(text):
-        if m.group(1) != "bash":
+        if m.group(1) != language:
             continue
         before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
         yield before.strip() == MARK, text[: m.start()].count("\n") + 2, m.group(2)
+
+
+def bash_blocks(page: Path):
+    return code_blocks(page, "bash")
 
 
 def commands(block: str):
@@ -142,19 +146,23 @@ def test_the_readmes_links_into_docs_resolve():
     assert not broken, f"README links to missing pages or anchors: {broken}"
 
 
-TESTED = [(f"{p.relative_to(ROOT)}:{n}", block) for p in PAGES for tested, n, block in bash_blocks(p) if tested]
+TESTED = [(f"{p.relative_to(ROOT)}:{n}", language, block) for p in PAGES for language in ("bash", "python")
+          for tested, n, block in code_blocks(p, language) if tested]
 
 
 def test_the_docs_mark_blocks_to_run():
-    assert len(TESTED) >= 3, TESTED
+    assert {language for _, language, _ in TESTED} == {"bash", "python"} and len(TESTED) >= 4, TESTED
 
 
 @pytest.mark.lean
-@pytest.mark.parametrize("where,block", TESTED, ids=[w for w, _ in TESTED])
-def test_tested_blocks_run_as_written(where, block, tmp_path):
-    script = "set -euo pipefail\nprover() { \"$PROVER_PYTHON\" -m prover.cli \"$@\"; }\n" + \
-        block.replace(".venv/bin/prover", "prover")
+@pytest.mark.parametrize("where,language,block", TESTED, ids=[w for w, _, _ in TESTED])
+def test_tested_blocks_run_as_written(where, language, block, tmp_path):
     env = dict(os.environ, PROVER_PYTHON=sys.executable,
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    res = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    if language == "python":
+        argv = [sys.executable, "-c", block]
+    else:
+        argv = ["bash", "-c", "set -euo pipefail\nprover() { \"$PROVER_PYTHON\" -m prover.cli \"$@\"; }\n"
+                + block.replace(".venv/bin/prover", "prover")]
+    res = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, f"{where} failed (exit {res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
