@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lean_env import sandbox  # noqa: E402
+from lean_env.running import sandbox  # noqa: E402
 from lean_env.checker import Checker  # noqa: E402
-from lean_env.environments import logic_header  # noqa: E402
-from lean_env.settings import Settings  # noqa: E402
-from lean_env.verdict import ProofTask  # noqa: E402
+from lean_env.running.environments import logic_header  # noqa: E402
+from lean_env.running.settings import Settings  # noqa: E402
+from lean_env.soundness.verdict import ProofTask  # noqa: E402
 
 METHODS = ("none", "unshare+nobody", "bwrap+nobody", "mountns+nobody")
 

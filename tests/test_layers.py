@@ -1,4 +1,4 @@
-"""Layers import downward only: lean_env <- data <- prover.protocol <- search <- prover.
+"""Layers import downward only: lean_env <- data <- protocol <- search <- prover.
 
 Every import in the project's packages (also those inside functions) is read with `ast` and
 placed in its layer; an import of a higher layer fails here, naming the file and line.
@@ -14,12 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # bottom first; a module may import its own layer and the ones before it
-LAYERS = ("lean_env", "data", "prover.protocol", "search", "prover")
+LAYERS = ("lean_env", "data", "protocol", "search", "prover")
 
 
 def layer_of(module: str) -> str | None:
     """The layer a dotted module name belongs to (None: stdlib or a third-party package)."""
-    for name in ("prover.protocol", "lean_env", "data", "search", "prover"):
+    for name in ("protocol", "lean_env", "data", "search", "prover"):
         if module == name or module.startswith(name + "."):
             return name
     return None
@@ -52,7 +52,7 @@ def imports(path: Path) -> list[tuple[int, str]]:
 
 
 def source_files() -> list[Path]:
-    return sorted(p for pkg in ("lean_env", "data", "search", "prover") for p in (ROOT / pkg).rglob("*.py"))
+    return sorted(p for pkg in ("lean_env", "data", "protocol", "search", "prover") for p in (ROOT / pkg).rglob("*.py"))
 
 
 def edges() -> Counter:
@@ -85,7 +85,7 @@ def test_every_import_goes_down_a_layer_or_stays():
 
 def test_an_upward_import_inside_a_function_is_reported():
     fake = ROOT / "search" / "_layer_probe.py"
-    fake.write_text("from prover.protocol.prompts import get_format\n"
+    fake.write_text("from protocol.prompts import get_format\n"
                     "def f():\n    from prover.evaluation import run_eval\n", encoding="utf-8")
     try:
         assert upward_imports([fake]) == ["search/_layer_probe.py:3 (search) imports prover.evaluation (prover)"]
@@ -94,11 +94,11 @@ def test_an_upward_import_inside_a_function_is_reported():
 
 
 def test_relative_and_package_imports_are_resolved():
-    probe = ROOT / "prover" / "protocol" / "_probe.py"
-    probe.write_text("from . import prompts\nfrom ..train import sft\nfrom prover import choices\n", encoding="utf-8")
+    probe = ROOT / "protocol" / "_probe.py"
+    probe.write_text("from . import prompts\nfrom prover.train import sft\nfrom prover import choices\n", encoding="utf-8")
     try:
-        assert [m for _, m in imports(probe)] == ["prover.protocol", "prover.train", "prover.choices"]
-        assert layer_of("prover.train") == "prover" and layer_of("prover.protocol.prompts") == "prover.protocol"
+        assert [m for _, m in imports(probe)] == ["protocol", "prover.train", "prover.choices"]
+        assert layer_of("prover.train") == "prover" and layer_of("protocol.prompts") == "protocol"
     finally:
         probe.unlink()
 

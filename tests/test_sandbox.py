@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lean_env import sandbox as sandbox_mod
-from lean_env.sandbox import (Limits, Sandbox, SandboxError, clean_stale_scratch, describe_isolation,
+from lean_env.running import sandbox as sandbox_mod
+from lean_env.running.sandbox import (Limits, Sandbox, SandboxError, clean_stale_scratch, describe_isolation,
                               isolation_method, read_line_capped, scratch_root, seals_filesystem)
 from tests.procs import with_token
 
@@ -212,7 +212,7 @@ def test_a_readable_path_may_not_expose_other_sandboxes(sealed):
 
 
 def test_can_read_and_run_the_toolchain(sealed):
-    from lean_env.toolchain import ToolchainError, find_toolchain
+    from lean_env.running.toolchain import ToolchainError, find_toolchain
 
     try:
         tc = find_toolchain(build=False)
@@ -305,7 +305,7 @@ def test_sandbox_dies_with_a_sigkilled_parent(sealed):
     token = half + rest
     code = textwrap.dedent(f"""
         import subprocess, time
-        from lean_env.sandbox import Limits, Sandbox
+        from lean_env.running.sandbox import Limits, Sandbox
         sb = Sandbox(Limits(timeout_s=60))
         proc = sb.popen([{SYS_PY!r}, "-c", "import time; print('IN', flush=True); time.sleep(1000)", {half!r} + {rest!r}],
                         sb.scratch_dir(), stdout=subprocess.PIPE)
@@ -380,7 +380,7 @@ def test_read_line_capped_drops_the_rest_of_an_overlong_line():
 
 
 def _child_with_scratch(token: str) -> tuple[subprocess.Popen, Path]:
-    code = ("import sys, time; from lean_env.sandbox import Sandbox; "
+    code = ("import sys, time; from lean_env.running.sandbox import Sandbox; "
             "print(Sandbox().scratch_dir(), flush=True); time.sleep(1000)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([PY, "-c", code, token], stdout=subprocess.PIPE, env=env, text=True)
@@ -504,8 +504,8 @@ def test_real_lean_checks_proofs_inside_the_sandbox(sealed, backend, header):
     """The bundled Lean (its driver, libleanshared.so, the compiled logic environment) runs
     under the strongest method here, and each Verdict names that method."""
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
-    from lean_env.verdict import ProofTask
+    from lean_env.running.settings import Settings
+    from lean_env.soundness.verdict import ProofTask
 
     statement = "theorem and_swap (p q : Prop) (h : And p q) : And q p :="
     with Checker(backend, Settings.from_env(timeout=60), workers=1) as checker:

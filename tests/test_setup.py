@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lean_env import setup as su
-from lean_env.settings import Settings, profile_dir
+from lean_env.install import setup as su
+from lean_env.running.settings import Settings, profile_dir
 from prover.cli import app
 from prover.commands.setup import run_setup
 
@@ -280,7 +280,7 @@ inductive And (a b : Prop) : Prop where | intro : a → b → And a b
 
 @pytest.fixture(scope="session")
 def bundled_lean() -> Path:
-    from lean_env.toolchain import find_toolchain
+    from lean_env.running.toolchain import find_toolchain
 
     return find_toolchain(Settings.from_env()).lean
 
@@ -416,7 +416,7 @@ def test_the_users_lean_variables_do_not_reach_setup_or_the_wrappers(cache, monk
 
 # -- sizing ---------------------------------------------------------------------------------
 def test_default_workers_fit_in_memory():
-    from lean_env.settings import default_workers
+    from lean_env.running.settings import default_workers
 
     assert default_workers(64, 256 * 1024, 12288) == 17  # not 64 Mathlib processes on 256 GB
     assert default_workers(8, 1024 * 1024, 12288) == 8  # cores bound it on a big machine
@@ -425,7 +425,7 @@ def test_default_workers_fit_in_memory():
 
 
 def test_a_profile_sizes_recycling_and_default_workers(cache, monkeypatch):
-    import lean_env.settings as settings_mod
+    import lean_env.running.settings as settings_mod
 
     d = profile_dir(cache, "deepseek-v1.5")
     d.mkdir(parents=True)

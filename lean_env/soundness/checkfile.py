@@ -28,8 +28,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from lean_env.statement import strip_comments, target_as_axiom
-from lean_env.verdict import ProofTask
+from lean_env.soundness.statement import strip_comments, target_as_axiom
+from lean_env.soundness.verdict import ProofTask
 
 RESERVED_PREFIX = "__prover_"
 _IMPORT_RE = re.compile(r"^[ \t]*import[ \t]+(.+?)[ \t]*$", re.MULTILINE)

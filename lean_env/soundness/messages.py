@@ -11,7 +11,7 @@ import json
 import re
 from typing import Iterable, Optional
 
-from lean_env.verdict import Message
+from lean_env.soundness.verdict import Message
 
 _LSP_SEVERITY = {1: "error", 2: "warning", 3: "information", 4: "information"}
 # `lean --json` writes "information"; the REPL writes "info" (and "trace" for trace output)

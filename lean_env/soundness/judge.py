@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from lean_env.checkfile import CheckFile
-from lean_env.messages import is_sorry_warning, parse_axioms
-from lean_env.statement import find_declaration, normalize_ws, statement_signature, strip_comments
-from lean_env.verdict import STANDARD_AXIOMS, Message, ProofTask, Verdict
+from lean_env.soundness.checkfile import CheckFile
+from lean_env.soundness.messages import is_sorry_warning, parse_axioms
+from lean_env.soundness.statement import find_declaration, normalize_ws, statement_signature, strip_comments
+from lean_env.soundness.verdict import STANDARD_AXIOMS, Message, ProofTask, Verdict
 
 _HEARTBEAT_MARKERS = ("(deterministic) timeout", "maximum recursion depth has been reached")
 _MEMORY_MARKERS = ("out of memory", "memory limit", "std::bad_alloc", "failed to create thread",

@@ -1,10 +1,10 @@
 """Named Lean environments: a header plus the toolchain that can check it.
 
-`logic` is the project's own prelude (lean_env/prelude/Logic.lean) on the bundled Lean 4.35:
+`logic` is the project's own prelude (lean_env/running/prelude/Logic.lean) on the bundled Lean 4.35:
 it runs everywhere. It is compiled once to an .olean (module `ProverLogic`, cached per prelude
 content and Lean version), so a task's header is two lines, `prelude` + `import ProverLogic`,
 and no check re-elaborates the 500-line prelude (0.1 s per cli check instead of 0.5 s).
-Mathlib environments need `prover setup PROFILE` (see lean_env.setup)."""
+Mathlib environments need `prover setup PROFILE` (see lean_env.install.setup)."""
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +49,7 @@ def build_logic_olean(lean: Path, version: str, cache: Path) -> Path:
         proc = subprocess.run([str(lean), "-o", f"{LOGIC_MODULE}.olean", src.name], cwd=tmp,
                               capture_output=True, text=True, timeout=600)
         if proc.returncode != 0 or not (Path(tmp) / f"{LOGIC_MODULE}.olean").exists():
-            from lean_env.toolchain import ToolchainError
+            from lean_env.running.toolchain import ToolchainError
 
             raise ToolchainError(f"compiling the logic prelude failed:\n{(proc.stdout + proc.stderr)[-2000:]}")
         os.chmod(tmp, 0o755)

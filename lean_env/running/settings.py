@@ -31,7 +31,7 @@ class Settings:
     recycle_checks: int = 2000  # a pooled worker is replaced after this many checks
     recycle_rss_mb: int = 8192  # ... or when its process tree's RSS passes this (Lean keeps memory)
     worker_mb: int = 0  # memory one worker may reach (a Mathlib profile sets it); 0 = not counted in `workers`
-    repl_stdout: str = "pipe"  # pipe | pty: pty for an old REPL that never flushes (see lean_env.backends.repl)
+    repl_stdout: str = "pipe"  # pipe | pty: pty for an old REPL that never flushes (see lean_env.running.backends.repl)
     queue: int = 0  # checks a pool accepts beyond running ones before callers wait; 0 = 4 x workers
     profile: str = ""  # a Mathlib profile installed by `prover setup NAME`: its settings fill the fields left unset
 
@@ -54,9 +54,9 @@ class Settings:
             for k, v in profile_settings(s.cache, s.profile).items():
                 if k not in explicit and k in {f.name for f in fields(cls)}:
                     setattr(s, k, type(getattr(s, k))(v))
-        from lean_env.limits import RULES, check
+        from lean_env.soundness.limits import RULES, check
 
-        for f in fields(cls):  # a NaN or absurd timeout must not switch a limit off (lean_env.limits)
+        for f in fields(cls):  # a NaN or absurd timeout must not switch a limit off (lean_env.soundness.limits)
             if f.name in RULES:
                 check(f.name, getattr(s, f.name), where=f"--{f.name.replace('_', '-')} / PROVER_{f.name.upper()}: ")
         s.workers_auto = s.workers <= 0

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from lean_env.checkfile import CheckFile
-from lean_env.judge import RunOutcome
+from lean_env.soundness.checkfile import CheckFile
+from lean_env.soundness.judge import RunOutcome
 
 
 class Backend(Protocol):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import signal
 
-from lean_env.checkfile import CheckFile
-from lean_env.judge import RunOutcome
-from lean_env.messages import parse_lean_json_output, shift
-from lean_env.sandbox import Limits, RunResult, Sandbox
-from lean_env.settings import Settings
-from lean_env.toolchain import Toolchain, find_toolchain
+from lean_env.soundness.checkfile import CheckFile
+from lean_env.soundness.judge import RunOutcome
+from lean_env.soundness.messages import parse_lean_json_output, shift
+from lean_env.running.sandbox import Limits, RunResult, Sandbox
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import Toolchain, find_toolchain
 
 
 def lean_argv(toolchain: Toolchain, settings: Settings, *extra: str) -> list[str]:

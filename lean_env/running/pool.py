@@ -8,7 +8,7 @@ checks or whose process tree grew past `max_rss_mb` (Lean and the REPL keep memo
 checks; read at most once a second per worker), and replaces workers that crashed or timed out. A check never disappears: a crash
 is re-run once on a fresh worker, then reported as a crash outcome.
 
-Workers only report what Lean said (a RunOutcome); deciding `ok` stays in lean_env.judge.
+Workers only report what Lean said (a RunOutcome); deciding `ok` stays in lean_env.soundness.judge.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol, TypeVar
 
-from lean_env.checkfile import CheckFile
-from lean_env.judge import RunOutcome
+from lean_env.soundness.checkfile import CheckFile
+from lean_env.soundness.judge import RunOutcome
 
 T = TypeVar("T")
 PROBE_INTERVAL_S = 1.0  # how often a busy worker's RSS (recycling) and pids (leak checks) are read

@@ -2,7 +2,7 @@
 workspace under the cache, step by step, so a second run (or one after a failure) resumes where
 the first stopped, and `--dry-run` can print exactly what would run.
 
-Layout, for cache C (see lean_env.settings):
+Layout, for cache C (see lean_env.running.settings):
     C/elan/                     ELAN_HOME: elan and the toolchains (shared by every profile)
     C/profiles/NAME/project/    a Lake project that requires Mathlib at the profile's rev
     C/profiles/NAME/repl/       leanprover-community/repl (or a fork) at the profile's rev, built
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from lean_env.settings import Settings, profile_dir
+from lean_env.running.settings import Settings, profile_dir
 
 ELAN_INSTALLER_URL = "https://raw.githubusercontent.com/leanprover/elan/master/elan-init.sh"
 # The hosts the network steps download from (each step names its own; see Step.hosts).
@@ -44,7 +44,7 @@ NETWORK_URLS = (GITHUB, RAW_GITHUB, MATHLIB_CACHE)
 # What elan-init.sh checks for (`need_cmd`) plus the tar it unpacks elan with.
 ELAN_INSTALLER_TOOLS = ("curl", "awk", "uname", "mktemp", "tar", "sh")
 # upstream leanprover-community/repl commit 4fc1e6d (PR #49, "avoid buffering stdout to ensure
-# immediate replies"): a REPL without it never flushes stdout (see lean_env.backends.repl).
+# immediate replies"): a REPL without it never flushes stdout (see lean_env.running.backends.repl).
 UPSTREAM_REPL_URL = "https://github.com/leanprover-community/repl.git"
 REPL_FLUSH_COMMIT = "4fc1e6d1dda170e8f0a6b698dd5f7e17a9cf52b4"
 OFFLINE_MESSAGE = (
@@ -54,7 +54,7 @@ OFFLINE_MESSAGE = (
 # Sizing written to a profile's settings.json. A REPL or `lean` holding Mathlib sits at 5-7 GB of
 # RSS: recycle a worker past 10 GB (not the bundled 8 GB, which would restart it, and re-import
 # Mathlib, every few checks), bound Lean itself at 12 GB, and count 12 GB per worker when sizing
-# the default number of workers from the machine's memory (lean_env.settings.default_workers).
+# the default number of workers from the machine's memory (lean_env.running.settings.default_workers).
 MATHLIB_RECYCLE_RSS_MB = 10240
 MATHLIB_MEMORY_MB = 12288
 MATHLIB_WORKER_MB = 12288
@@ -439,7 +439,7 @@ def plan(profile: Profile, settings: Settings, elan_on_path: Optional[str] = Non
 def flush_steps(profile: Profile, ws: "Workspace") -> list[Step]:
     """Fetch upstream's flush commit into the REPL clone and apply it on top of the pinned rev
     (without committing: HEAD stays the pin). If it does not apply to this fork, the clone is put
-    back as it was and the profile's REPL is read through a pty instead (lean_env.backends.repl)."""
+    back as it was and the profile's REPL is read through a pty instead (lean_env.running.backends.repl)."""
     commit, repo, m = profile.repl_flush_commit, ws.repl_dir, ws.marker("repl-flush")
     git = ["git", "-C", str(repo)]
     pick = git + ["-c", "user.name=prover setup", "-c", "user.email=prover-setup@localhost",
@@ -483,12 +483,12 @@ def selftest_backends() -> list[str]:
     """cli always (the reference); repl too once its backend exists in this package."""
     import importlib.util
 
-    return ["cli"] + (["repl"] if importlib.util.find_spec("lean_env.backends.repl") else [])
+    return ["cli"] + (["repl"] if importlib.util.find_spec("lean_env.running.backends.repl") else [])
 
 
 def run_selftest(profile: Profile, settings: Settings) -> None:
     from lean_env.checker import Checker
-    from lean_env.verdict import ProofTask
+    from lean_env.soundness.verdict import ProofTask
 
     ws = Workspace(profile, settings)
     # One worker (each REPL imports Mathlib: GBs); a generous timeout: a cold page cache can make

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from lean_env.checkfile import TaskError, split_code_preamble
-from lean_env.statement import StatementError, find_declaration, theorem_name
-from lean_env.verdict import ProofTask
-from prover.protocol.prompts import get_format, row_header
+from lean_env.soundness.checkfile import TaskError, split_code_preamble
+from lean_env.soundness.statement import StatementError, find_declaration, theorem_name
+from lean_env.soundness.verdict import ProofTask
+from protocol.prompts import get_format, row_header
 
 FENCE = "```"
 # A fence line: ``` plus an info string (the language; empty on a closing fence).
@@ -93,7 +93,7 @@ def answer_section(output: str) -> tuple[str, str]:
 
 def code_task(code: str, formal_statement: str, header: str) -> Extraction:
     """A `code` task: the block must declare the target theorem; its own `import` lines are
-    blanked by the Checker's rule (lean_env.checkfile), which also rejects imports the header lacks."""
+    blanked by the Checker's rule (lean_env.soundness.checkfile), which also rejects imports the header lacks."""
     try:
         name = theorem_name(formal_statement)
     except StatementError as exc:

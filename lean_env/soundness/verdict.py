@@ -32,12 +32,12 @@ class ProofTask:
     def __post_init__(self) -> None:
         if (self.proof is None) == (self.code is None):
             raise ValueError("a ProofTask needs exactly one of `proof` or `code`")
-        from lean_env.limits import check_object
+        from lean_env.soundness.limits import check_object
 
         # types, ranges and sizes first: a NaN timeout or a 50 MB proof never reaches a backend
         check_object(self, ("formal_statement", "header", "proof", "code", "name", "timeout", "allow_native_decide"))
         if not self.name:
-            from lean_env.statement import theorem_name
+            from lean_env.soundness.statement import theorem_name
 
             self.name = theorem_name(self.formal_statement)
 

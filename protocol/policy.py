@@ -29,7 +29,7 @@ class SamplingParams:
     seeds: Optional[tuple[tuple[int, ...], ...]] = None
 
     def __post_init__(self) -> None:
-        from lean_env.limits import check
+        from lean_env.soundness.limits import check
 
         for name in ("n", "max_tokens", "temperature", "top_p", "seed"):  # NaN, inf, bools, floats for ints
             check(name, getattr(self, name))

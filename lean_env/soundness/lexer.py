@@ -1,7 +1,7 @@
 """A tokenizer that agrees with Lean 4's own lexer on where comments, strings, char literals and
 identifiers begin and end. Pure text, no Lean needed.
 
-Why: the allowlist (lean_env/allowlist.py) must see exactly the code Lean will elaborate. A
+Why: the allowlist (lean_env/soundness/allowlist.py) must see exactly the code Lean will elaborate. A
 home-made comment stripper that disagrees with Lean on one spelling (`«x/-»`, `r#"…"#`, `'"'`)
 lets commands hide from the allowlist. This module follows Lean 4.35's `Lean.Parser.Basic`
 (`whitespace`, `finishCommentBlock`, `strLitFnAux`, `rawStrLitFnAux`, `charLitFnAux`,

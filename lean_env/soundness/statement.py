@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from lean_env.lexer import IDENT, SYMBOL, blank_comments, code_tokens
+from lean_env.soundness.lexer import IDENT, SYMBOL, blank_comments, code_tokens
 
 _DECL_KEYWORDS = ("theorem", "lemma")
 _OPENS, _CLOSES = set("([{⦃⟨"), set(")]}⦄⟩")
@@ -16,7 +16,7 @@ class StatementError(ValueError):
 
 def strip_comments(text: str, keep_layout: bool = True) -> str:
     """Blank out `-- line` and nested `/- block -/` comments (doc comments too) exactly where
-    Lean's lexer sees them (lean_env.lexer), leaving string and char literals and `«»` names
+    Lean's lexer sees them (lean_env.soundness.lexer), leaving string and char literals and `«»` names
     alone. With keep_layout, comment characters become spaces (newlines kept) so offsets and line
     numbers still match the original."""
     return blank_comments(text, keep_layout)

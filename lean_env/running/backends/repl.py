@@ -33,14 +33,14 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
-from lean_env.checkfile import CheckFile
-from lean_env.judge import RunOutcome
-from lean_env.messages import shift
-from lean_env.pool import Pool, process_tree_pids, process_tree_rss_mb
-from lean_env.repl_protocol import (CommandResponse, ErrorResponse, ProtocolError, Response, ResponseReader,
+from lean_env.soundness.checkfile import CheckFile
+from lean_env.soundness.judge import RunOutcome
+from lean_env.soundness.messages import shift
+from lean_env.running.pool import Pool, process_tree_pids, process_tree_rss_mb
+from lean_env.running.repl_protocol import (CommandResponse, ErrorResponse, ProtocolError, Response, ResponseReader,
                                     TacticResponse, command, encode_request, tactic)
-from lean_env.sandbox import Limits, Sandbox, StderrTail
-from lean_env.settings import Settings
+from lean_env.running.sandbox import Limits, Sandbox, StderrTail
+from lean_env.running.settings import Settings
 
 _LONG_LIVED_CPU_S = 10**7
 _HEADERS_PER_WORKER = 4

@@ -4,7 +4,7 @@ Model output is untrusted code, and under RL a model searches for whatever the c
 accepts. Lean runs code while it elaborates (`#eval`, registered parsers/elaborators/attributes,
 `native_decide`, and the interpreter binds any declaration name to the native function of that
 name), so the allowlist's goal is that NO candidate code can run and the candidate can neither
-assume nor redefine what the kernel trusts. It reads the text through lean_env.lexer, which
+assume nor redefine what the kernel trusts. It reads the text through lean_env.soundness.lexer, which
 agrees with Lean on where comments, strings and identifiers are, so nothing hides in a spelling.
 
 Design (every rule is in RULES, with its reason):
@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lean_env.lexer import ERROR, IDENT, NAME, STRING, SYMBOL, Token, code_tokens
+from lean_env.soundness.lexer import ERROR, IDENT, NAME, STRING, SYMBOL, Token, code_tokens
 
 MAX_CHARS = 1_000_000
 
