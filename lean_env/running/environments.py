@@ -17,6 +17,10 @@ PRELUDE_DIR = Path(__file__).parent / "prelude"
 LOGIC_MODULE = "ProverLogic"
 
 
+class PreludeBuildError(RuntimeError):
+    """Lean could not compile the logic prelude (lean_env.running.toolchain reports it as a ToolchainError)."""
+
+
 def logic_source() -> str:
     """The logic prelude's Lean text (what `import ProverLogic` brings in)."""
     return (PRELUDE_DIR / "Logic.lean").read_text(encoding="utf-8")
@@ -49,9 +53,7 @@ def build_logic_olean(lean: Path, version: str, cache: Path) -> Path:
         proc = subprocess.run([str(lean), "-o", f"{LOGIC_MODULE}.olean", src.name], cwd=tmp,
                               capture_output=True, text=True, timeout=600)
         if proc.returncode != 0 or not (Path(tmp) / f"{LOGIC_MODULE}.olean").exists():
-            from lean_env.running.toolchain import ToolchainError
-
-            raise ToolchainError(f"compiling the logic prelude failed:\n{(proc.stdout + proc.stderr)[-2000:]}")
+            raise PreludeBuildError(f"compiling the logic prelude failed:\n{(proc.stdout + proc.stderr)[-2000:]}")
         os.chmod(tmp, 0o755)
         for f in Path(tmp).iterdir():
             os.chmod(f, 0o644)

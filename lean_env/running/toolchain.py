@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lean_env.running.environments import PreludeBuildError, build_logic_olean
 from lean_env.running.settings import Settings
 
 BUNDLED_VERSION = "4.35.0"
@@ -121,10 +122,11 @@ def find_toolchain(settings: Settings | None = None, build: bool = True) -> Tool
         if not build:
             raise ToolchainError("the bundled Lean is not built yet: run `prover setup bundled`")
         exe = build_bundled(settings)
-    from lean_env.running.environments import build_logic_olean  # the bundled Lean's compiled logic environment
-
     version = _version_of(str(exe))
-    olean_dir = build_logic_olean(exe, version, Path(settings.cache))
+    try:  # the bundled Lean's compiled logic environment
+        olean_dir = build_logic_olean(exe, version, Path(settings.cache))
+    except PreludeBuildError as exc:
+        raise ToolchainError(str(exc)) from exc
     return Toolchain(exe, version, bundled=True, lean_path=(olean_dir,))
 
 
@@ -133,9 +135,7 @@ def _logic_path_if_compatible(lean: Path, version: str, settings: Settings) -> t
     Lean (a Mathlib profile's) simply has no `logic` environment, which is not an error."""
     if version != BUNDLED_VERSION:
         return ()
-    from lean_env.running.environments import build_logic_olean
-
     try:
         return (build_logic_olean(lean, version, Path(settings.cache)),)
-    except (ToolchainError, OSError, subprocess.SubprocessError):
+    except (PreludeBuildError, OSError, subprocess.SubprocessError):
         return ()
