@@ -387,6 +387,9 @@ def _mountns_argv(method: str, argv: Sequence[str], scratch: Path, readable: Seq
             lines.append(f"{make}; {mount} --bind -o {opts} {q(src)} {d}")
     lines += ["mkdir -m 0700 \"$R\"/.old", "cd \"$R\"", f"{tool['pivot_root']} . .old", f"{umount} -l /.old",
               "rmdir /.old", f"{mount} -o remount,ro,nosuid,nodev /",
+              # the shell's `cd` above exported OLDPWD and a PWD of the old root: the program
+              # gets only the scrubbed environment, with PWD its scratch dir (as bwrap --chdir sets it)
+              "unset OLDPWD", f"PWD={q(str(scratch))}; export PWD",
               'exec ' + " ".join(q(a) for a in _setpriv(method)) + f" /usr/bin/env -C {q(str(scratch))} -- \"$@\""]
     unshare = shutil.which("unshare") or "unshare"
     return [unshare, "-m", "-n", "-p", "-i", "-u", "-f", "--kill-child", "--propagation", "private", "--",
