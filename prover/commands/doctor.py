@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lean_env.running.sandbox import INSTALL_HINT, describe_isolation, isolation_method, scratch_root, seals_filesystem
+from lean_env.running.isolation import INSTALL_HINT, describe_isolation, isolation_method, seals_filesystem
+from lean_env.running.scratch import scratch_root
 from lean_env.running.settings import Settings
 from lean_env.running.toolchain import ToolchainError, find_toolchain
 

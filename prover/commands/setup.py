@@ -4,7 +4,7 @@ from __future__ import annotations
 from lean_env.factory import make_checker
 from lean_env.interface import ProofChecker
 from lean_env.running.environments import logic_header
-from lean_env.running.sandbox import INSTALL_HINT, seals_filesystem
+from lean_env.running.isolation import INSTALL_HINT, seals_filesystem
 from lean_env.running.settings import Settings
 from lean_env.running.toolchain import ToolchainError, build_bundled
 from lean_env.soundness.verdict import ProofTask

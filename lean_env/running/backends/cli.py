@@ -7,7 +7,8 @@ import signal
 from lean_env.soundness.checkfile import CheckFile
 from lean_env.soundness.judge import RunOutcome
 from lean_env.soundness.messages import parse_lean_json_output, shift
-from lean_env.running.sandbox import Limits, RunResult, Sandbox
+from lean_env.running.sandbox_limits import Limits, RunResult
+from lean_env.running.sandbox import Sandbox
 from lean_env.running.settings import Settings
 from lean_env.running.toolchain import Toolchain, find_toolchain
 

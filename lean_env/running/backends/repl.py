@@ -39,7 +39,9 @@ from lean_env.soundness.messages import shift
 from lean_env.running.pool import Pool, process_tree_pids, process_tree_rss_mb
 from lean_env.running.repl_protocol import (CommandResponse, ErrorResponse, ProtocolError, Response, ResponseReader,
                                     TacticResponse, command, encode_request, tactic)
-from lean_env.running.sandbox import Limits, Sandbox, StderrTail
+from lean_env.running.sandbox_limits import Limits
+from lean_env.running.sandbox import Sandbox
+from lean_env.running.capped_output import StderrTail
 from lean_env.running.settings import Settings
 
 _LONG_LIVED_CPU_S = 10**7

@@ -26,7 +26,9 @@ from lean_env.soundness.judge import RunOutcome
 from lean_env.running.lsp import LspClient, LspClosed, LspError, LspTimeout
 from lean_env.soundness.messages import from_lsp_diagnostic, shift
 from lean_env.running.pool import Pool, process_tree_pids, process_tree_rss_mb
-from lean_env.running.sandbox import Limits, Sandbox, StderrTail
+from lean_env.running.sandbox_limits import Limits
+from lean_env.running.sandbox import Sandbox
+from lean_env.running.capped_output import StderrTail
 from lean_env.running.settings import Settings
 from lean_env.running.toolchain import Toolchain, find_toolchain
 
