@@ -33,7 +33,7 @@ def test_minif2f_rows_are_uniform(name, count):
 
 
 def test_profiles_are_named_once_and_known_to_setup():
-    from lean_env.install.setup import PROFILES
+    from lean_env.install.profiles import PROFILES
 
     assert data.load("minif2f")[0]["profile"] == "deepseek-v1.5"
     assert data.load("minif2f-v4.24")[0]["profile"] == "minif2f-v4.24"

@@ -42,9 +42,9 @@ def run_doctor(lean: Optional[str] = None) -> int:
     table.add_row("sandbox", f"{method}: {describe_isolation(method)}\nscratch dirs in {scratch_root()}", fix)
     table.add_row("cores / workers", f"{settings.workers}", "set PROVER_WORKERS to change")
     try:
-        from lean_env.install import setup as mathlib_setup  # present once the Mathlib profiles exist
+        from lean_env.install.status import doctor_notes, doctor_rows  # present once the Mathlib profiles exist
 
-        for row in mathlib_setup.doctor_rows(settings) + mathlib_setup.doctor_notes(settings):
+        for row in doctor_rows(settings) + doctor_notes(settings):
             table.add_row(*row)
     except ImportError:
         table.add_row("mathlib", "[yellow]not set up[/]", "Mathlib environments need `prover setup` on a machine with internet")

@@ -56,7 +56,7 @@ def lean_description(settings: Settings) -> dict:
         out.update(lean=None, lean_error=str(exc))
     if settings.profile:
         try:
-            from lean_env.install.setup import get_profile
+            from lean_env.install.profiles import get_profile
 
             p = get_profile(settings.profile)
             out.update(mathlib=p.mathlib_rev, toolchain=p.toolchain, repl=p.repl_rev)
