@@ -2,7 +2,7 @@
 Hugging Face dataset, with a field mapping for files that name their columns differently.
 
 Every row comes back with name, split, header, informal_prefix, formal_statement, source and
-the setup profile its statements need (`prover setup PROFILE`; lean_env/install/setup.py defines the
+the setup profile its statements need (`prover setup PROFILE`; lean_env/install/profiles.py defines the
 profiles). A complete Lean file is header + informal_prefix + formal_statement + proof.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Variant:
 
 
 # The one place that says which Lean environment each shipped dataset needs. Profile names are
-# lean_env.install.setup's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
+# lean_env.install.profiles's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
 VARIANTS: dict[str, Variant] = {
     "minif2f-deepseek": Variant("minif2f/deepseek_v1.5.jsonl", "deepseek-v1.5",
                                 "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),

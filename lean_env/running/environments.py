@@ -4,7 +4,7 @@
 it runs everywhere. It is compiled once to an .olean (module `ProverLogic`, cached per prelude
 content and Lean version), so a task's header is two lines, `prelude` + `import ProverLogic`,
 and no check re-elaborates the 500-line prelude (0.1 s per cli check instead of 0.5 s).
-Mathlib environments need `prover setup PROFILE` (see lean_env.install.setup)."""
+Mathlib environments need `prover setup PROFILE` (see lean_env.install)."""
 from __future__ import annotations
 
 import hashlib
