@@ -85,6 +85,17 @@ def test_scratch_root_is_private_and_ours():
     assert st.st_mode & 0o777 == 0o711  # others may not list it
 
 
+def test_the_mountns_probe_does_not_depend_on_the_callers_path(tmp_path, monkeypatch):
+    """The mount script runs on after the pivot, where the caller's PATH may name nothing: a PATH
+    without /usr/bin must not fail the sealed method's probe (a silent fall back to a method that
+    leaves the whole filesystem readable)."""
+    if not isolation._probe_method("mountns+nobody"):
+        pytest.skip("mountns+nobody does not work here (needs root, unshare and setpriv)")
+    (tmp_path / "unshare").symlink_to(shutil.which("unshare"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert isolation._probe_method("mountns+nobody")
+
+
 def test_unknown_method_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PROVER_SANDBOX", "chroot")
     isolation_method.cache_clear()

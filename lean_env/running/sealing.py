@@ -154,7 +154,7 @@ def _setpriv(method: str) -> list[str]:
 
 
 def bwrap_argv(method: str, argv: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits,
-                extra_env: dict[str, str] | None = None) -> list[str]:
+               extra_env: dict[str, str] | None = None) -> list[str]:
     """The bubblewrap command line for the mount plan, root remounted read-only; as root, drop
     to nobody with setpriv (bwrap's own --uid needs a user namespace)."""
     cmd = [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
@@ -183,39 +183,41 @@ _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
 
 def mountns_argv(method: str, argv: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits,
-                  extra_env: dict[str, str] | None = None) -> list[str]:
+                 extra_env: dict[str, str] | None = None) -> list[str]:
     """Without bubblewrap, as root: `unshare` new mount, network, PID, IPC and UTS namespaces
     and run a shell script that builds the same mount plan on a tmpfs, pivots into it, drops
     the old root, remounts it read-only and execs the program through setpriv."""
     q = shlex.quote
-    tool = {t: q(shutil.which(t, path=ADMIN_PATH) or t) for t in ("mount", "umount", "pivot_root")}
-    mount, umount = tool["mount"], tool["umount"]
+    # every tool by its absolute path: the script must not depend on the caller's PATH, which
+    # after the pivot may name directories that no longer exist
+    tool = {t: q(shutil.which(t, path=ADMIN_PATH) or t) for t in ("mount", "umount", "pivot_root", "mkdir", "ln", "rmdir")}
+    mount, umount, mkdir, ln = tool["mount"], tool["umount"], tool["mkdir"], tool["ln"]
     root = q(str(_mount_point()))
     size = f"size={limits.tmpfs_mb}m"
     lines = ["set -e", f"R={root}", f"{mount} -t tmpfs -o mode=0755,nosuid,nodev tmpfs {root}"]
     for d in ("/dev", "/dev/shm", "/proc", "/tmp"):
-        lines.append(f"mkdir -p \"$R\"{d}")
+        lines.append(f"{mkdir} -p \"$R\"{d}")
     for dev in _DEVICES:
         if os.path.exists(f"/dev/{dev}"):
             lines.append(f": > \"$R\"/dev/{dev}; {mount} --bind /dev/{dev} \"$R\"/dev/{dev}")
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
-        lines.append(f"ln -s {target} \"$R\"/dev/{name}")
+        lines.append(f"{ln} -s {target} \"$R\"/dev/{name}")
     lines += [f"{mount} -t tmpfs -o mode=1777,{size},nosuid,nodev tmpfs \"$R\"/dev/shm",
               f"{mount} -t proc -o nosuid,nodev,noexec proc \"$R\"/proc",
               f"{mount} -t tmpfs -o mode=1777,{size},nosuid,nodev tmpfs \"$R\"/tmp"]
     for kind, src, dest in _mount_plan(argv, scratch, readable, extra_env):
         d = "\"$R\"" + q(dest)
         if kind == "dir":
-            lines.append(f"mkdir -p -m {src} {d}")
+            lines.append(f"{mkdir} -p -m {src} {d}")
         elif kind == "symlink":
-            lines.append(f"ln -s {q(src)} {d}")
+            lines.append(f"{ln} -s {q(src)} {d}")
         else:
-            make = f"mkdir -p {d}" if os.path.isdir(src) else f": > {d}"
+            make = f"{mkdir} -p {d}" if os.path.isdir(src) else f": > {d}"
             opts = "ro,nosuid,nodev" if kind == "ro" else "nosuid,nodev"
             lines.append(f"{make}; {mount} --bind -o {opts} {q(src)} {d}")
-    lines += ["mkdir -m 0700 \"$R\"/.old", "cd \"$R\"", f"{tool['pivot_root']} . .old", f"{umount} -l /.old",
-              "rmdir /.old", f"{mount} -o remount,ro,nosuid,nodev /",
+    lines += [f"{mkdir} -m 0700 \"$R\"/.old", "cd \"$R\"", f"{tool['pivot_root']} . .old", f"{umount} -l /.old",
+              f"{tool['rmdir']} /.old", f"{mount} -o remount,ro,nosuid,nodev /",
               # the shell's `cd` above exported OLDPWD and a PWD of the old root: the program
               # gets only the scrubbed environment, with PWD its scratch dir (as bwrap --chdir sets it)
               "unset OLDPWD", f"PWD={q(str(scratch))}; export PWD",
