@@ -2,7 +2,7 @@
 Hugging Face dataset, with a field mapping for files that name their columns differently.
 
 Every row comes back with name, split, header, informal_prefix, formal_statement, source and
-the setup profile its statements need (`prover setup PROFILE`; lean_env/setup.py defines the
+the setup profile its statements need (`prover setup PROFILE`; lean_env/install/profiles.py defines the
 profiles). A complete Lean file is header + informal_prefix + formal_statement + proof.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Variant:
 
 
 # The one place that says which Lean environment each shipped dataset needs. Profile names are
-# lean_env.setup's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
+# lean_env.install.profiles's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
 VARIANTS: dict[str, Variant] = {
     "minif2f-deepseek": Variant("minif2f/deepseek_v1.5.jsonl", "deepseek-v1.5",
                                 "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),
@@ -105,7 +105,7 @@ def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = Non
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError(f"a row has no formal_statement (columns: {', '.join(raw)}); "
                          "map one with --field formal_statement=COLUMN")
-    from lean_env.limits import check_fields
+    from lean_env.soundness.limits import check_fields
     from lean_env.tasks_io import resolve_header
 
     check_fields({k: row[k] for k in ("name", "header", "env", "formal_statement", "informal_prefix") if k in row})
@@ -121,7 +121,7 @@ def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = Non
         row["informal_prefix"] = row.get("informal_prefix") or informal
         row["formal_statement"] = statement
     if not row.get("name"):
-        from lean_env.statement import theorem_name
+        from lean_env.soundness.statement import theorem_name
 
         row["name"] = theorem_name(row["formal_statement"])
     row.setdefault("informal_prefix", "")
@@ -163,7 +163,7 @@ def _load_shipped(name: str) -> list[dict]:
     for raw in rows:
         row = dict(raw)
         if v.env:
-            from lean_env.environments import header_for
+            from lean_env.running.environments import header_for
 
             row["header"] = header_for(v.env)
             row["prompt_header"] = ""  # the model sees the theorem, not the whole prelude

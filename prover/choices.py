@@ -35,7 +35,7 @@ def engine(name: Optional[str]) -> None:
 
 
 def prompt_format(name: Optional[str]) -> None:
-    from prover.protocol.prompts import FORMATS
+    from protocol.prompts import FORMATS
 
     if name is not None:
         _one_of("--format (prompt format)", name, list(FORMATS))
@@ -77,7 +77,7 @@ def search_choice(method: str, pairs: Optional[list[str]], config: Optional[Path
 
 
 def environment(name: Optional[str]) -> None:
-    from lean_env.environments import header_for
+    from lean_env.running.environments import header_for
 
     if name is None:
         return
@@ -115,8 +115,8 @@ def _shipped() -> list[str]:
 
 def positive(option: str, value: Optional[float]) -> None:
     """A numeric option, by the one rule table every row, config and request uses
-    (lean_env.limits): `--max-tokens` is checked as `max_tokens`."""
-    from lean_env.limits import RULES, LimitError, check
+    (lean_env.soundness.limits): `--max-tokens` is checked as `max_tokens`."""
+    from lean_env.soundness.limits import RULES, LimitError, check
 
     field = option.lstrip("-").replace("-", "_")
     try:

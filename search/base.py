@@ -1,6 +1,6 @@
 """The one interface every search method implements, and the code they share.
 
-A search takes a policy (prover.protocol.policy), a Checker, sampling parameters, a budget of
+A search takes a policy (protocol.policy), a Checker, sampling parameters, a budget of
 model samples per problem and a prompt format, plus its own knobs in a config dataclass; it
 turns dataset rows into one ProblemRecord each (search.records), so evaluation, training and
 the benchmarks can swap one method for another. A method is one module that subclasses
@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional
 
-from prover.protocol.policy import Policy, SamplingParams
-from prover.protocol.prompts import get_format
-from lean_env.verdict import ProofTask
+from protocol.policy import Policy, SamplingParams
+from protocol.prompts import get_format
+from lean_env.soundness.verdict import ProofTask
 from search.records import Attempt, ProblemRecord, Row
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.allowlist import cheat_flags, violations
-from lean_env.statement import find_declaration, statement_signature, strip_comments
-from prover.protocol.extract import code_task, extract
+from lean_env.soundness.allowlist import cheat_flags, violations
+from lean_env.soundness.statement import find_declaration, statement_signature, strip_comments
+from protocol.extract import code_task, extract
 
 KIMINA = SHARED / "proofs" / "kimina_preview" / "minif2f_test_solved.jsonl"
 DSV2 = SHARED / "proofs" / "deepseek_prover_v2" / "minif2f_solutions.jsonl"
@@ -95,7 +95,7 @@ def test_no_real_proof_is_refused_by_the_policy(kimina, dsv2, deepseek):
     extracted code (imports blanked by the Checker's own rule). The only refusals are the 16
     Kimina proofs that use `native_decide`, refused on purpose: in Lean 4.35 it rests on a per-use
     auxiliary axiom and runs compiled code the candidate can influence, so it cannot be audited
-    (see lean_env/allowlist.py). They are exactly the proofs cheat_flags marks `native_decide`."""
+    (see lean_env/soundness/allowlist.py). They are exactly the proofs cheat_flags marks `native_decide`."""
     refused = {}
     for r in kimina + dsv2:
         target = deepseek[r["name"]]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prover import vllm_setup as vs
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 from prover.policies.vllm import cpu_defaults, vllm_available
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,7 +164,7 @@ def test_a_grpo_step_generates_with_colocated_vllm(tmp_path, monkeypatch):
     import vllm
     from trl.generation import vllm_generation
 
-    from lean_env.verdict import STATUSES
+    from lean_env.soundness.verdict import STATUSES
     from prover.policies.vllm import CPU_ENV
     from prover.train.config import from_dict
     from prover.train.stages.grpo import run_grpo

@@ -17,12 +17,13 @@ from typing import Optional
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lean_env.checker import default_backend, make_checker, refuse
-from lean_env.allowlist import preamble_violations
-from lean_env.settings import Settings
+from lean_env.checker import default_backend, refuse
+from lean_env.factory import make_checker
+from lean_env.soundness.allowlist import preamble_violations
+from lean_env.running.settings import Settings
 from lean_env.tasks_io import TasksFileError, read_tasks
-from lean_env.toolchain import ToolchainError
-from lean_env.verdict import STATUSES
+from lean_env.running.toolchain import ToolchainError
+from lean_env.soundness.verdict import STATUSES
 from prover.console import err, error, info, is_quiet
 from prover.lean_file import file_task, to_file_positions
 
@@ -71,7 +72,7 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
         return 2
     try:
         settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
-    except ValueError as exc:  # e.g. --timeout nan (lean_env.limits says the fix)
+    except ValueError as exc:  # e.g. --timeout nan (lean_env.soundness.limits says the fix)
         error(exc)
         return 2
     backend = backend or default_backend(settings)

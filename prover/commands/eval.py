@@ -90,7 +90,7 @@ class LazyPolicy:
 
 
 def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
-    from lean_env.toolchain import ToolchainError
+    from lean_env.running.toolchain import ToolchainError
     from prover.models import ModelLoadError
 
     out_dir = out or default_out_dir(spec)

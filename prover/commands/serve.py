@@ -1,4 +1,4 @@
-"""`prover serve`: the Checker as an HTTP service (lean_env.service) on uvicorn.
+"""`prover serve`: the Checker as an HTTP service (lean_env.service.app) on uvicorn.
 
 Registered in prover/cli.py by one line; this module imports only typer at CLI start-up, and
 FastAPI/uvicorn when the command runs."""
@@ -35,9 +35,9 @@ def serve(
 def build(*, api_key=None, workers=None, checker=None, ray=None, cache=None, timeout=None, max_queue=256,
           max_batch=1024, deadline=900.0, lean=None):
     """(app, checker): the service around a fresh Checker or RayChecker."""
-    from lean_env.checker import make_checker
-    from lean_env.service import ServiceConfig, create_app
-    from lean_env.settings import Settings
+    from lean_env.factory import make_checker
+    from lean_env.service.app import ServiceConfig, create_app
+    from lean_env.running.settings import Settings
 
     settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
     chk = make_checker(checker, settings, cache=cache or None, ray=ray, workers=workers if ray else None)
@@ -55,7 +55,7 @@ def run_serve(*, host: str, port: int, **kw) -> int:
     except ImportError:
         err.print("[red]error:[/] prover serve needs fastapi and uvicorn: pip install -e .")
         return 2
-    from lean_env.toolchain import ToolchainError
+    from lean_env.running.toolchain import ToolchainError
 
     try:
         app, chk = build(**kw)

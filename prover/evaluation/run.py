@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation.environment import lean_description, lean_settings_for
 from prover.evaluation.errors import EvalError, UnreadableCard
 from prover.evaluation.report import write_report
@@ -102,7 +102,7 @@ def make_search(method: str, policy, checker, params, budget: int, fmt: str, rou
 def default_max_tokens(rows: Sequence[dict], fmt: str) -> int:
     """Cheap for the logic benchmark (term proofs are short, CPU decoding is slow); the
     provers' own budgets for MiniF2F (DeepSeek-V1.5: 2048; reasoning chat models: 8192)."""
-    from prover.protocol.prompts import get_format
+    from protocol.prompts import get_format
 
     if rows and all(r.get("profile") == "bundled" for r in rows):
         return 128
@@ -143,12 +143,12 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
              on_attempt: Optional[Callable[[dict, Attempt], None]] = None) -> EvalResult:
     """Evaluate, appending to out_dir/results.jsonl; problems already there are skipped.
     `policy` / `checker` may be given (tests, benchmarks); else they are built from `spec`."""
-    from lean_env.checker import make_checker
+    from lean_env.factory import make_checker
     from prover.models import DEFAULT_MODEL, default_prompt_format
     from prover.policies import SamplingParams, load_policy
-    from prover.protocol.prompts import default_stop
+    from protocol.prompts import default_stop
 
-    from lean_env.limits import LimitError, check_object
+    from lean_env.soundness.limits import LimitError, check_object
 
     try:  # NaN, inf, bools, negative counts: refused before anything loads
         check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
@@ -161,7 +161,7 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
         raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
     try:
         settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
-    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.limits)
+    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.soundness.limits)
         raise EvalError(str(exc)) from None
     settings = lean_settings_for(rows, settings, spec.dataset)
     model_name = spec.model or DEFAULT_MODEL

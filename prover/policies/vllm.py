@@ -13,7 +13,7 @@ import os
 import time
 from typing import Any, Optional, Sequence
 
-from prover.protocol.policy import Completion, GenerationStats, SamplingParams
+from protocol.policy import Completion, GenerationStats, SamplingParams
 
 
 def vllm_available() -> bool:
