@@ -99,10 +99,10 @@ def test_every_prover_command_shown_names_real_subcommands_and_options(where, ar
     assert not unknown, f"{where}: `prover {' '.join(argv)}` uses {unknown}, which `{command.name}` does not have"
 
 
-PATH_IN_TEXT = re.compile(r"(?<![\w/.~<-])((?:lean_env|search|prover|data|benchmarks|configs|tests)/[\w./-]*\w)")
+PATH_IN_TEXT = re.compile(r"(?<![\w/.~<-])((?:lean_env|protocol|search|prover|data|benchmarks|configs|tests)/[\w./-]*\w)")
 
 
-MODULE_IN_TEXT = re.compile(r"(?<![\w/.-])((?:lean_env|search|prover|data)(?:\.[A-Za-z_]\w*)+)")
+MODULE_IN_TEXT = re.compile(r"(?<![\w/.-])((?:lean_env|protocol|search|prover|data)(?:\.[A-Za-z_]\w*)+)")
 NOT_MODULES = {"json", "jsonl", "yaml", "md", "py", "lean", "png", "sqlite"}  # prover.json is a file name
 
 
