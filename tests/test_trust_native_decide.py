@@ -77,3 +77,65 @@ def test_trust_names_are_checked():
         normalize_trust("everything")
     with pytest.raises(ValueError, match="native_decide"):
         Settings.from_env(trust="sorry")
+
+
+# -- wiring: eval's run card and identity, the service, the CLI and training config -------------
+
+def test_eval_records_trust_in_the_card_and_a_resume_cannot_mix(tmp_path):
+    import json
+
+    import data
+    from prover.evaluation import EvalError, EvalSpec, run_eval
+    from prover.policies.scripted import ScriptedPolicy
+
+    rows = data.load("logic", split="test", limit=2)
+    script = {r["name"]: [r["proof"]] for r in rows}
+    spec = dict(dataset="logic", split="test", limit=2, k=1, model="scripted", checker_backend="cli")
+    out = tmp_path / "run"
+    res = run_eval(EvalSpec(trust="native_decide", **spec), out, policy=ScriptedPolicy(script))
+    assert res.card["trust"] == "native_decide" and json.loads((out / "run_card.json").read_text())["trust"]
+    verdicts = [a["verdict"] for line in (out / "results.jsonl").read_text().splitlines()
+                for a in json.loads(line)["attempts"] if a.get("verdict")]
+    assert verdicts and all("native_decide" in v["evidence"]["trust"] for v in verdicts if v["ok"])
+    with pytest.raises(EvalError, match="trust"):
+        run_eval(EvalSpec(**spec), out, policy=ScriptedPolicy(script))
+    strict = run_eval(EvalSpec(**spec), tmp_path / "strict", policy=ScriptedPolicy(script))
+    assert "trust" not in strict.card
+
+
+def test_service_refuses_a_row_asking_for_native_decide_unless_its_operator_enabled_it(native_header, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from lean_env.service import ServiceConfig, create_app
+    from prover.commands.serve import build
+
+    row = {"header": native_header, "formal_statement": "theorem t : Eq Bool.true Bool.true :=",
+           "proof": " native_fact", "allow_native_decide": True}
+    plain = dict(row, allow_native_decide=False)
+    with Checker("cli", Settings.from_env(timeout=60, trust=""), workers=1) as checker:
+        strict = TestClient(create_app(checker, ServiceConfig()))
+        vs = strict.post("/v1/verify", json={"tasks": [row, plain]}).json()["verdicts"]
+        assert vs[0]["status"] == "refused" and "prover serve --trust native_decide" in vs[0]["reasons"][0]
+        assert vs[1]["status"] == "rejected"
+        trusting = TestClient(create_app(checker, ServiceConfig(trust_native_decide=True)))
+        vs = trusting.post("/v1/verify", json={"tasks": [row, plain]}).json()["verdicts"]
+        assert vs[0]["ok"] and "native_decide" in vs[0]["evidence"]["trust"]
+        assert vs[1]["status"] == "rejected"  # enabling it lets rows ask; it trusts nothing for the others
+    monkeypatch.setenv("PROVER_TRUST", "native_decide")
+    app, chk = build(checker="cli", workers=1, trust=["native_decide"])
+    try:
+        assert chk.settings.trust == "" and app is not None
+    finally:
+        chk.close()
+
+
+def test_cli_flag_is_validated_and_reaches_the_config_key():
+    import dataclasses
+
+    from prover.choices import UsageError, trust
+    from prover.train.config import TrainConfig
+
+    assert trust(["native_decide"]) == "native_decide" and trust(None) == ""
+    with pytest.raises(UsageError, match="--trust"):
+        trust(["kernel"])
+    assert "trust" in {f.name for f in dataclasses.fields(TrainConfig)} and TrainConfig().trust == ""
