@@ -214,7 +214,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
                 checker = make_checker(spec.checker_backend, settings)
             if not (out_dir / RUN_CARD).exists():  # written once the model loaded: a killed run can resume
                 write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-            search = make_search(spec.search, policy, checker, params, spec.k, fmt, round_size=spec.round_size,
+            judged = answer_checker(checker, rows)
+            search = make_search(spec.search, policy, judged, params, spec.k, fmt, round_size=spec.round_size,
                                  stop_at_first=spec.stop_at_first, batch_problems=spec.batch_problems,
                                  on_attempt=on_attempt, options=options)
             writer = ResultsWriter(results_path)
@@ -227,6 +228,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
             finally:
                 writer.close()
                 stats = search.stats
+                if judged is not checker:
+                    judged.close()
     finally:
         if own_checker and checker is not None:
             checker.close()
@@ -238,6 +241,16 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     summary = write_report(out_dir, records, card)
     return EvalResult(out_dir, records, card, summary, resumed=len(kept), new=len(new))
+
+
+def answer_checker(checker, rows: Sequence[dict]):
+    """PutnamBench's answer-to-find rows are judged by Lean against the published answer
+    (lean_env.answer); other datasets use the checker as it is."""
+    if not any(r.get("answer_track") == "find" for r in rows):
+        return checker
+    from lean_env.answer import AnswerChecker
+
+    return AnswerChecker(checker, rows, owns_inner=False)
 
 
 def _trusting(settings: Settings, trust: str) -> Settings:
