@@ -58,3 +58,24 @@ def test_a_batch_that_forces_chunked_prefill_runs_and_keeps_per_sample_seeds():
     chunked = vllm.LLM(model=name, **{**cpu_defaults({"dtype": "float32", **ENGINE}), "enable_chunked_prefill": True})
     with pytest.raises(RuntimeError, match="does not use offset"):
         chunked.generate([PROMPT] * 12, [vllm.SamplingParams(max_tokens=6, seed=s) for s in SEEDS[0]], use_tqdm=False)
+
+
+@pytest.mark.vllm
+def test_trls_colocated_engine_is_built_with_the_same_cpu_settings(monkeypatch):
+    """GRPO with `use_vllm` + `vllm_mode: colocate`: TRL calls vllm.LLM itself (chunked prefill on,
+    4096 tokens a step); prover.train.stages.grpo builds the trainer inside trl_engine_on_cpu."""
+    if not vllm_available():
+        pytest.skip("vLLM is not installed: run `prover setup vllm`")
+    from trl.generation import vllm_generation
+
+    from prover.policies.vllm import trl_engine_on_cpu
+
+    monkeypatch.setattr("prover.policies.vllm.has_cuda", lambda: False)
+    built = []
+    monkeypatch.setattr(vllm_generation, "LLM", lambda *a, **kw: built.append(kw))
+    with trl_engine_on_cpu():
+        vllm_generation.LLM(model="m", max_model_len=1024, max_num_batched_tokens=4096, max_num_seqs=8)
+    vllm_generation.LLM(model="m", max_model_len=1024)  # outside: TRL's own call again
+    assert built[0]["enable_chunked_prefill"] is False and built[0]["enforce_eager"] is True
+    assert built[0]["max_num_batched_tokens"] == 4096 and built[0]["max_num_seqs"] == 8
+    assert built[1] == {"model": "m", "max_model_len": 1024}
