@@ -183,11 +183,10 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
         trusted = [a for a in native if task.allow_native_decide and is_native_axiom(a)]
         if trusted:
             evidence["native_decide_axioms"] = trusted
-        native = [a for a in native if a not in trusted]
+        native = [] if task.allow_native_decide else native  # trusting: what is left is not native_decide's
         if native:
             reasons.append(f"the proof rests on native_decide's axiom ({_clip(', '.join(native), 200)}), which "
-                           "trusts compiled code; native_decide is not accepted" + (
-                               "" if task.allow_native_decide else " (opt in with --trust native_decide)"))
+                           "trusts compiled code; native_decide is not accepted (opt in with --trust native_decide)")
         rest = [a for a in other if a not in native and a not in trusted]
         if rest:
             reasons.append(f"the proof depends on non-standard axioms: {_clip(', '.join(rest), 200)}")

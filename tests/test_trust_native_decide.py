@@ -50,6 +50,7 @@ def test_trusted_task_is_accepted_and_the_evidence_says_so(cli_checker, native_h
 def test_trust_covers_native_decide_only(cli_checker, native_header):
     v = cli_checker.check(task(native_header, " sneaky_fact", allow_native_decide=True))
     assert not v.ok and v.axioms == ["Lean.notNative"]
+    assert any("non-standard axioms: Lean.notNative" in r for r in v.reasons)
 
 
 def test_the_token_is_refused_before_lean_unless_trusted(cli_checker, native_header):
