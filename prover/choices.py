@@ -41,6 +41,16 @@ def prompt_format(name: Optional[str]) -> None:
         _one_of("--format (prompt format)", name, list(FORMATS))
 
 
+def trust(values: Optional[list[str]]) -> str:
+    """`--trust` (repeatable or comma-separated) as the canonical string Settings.trust holds."""
+    from lean_env.running.settings import normalize_trust
+
+    try:
+        return normalize_trust(",".join(values or []))
+    except ValueError as exc:
+        raise UsageError(f"--trust: {exc}") from None
+
+
 def search_method(name: str) -> None:
     from search.registry import names
 

@@ -30,6 +30,7 @@ class SearchStats:
     completions: int = 0
     tokens: int = 0
     checks: int = 0
+    corrections: int = 0  # samples drawn as corrections of failed ones (search.self_correct); part of completions
 
 
 def sample_seed(seed: int, split: str, name: str, index: int) -> int:

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 _METHODS: dict[str, type] = {}
 _discovered = False
-_ORDER = ("best-of-n", "mcts", "bfs", "repair")  # how listings show the built-in ones
+_ORDER = ("best-of-n", "mcts", "bfs", "repair", "self-correct")  # how listings show the built-in ones
 
 
 def register(cls: type) -> type:

@@ -114,16 +114,16 @@ def test_standard_axioms_are_accepted(cli_checker, header):
     assert v.axioms == ["propext"]
 
 
-def test_native_decide_axiom_is_rejected_even_when_allowed(cli_checker, header):
+def test_native_decide_axiom_is_rejected_by_default(cli_checker, header):
     # stand-in for native_decide's axiom: the bundled prelude has no compiler-backed decide
+    # (the opt-in, allow_native_decide / --trust native_decide: tests/test_trust_native_decide.py)
     hdr = header + "axiom Lean.ofReduceBool (a b : Bool) (h : Eq a b) : True\n"
     statement = "theorem nd : True :="
     proof = " Lean.ofReduceBool Bool.true Bool.true rfl"
-    for allow in (False, True):
-        v = cli_checker.check(ProofTask(statement, header=hdr, proof=proof, allow_native_decide=allow))
-        assert not v.ok, v.reasons
-        assert v.status in ("rejected", "refused")
-        assert any("native_decide" in r for r in v.reasons)
+    v = cli_checker.check(ProofTask(statement, header=hdr, proof=proof))
+    assert not v.ok, v.reasons
+    assert v.status in ("rejected", "refused")
+    assert any("native_decide" in r for r in v.reasons)
 
 
 def test_unterminated_comment_cannot_swallow_the_checks(cli_checker, header):

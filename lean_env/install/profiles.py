@@ -82,6 +82,31 @@ PROFILES: dict[str, Profile] = {
             repl_proof_status=False,  # the fork predates REPL PR #63
             **_SELFTEST,
         ),
+        Profile(
+            name="kimina-v4.15",
+            summary="Lean v4.15.0 + Mathlib v4.15.0: what Kimina-Prover Preview was checked with (minif2f-kimina)",
+            toolchain="leanprover/lean4:v4.15.0",
+            mathlib_url="https://github.com/leanprover-community/mathlib4.git",
+            mathlib_rev="9837ca9d65d9de6fad1ef4381750ca688774e608",  # tag v4.15.0 (lake files in Kimina's zips)
+            repl_url="https://github.com/leanprover-community/repl.git",
+            repl_rev="21966799da3691a0912b5a15193585bd2dd7165d",  # tag v4.15.0, named in Kimina-Prover-Preview issue #9
+            dataset="deepseek_v1.5",  # Kimina's statements keep DeepSeek's header; the self-test row is the same
+            header="import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n",
+            repl_proof_status=False,  # 21966799 (2025-01) predates REPL PR #63 (1631b1f, 2025-04)
+            **_SELFTEST,
+        ),
+        Profile(
+            name="putnambench-v4.27",
+            summary="Lean v4.27.0 + Mathlib v4.27.0: PutnamBench's pins (trishullab/PutnamBench@3c9b9268)",
+            toolchain="leanprover/lean4:v4.27.0",
+            mathlib_url="https://github.com/leanprover-community/mathlib4.git",
+            mathlib_rev="a3a10db0e9d66acbebf76c5e6a135066525ac900",  # tag v4.27.0 (PutnamBench lake-manifest.json)
+            repl_url="https://github.com/leanprover-community/repl.git",
+            repl_rev="0e9e6e2962ab0a51440513d9ee028c8aa66bb53b",  # tag v4.27.0
+            dataset="lean4_v4.24",  # no PutnamBench problem has a short proof; a miniF2F row checks the install
+            header="import Mathlib\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n",
+            **_SELFTEST,
+        ),
     )
 }
 

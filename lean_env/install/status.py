@@ -24,6 +24,8 @@ VERIFIED_CI = (
 )
 VERIFIED_PROFILE = {
     "minif2f-v4.24": (),
+    "kimina-v4.15": (),
+    "putnambench-v4.27": (),
     "deepseek-v1.5": (
         ("flush commit, pty fallback", "CI", "a local upstream/fork pair of git repos: the commit applies, or "
                                              "conflicts and the clone is reset with repl_stdout = pty (tests/test_setup.py)"),
@@ -32,6 +34,10 @@ VERIFIED_PROFILE = {
     ),
 }
 NOT_VERIFIED = {
+    "kimina-v4.15": ("the real install has not been run in CI; the pins are read from Kimina-Prover-Preview's zips "
+                     "and issue #9, and the REPL tag from leanprover-community/repl"),
+    "putnambench-v4.27": ("the real install has not been run in CI; the pins are PutnamBench's lake-manifest.json "
+                          "and leanprover-community/repl's v4.27.0 tag"),
     "minif2f-v4.24": ("the real install (elan, lake update, cache get, lake build, REPL build, self-test) has not "
                       "been run in CI (no GitHub there); a machine that runs it records it below"),
     "deepseek-v1.5": ("the real install has not been run in CI; that upstream's flush commit applies to the fork "

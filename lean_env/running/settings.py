@@ -34,6 +34,7 @@ class Settings:
     repl_stdout: str = "pipe"  # pipe | pty: pty for an old REPL that never flushes (see lean_env.running.backends.repl)
     queue: int = 0  # checks a pool accepts beyond running ones before callers wait; 0 = 4 x workers
     profile: str = ""  # a Mathlib profile installed by `prover setup NAME`: its settings fill the fields left unset
+    trust: str = ""  # what the checker trusts beyond the kernel, comma-separated (TRUSTABLE); empty: nothing
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -59,15 +60,36 @@ class Settings:
         for f in fields(cls):  # a NaN or absurd timeout must not switch a limit off (lean_env.soundness.limits)
             if f.name in RULES:
                 check(f.name, getattr(s, f.name), where=f"--{f.name.replace('_', '-')} / PROVER_{f.name.upper()}: ")
+        s.trust = normalize_trust(s.trust)
         s.workers_auto = s.workers <= 0
         if s.workers_auto:
             s.workers = default_workers(os.cpu_count() or 1, machine_memory_mb(), s.worker_mb)
         return s
 
+    def trusts(self, what: str) -> bool:
+        return what in self.trust.split(",")
+
     def explicit_workers(self) -> Optional[int]:
         """The worker count to pass on to another Settings: None where it was sized here, so a
         profile loaded there (with its own worker_mb) sizes it again."""
         return None if getattr(self, "workers_auto", False) else self.workers
+
+
+# What a user may opt in to trusting (`--trust`, the `trust` config key, PROVER_TRUST). native_decide
+# trusts Lean's compiler: Kimina's checker accepts it, the default here refuses it.
+TRUSTABLE = ("native_decide",)
+
+
+def normalize_trust(value) -> str:
+    """`"native_decide"`, a list of names, or "" as one canonical comma-separated string
+    (sorted, so a run card's identity does not depend on the order given)."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    names = sorted({str(i).strip() for i in items if str(i).strip()})
+    bad = [n for n in names if n not in TRUSTABLE]
+    if bad:
+        raise ValueError(f"cannot trust {', '.join(bad)}: the checker can be told to trust only "
+                         f"{', '.join(TRUSTABLE)} (--trust native_decide)")
+    return ",".join(names)
 
 
 # Memory kept out of the workers' share: the OS, the page cache Mathlib's .olean files are read

@@ -42,6 +42,7 @@ class ServiceConfig:
     max_timeout: float = 300.0  # cap on a task's own timeout (seconds)
     request_deadline: float = 900.0  # a request's checks not done by then get timeout verdicts
     disconnect_poll: float = 0.25
+    trust_native_decide: bool = False  # rows may ask for allow_native_decide (`prover serve --trust native_decide`)
 
 
 class VerifyRequest(BaseModel):
@@ -278,6 +279,10 @@ def create_app(checker: Any, config: ServiceConfig | None = None, *, workers: in
             except ValueError as exc:
                 tasks.append(None)
                 unread[i] = unread_verdict(row, f"tasks.{i}: {exc}")
+            if tasks[-1] is not None and tasks[-1].allow_native_decide and not config.trust_native_decide:
+                tasks[-1] = None
+                unread[i] = unread_verdict(row, f"tasks.{i}: allow_native_decide: this service does not trust "
+                                                "native_decide; its operator can enable it (prover serve --trust native_decide)")
         admit(sum(t is not None for t in tasks), "tasks")
         try:
             verdicts = await run_all(request, tasks, config.request_deadline)

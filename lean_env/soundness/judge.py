@@ -107,6 +107,15 @@ def _check_commands(cf: CheckFile, checks: list[Message]) -> tuple[list[str], Op
     return reasons, axioms
 
 
+# What native_decide rests on when trusted: core's reduction axioms, or (Lean 4.2x on) the
+# auxiliary axiom each use adds, named under a `_native` component. Nothing else under `Lean.`.
+NATIVE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.trustCompiler"})
+
+
+def is_native_axiom(name: str) -> bool:
+    return name in NATIVE_AXIOMS or "._native." in f".{name}"
+
+
 def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolation: str) -> Verdict:
     v = Verdict(name=task.name, ok=False, status="rejected", seconds=round(run.seconds, 4),
                 backend=backend, isolation=isolation)
@@ -171,10 +180,14 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
             reasons.append("the proof uses sorry (or admit)")
         other = [a for a in axioms if a not in STANDARD_AXIOMS | {"sorryAx"}]
         native = [a for a in other if "native_decide" in a or a.startswith("Lean.")]
+        trusted = [a for a in native if task.allow_native_decide and is_native_axiom(a)]
+        if trusted:
+            evidence["native_decide_axioms"] = trusted
+        native = [] if task.allow_native_decide else native  # trusting: what is left is not native_decide's
         if native:
             reasons.append(f"the proof rests on native_decide's axiom ({_clip(', '.join(native), 200)}), which "
-                           "trusts compiled code; native_decide is not accepted")
-        rest = [a for a in other if a not in native]
+                           "trusts compiled code; native_decide is not accepted (opt in with --trust native_decide)")
+        rest = [a for a in other if a not in native and a not in trusted]
         if rest:
             reasons.append(f"the proof depends on non-standard axioms: {_clip(', '.join(rest), 200)}")
 
@@ -196,6 +209,8 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
             "axioms": list(axioms or []),
             "isolation": isolation or "unknown",
         })
+        if task.allow_native_decide:  # says so on every ok verdict of a trusting run, used or not
+            evidence["trust"] = "native_decide (Lean's compiler is trusted: --trust native_decide)"
         v.status, v.ok = "proved", True
     v.evidence = evidence if v.ok else {}
     return v

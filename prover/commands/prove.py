@@ -2,6 +2,8 @@
 model and environment; print the proof Lean accepted, or the best attempt and Lean's errors."""
 from __future__ import annotations
 
+import dataclasses
+
 import sys
 from pathlib import Path
 from typing import Optional
@@ -36,7 +38,7 @@ def theorem_row(target: str, env: str) -> dict:
 def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], prompt_format: Optional[str],
               max_tokens: Optional[int], temperature: float, seed: Optional[int], lean: Optional[str],
               engine: str = "hf", checker: Optional[str] = None, search: str = "best-of-n",
-              search_options: Optional[dict] = None, show_attempts: bool = False) -> int:
+              search_options: Optional[dict] = None, show_attempts: bool = False, trust: str = "") -> int:
     from lean_env.factory import make_checker
     from lean_env.running.settings import Settings
     from lean_env.soundness.statement import StatementError
@@ -58,6 +60,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     lean_checker = None
     try:  # Lean first: a missing toolchain is known in a second, before a model load
         settings = lean_settings_for([row], Settings.from_env(lean=lean), "this theorem")
+        settings = dataclasses.replace(settings, trust=trust)  # --trust, and only it (not PROVER_TRUST)
         lean_checker = make_checker(checker, settings)
         policy = load_with_status(model, engine)
     except (EvalError, ModelLoadError, ToolchainError, ValueError) as exc:

@@ -61,6 +61,7 @@ class TrainConfig:
     ray_address: str = "auto"  # "auto" (join a running cluster, else start one), "local", or an address
     ray_actors: int = 0  # checker actors (0: the cluster's CPUs / checker_workers)
     lean: str = ""  # a lean executable instead of the bundled one
+    trust: str = ""  # "native_decide": rewards and held-out checks accept it (as Kimina's checker does); "": strict
 
     # --- GRPO extras TRL lacks ---
     dynamic_sampling: bool = True  # DAPO: groups whose rewards are all equal carry no signal; drop them

@@ -65,7 +65,7 @@ def config_checker(cfg: TrainConfig) -> Any:
     from lean_env.running.settings import Settings
 
     settings = Settings.from_env(timeout=cfg.checker_timeout, lean=cfg.lean or None,
-                                 workers=cfg.checker_workers or None)
+                                 workers=cfg.checker_workers or None, trust=cfg.trust)
     if cfg.ray:  # each actor holds a pool of checker_workers Lean processes
         return make_checker(cfg.checker_backend or None, settings, ray=cfg.ray_address or True,
                             ray_actors=cfg.ray_actors or None, workers=cfg.checker_workers or 1)
