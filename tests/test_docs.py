@@ -166,3 +166,20 @@ def test_tested_blocks_run_as_written(where, language, block, tmp_path):
                 + block.replace(".venv/bin/prover", "prover")]
     res = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, f"{where} failed (exit {res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+
+
+def test_the_architecture_pages_file_counts_match_the_tree():
+    """docs/architecture.md's tables give the Python files per package: a module added or removed
+    must update them (the failure says which row and what the tree has)."""
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([\w/*.]+)` \| (\d+) \|", page, re.M)
+    assert len(rows) >= 10, rows
+    wrong = []
+    for package, stated in rows:
+        if package.endswith("/*.py"):
+            found = len(list((ROOT / package[:-5]).glob("*.py")))
+        else:
+            found = len(list((ROOT / package.rstrip("/")).rglob("*.py")))
+        if found != int(stated):
+            wrong.append(f"`{package}`: the page says {stated}, the tree has {found}")
+    assert not wrong, "update the file counts in docs/architecture.md: " + "; ".join(wrong)
