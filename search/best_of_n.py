@@ -8,6 +8,7 @@ Checker alone decides whether it is a proof.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -64,6 +65,7 @@ class BestOfN(Search):
         self.round_size = max(1, min(cfg.round_size or min(self.budget, 16), self.budget))
         self.stop_at_first = cfg.stop_at_first
         self.batch_problems = max(1, cfg.batch_problems)
+        self._verdict_lock = threading.Lock()
 
     def _sampling(self, params: SamplingParams) -> SamplingParams:
         return params.replace(stop=params.stop or default_stop(self.fmt))
@@ -137,17 +139,31 @@ class BestOfN(Search):
                 self.on_attempt(s.row, attempt)
             return
         attempt.task = task_dict(ex.task)
-        s.futures[index] = self.checker.submit(ex.task)
+        future = self.checker.submit(ex.task)
+        s.futures[index] = future
+        future.add_done_callback(lambda f, s=s, index=index: self._take_verdict(s, index, f, early=True))
+
+    def _take_verdict(self, s: _State, index: int, future: Future, early: bool = False) -> None:
+        """Record a finished check and report it (on_attempt) once, as soon as it finishes: from
+        the checker's thread while the next round generates, or from _harvest, whichever is first.
+        Waiting for _harvest alone would hold every verdict back until that round ends."""
+        if future.cancelled() or (early and future.exception() is not None):
+            return  # a failed check raises in _harvest, on the searching thread
+        with self._verdict_lock:
+            attempt = s.attempts[index]
+            if attempt.verdict is not None:
+                return
+            verdict = future.result()
+            attempt.verdict = verdict.to_dict()
+            self.stats.checks += 1
+            self.stats.verification_seconds += verdict.seconds
+            if self.on_attempt:
+                self.on_attempt(s.row, attempt)
 
     def _harvest(self, active: list[_State]) -> None:
         for s in active:
             for index in [i for i, f in s.futures.items() if f.done() and not f.cancelled()]:
-                verdict = s.futures.pop(index).result()
-                s.attempts[index].verdict = verdict.to_dict()
-                self.stats.checks += 1
-                self.stats.verification_seconds += verdict.seconds
-                if self.on_attempt:
-                    self.on_attempt(s.row, s.attempts[index])
+                self._take_verdict(s, index, s.futures.pop(index))
             ok = s.first_ok()
             if self.stop_at_first and ok is not None:
                 for index in [i for i in s.futures if i > ok]:  # not needed any more

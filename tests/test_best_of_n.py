@@ -64,3 +64,26 @@ def test_full_budget_without_early_stop(rows, cli_checker):
     assert [x.ok for x in r.attempts] == [True, False, True, False]
     assert record_pass_at_k(r, 1) == pytest.approx(0.5)
 
+
+
+def test_verdicts_are_reported_while_the_next_round_generates(rows, cli_checker):
+    """A check that finishes while the model generates the next round is reported then, not
+    when that round ends: the second generate call waits for the first round's verdict."""
+    import threading
+
+    a, _ = rows
+    reported = threading.Event()
+    seen_during_generation = []
+
+    class SlowSecondRound(ScriptedPolicy):
+        def generate(self, prompts, params):
+            if self.calls:  # the second round: a slow model, and Lean finishing meanwhile
+                seen_during_generation.append(reported.wait(timeout=30))
+            return super().generate(prompts, params)
+
+    policy = SlowSecondRound({a["name"]: [" fun h => Or.inr h", a["proof"]]})
+    search = BestOfN(policy, cli_checker, SamplingParams(max_tokens=64), budget=2, round_size=1,
+                     on_attempt=lambda row, attempt: reported.set())
+    record = search.search(a)
+    assert seen_during_generation == [True]
+    assert record.solved and record.first_success_index == 1 and search.stats.checks == 2
