@@ -25,33 +25,49 @@ class Variant:
     profile: str
     description: str
     env: Optional[str] = None
+    splits: tuple[str, ...] = ()  # the file's `split` values (tests/test_data.py holds them to the file)
 
 
 # The one place that says which Lean environment each shipped dataset needs. Profile names are
 # lean_env.setup's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
 VARIANTS: dict[str, Variant] = {
     "minif2f-deepseek": Variant("minif2f/deepseek_v1.5.jsonl", "deepseek-v1.5",
-                                "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),
+                                "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)",
+                                splits=("valid", "test")),
     "minif2f-v4.24": Variant("minif2f/lean4_v4.24.jsonl", "minif2f-v4.24",
-                             "yangky11/miniF2F-lean4 port (Lean v4.24.0, Mathlib v4.24.0), with 2026 test-split fixes"),
+                             "yangky11/miniF2F-lean4 port (Lean v4.24.0, Mathlib v4.24.0), with 2026 test-split fixes",
+                             splits=("valid", "test")),
     "logic": Variant("logic/v1.jsonl", "bundled",
-                     "generated propositional/first-order logic theorems over the logic prelude", env="logic"),
+                     "generated propositional/first-order logic theorems over the logic prelude", env="logic",
+                     splits=("train", "valid", "test")),
     "logic-v2": Variant("logic/v2.jsonl", "bundled",
                         "theorems found by proof search (intuitionistic propositional and first-order logic with "
-                        "equality) over the logic prelude; splits train / test-iid / test-ood", env="logic"),
+                        "equality) over the logic prelude; splits train / test-iid / test-ood", env="logic",
+                        splits=("train", "test-iid", "test-ood")),
     "logic-handwritten": Variant("logic/handwritten.jsonl", "bundled",
                                  "24 logic theorems written by hand, phrased unlike either generator (a check "
-                                 "that a logic-trained model is not a schema-matcher)", env="logic"),
+                                 "that a logic-trained model is not a schema-matcher)", env="logic",
+                                 splits=("handwritten",)),
 }
 ALIASES = {"minif2f": "minif2f-deepseek"}
 # The setup profile each named Lean environment (a row's `env`) runs on.
 ENV_PROFILES = {"logic": "bundled"}
 
 
+def dataset_names() -> list[str]:
+    """Every name `load` accepts for a shipped dataset (aliases first), for help texts and errors."""
+    return list(ALIASES) + list(VARIANTS)
+
+
+def splits_help() -> str:
+    """`logic: train|valid|test; ...`: each shipped dataset's splits, from VARIANTS."""
+    return "; ".join(f"{name}: {'|'.join(v.splits)}" for name, v in VARIANTS.items() if v.splits)
+
+
 def variant(name: str) -> Variant:
     key = ALIASES.get(name, name)
     if key not in VARIANTS:
-        raise KeyError(f"unknown dataset {name!r}; shipped: {', '.join(list(VARIANTS) + list(ALIASES))}")
+        raise KeyError(f"unknown dataset {name!r}; shipped: {', '.join(dataset_names())}")
     return VARIANTS[key]
 
 

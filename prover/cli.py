@@ -131,10 +131,22 @@ def prove(
                                search=search, search_options=options, show_attempts=show_attempts))
 
 
+def _datasets_help() -> tuple[str, str]:
+    """The eval argument's and --split's help, from data.loaders' registry (cheap: no rows read)."""
+    from data.loaders import dataset_names, splits_help
+
+    return (" | ".join(dataset_names()) + " | a .jsonl file | a hub id owner/name",
+            "one split, or `all`; default: the held-out splits, i.e. every split except train and the split "
+            f"a --model DIR's prover.json says it trained on. Splits: {splits_help()}")
+
+
+_DATASETS_HELP, _SPLIT_HELP = _datasets_help()
+
+
 @app.command("eval")
 def eval_(
-    dataset: str = typer.Argument(..., help="minif2f | minif2f-v4.24 | logic | a .jsonl file"),
-    split: Optional[str] = typer.Option(None, "--split", help="valid | test (logic: train | valid | test); default: all"),
+    dataset: str = typer.Argument(..., help=_DATASETS_HELP),
+    split: Optional[str] = typer.Option(None, "--split", help=_SPLIT_HELP),
     k: int = typer.Option(8, "-k", help="samples per problem at most; pass@1..k are reported"),
     limit: Optional[int] = typer.Option(None, "--limit", help="first N problems only"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),

@@ -114,10 +114,13 @@ def _jsonable(options: dict) -> dict:
 
 
 def dataset_rows(spec: EvalSpec) -> list[dict]:
+    """The rows to score: the held-out splits unless spec.split names one or `all`
+    (prover.evaluation.splits)."""
     import data
+    from prover.evaluation.splits import select_rows
 
     try:
-        return data.load(spec.dataset, split=spec.split, limit=spec.limit)
+        return select_rows(data.load, spec.dataset, spec.split, spec.limit, spec.model)
     except (KeyError, ValueError, FileNotFoundError) as exc:
         raise EvalError(str(exc).strip('"')) from None
 
@@ -125,7 +128,8 @@ def dataset_rows(spec: EvalSpec) -> list[dict]:
 def dataset_description(spec: EvalSpec, rows: Sequence[dict]) -> dict:
     import data
 
-    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows)}
+    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows),
+                         "splits": sorted({str(r.get("split", "")) for r in rows})}
     try:
         v = data.variant(spec.dataset)
         d.update(file=v.file, profile=v.profile, description=v.description)
