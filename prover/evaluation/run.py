@@ -116,11 +116,20 @@ def _jsonable(options: dict) -> dict:
 def dataset_rows(spec: EvalSpec) -> list[dict]:
     """The rows to score: the held-out splits unless spec.split names one or `all`
     (prover.evaluation.splits)."""
+    import functools
+
     import data
     from prover.evaluation.splits import select_rows
 
+    skipped: list[str] = []  # unusable rows of the user's file: named and left out, as check does
     try:
-        return select_rows(data.load, spec.dataset, spec.split, spec.limit, spec.model)
+        rows = select_rows(functools.partial(data.load, skipped=skipped), spec.dataset, spec.split, spec.limit,
+                           spec.model)
+        for why in skipped:
+            log.warning(f"skipped {why}")
+        if skipped:
+            log.warning(f"{len(skipped)} unusable row(s) of {spec.dataset} skipped; scoring the other {len(rows)}")
+        return rows
     except (KeyError, ValueError, FileNotFoundError) as exc:
         raise EvalError(str(exc).strip('"')) from None
 
