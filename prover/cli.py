@@ -209,7 +209,10 @@ def setup(
 app.command("serve")(__import__("prover.commands.serve", fromlist=["serve"]).serve)
 
 train_app = typer.Typer(help="Train a prover: SFT, GRPO and its family, expert iteration, DPO, KTO - with Lean's "
-                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml`.",
+                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml "
+                             "[--model M] [-o DIR] [--max-steps N] [--resume last]`; the options override the "
+                             "config's `model`, `output_dir` and `max_steps`. Ctrl-C stops at the end of a step "
+                             "with a checkpoint and prints the command that resumes.",
                         no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(train_app, name="train")
 
@@ -218,23 +221,27 @@ _OUT = typer.Option(None, "--output-dir", "-o", help="overrides the config's out
 _RESUME = typer.Option(None, "--resume", help="`last` (latest checkpoint in output_dir) or a checkpoint directory")
 _STEPS = typer.Option(None, "--max-steps", help="overrides the config's max_steps")
 _RAY = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")
+_MODEL = typer.Option(None, "--model", "-m", help="overrides the config's model (hub id, local directory, or tiny)")
 
 
 def _train_command(name: str, with_ray: bool):
     """The typer command of one stage (with --ray only when the stage verifies while training)."""
-    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool):
+    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool,
+            model: Optional[str]):
         from prover.commands.train import run_train
 
-        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray))
+        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray,
+                                   model=model))
 
     if with_ray:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
-                    max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
-            run(config, output_dir, resume, max_steps, ray)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL, output_dir: Optional[str] = _OUT,
+                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
+            run(config, output_dir, resume, max_steps, ray, model)
     else:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT,  # type: ignore[misc]
-                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS) -> None:
-            run(config, output_dir, resume, max_steps, False)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL,  # type: ignore[misc]
+                    output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
+                    max_steps: Optional[int] = _STEPS) -> None:
+            run(config, output_dir, resume, max_steps, False, model)
     return command
 
 
