@@ -91,11 +91,13 @@ def check(
 
 
 @app.command()
-def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect")) -> None:
-    """Show which Lean is used, the sandbox, and what the Mathlib path is missing (with the fix)."""
+def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect"),
+           notes: bool = typer.Option(False, "--notes", help="also the sandbox in full and each Mathlib profile's "
+                                                              "known limits and verification record")) -> None:
+    """Show which Lean is used, the sandbox, the default model, and what the Mathlib path is missing (with the fix)."""
     from prover.commands.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(lean=lean))
+    raise typer.Exit(run_doctor(lean=lean, notes=notes))
 
 
 @app.command()
