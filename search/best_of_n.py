@@ -32,6 +32,7 @@ class _State:
     attempts: list[Attempt] = field(default_factory=list)
     futures: dict[int, Future] = field(default_factory=dict)
     gen_seconds: float = 0.0
+    reported: int = 0  # attempts before this index were passed to on_attempt
 
     @property
     def drawn(self) -> int:
@@ -135,8 +136,8 @@ class BestOfN(Search):
         s.attempts.append(attempt)
         if ex.task is None:
             attempt.why_not = ex.reason
-            if self.on_attempt:
-                self.on_attempt(s.row, attempt)
+            with self._verdict_lock:
+                self._report_settled(s)
             return
         attempt.task = task_dict(ex.task)
         future = self.checker.submit(ex.task)
@@ -150,6 +151,8 @@ class BestOfN(Search):
         if future.cancelled() or (early and future.exception() is not None):
             return  # a failed check raises in _harvest, on the searching thread
         with self._verdict_lock:
+            if early and s.futures.get(index) is not future:
+                return  # dropped after an earlier proof: not part of the record
             attempt = s.attempts[index]
             if attempt.verdict is not None:
                 return
@@ -157,6 +160,16 @@ class BestOfN(Search):
             attempt.verdict = verdict.to_dict()
             self.stats.checks += 1
             self.stats.verification_seconds += verdict.seconds
+            self._report_settled(s)
+
+    def _report_settled(self, s: _State) -> None:
+        """Pass on_attempt every settled attempt (checked, or with nothing to check) in index
+        order, so "attempt N" in the caller's lines is the record's attempt N (call under the lock)."""
+        while s.reported < len(s.attempts):
+            attempt = s.attempts[s.reported]
+            if attempt.verdict is None and not attempt.why_not:
+                return
+            s.reported += 1
             if self.on_attempt:
                 self.on_attempt(s.row, attempt)
 
