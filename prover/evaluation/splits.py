@@ -40,6 +40,8 @@ def trained_splits(model: Optional[str], dataset: str) -> set[str]:
     split, trained_on = card.get("split"), card.get("dataset")
     if split and trained_on and _canonical(str(trained_on)) == _canonical(dataset):
         return {str(split)}
+    if trained_on:
+        log.info(f"note: {model}'s prover.json says it trained on {trained_on} (split {split}), not on {dataset}")
     return set()
 
 
