@@ -72,3 +72,13 @@ def test_every_shipped_dataset_declares_its_splits():
 
     for name, variant in VARIANTS.items():
         assert set(variant.splits) == set(splits_of(data.load(name))), name
+
+
+def test_default_output_directory_names_what_was_scored():
+    from pathlib import Path
+
+    from prover.commands.eval import default_out_dir
+    from prover.evaluation import EvalSpec
+
+    assert default_out_dir(EvalSpec(dataset="logic", k=4)) == Path("runs/eval-logic-heldout-default-k4")
+    assert default_out_dir(EvalSpec(dataset="logic", k=4, split="all")) == Path("runs/eval-logic-all-default-k4")
