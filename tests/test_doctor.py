@@ -20,7 +20,7 @@ def test_doctor_is_one_screen_and_names_the_default_model():
 
 def test_default_model_status_gives_the_fix_when_the_wheel_is_missing(tmp_path, monkeypatch):
     import prover.models as models
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
     from prover.commands.doctor import default_model_status
 
     settings = Settings.from_env(cache=str(tmp_path))

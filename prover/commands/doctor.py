@@ -11,9 +11,10 @@ from typing import Optional
 from rich.console import Console
 from rich.markup import escape
 
-from lean_env.sandbox import INSTALL_HINT, describe_isolation, isolation_method, scratch_root, seals_filesystem
-from lean_env.settings import Settings
-from lean_env.toolchain import ToolchainError, find_toolchain
+from lean_env.running.isolation import INSTALL_HINT, describe_isolation, isolation_method, seals_filesystem
+from lean_env.running.scratch import scratch_root
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import ToolchainError, find_toolchain
 
 out = Console(highlight=False)
 _rows: list[tuple[str, str]] = []  # (label, text): one grid, so a long line wraps inside its column
@@ -97,8 +98,8 @@ def run_doctor(lean: Optional[str] = None, notes: bool = False) -> int:
 
     _line("engines", "hf" + ("; vllm (--engine vllm)" if vllm_available() else "; vllm not installed (optional)"))
 
-    try:
-        from lean_env import setup as mathlib_setup
+    try:  # present once the Mathlib profiles exist
+        from lean_env.install import status as mathlib_setup
     except ImportError:
         mathlib_setup = None
     if mathlib_setup is None:

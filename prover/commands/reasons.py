@@ -2,7 +2,7 @@
 attempt, and Lean's errors restated when they point at text the checker wrote, not the user.
 
 Why: the checker appends its own commands after the candidate (`#print axioms ...`, see
-lean_env.checkfile). A proof that stops mid-term (an unclosed bracket, a tactic without its
+lean_env.soundness.checkfile). A proof that stops mid-term (an unclosed bracket, a tactic without its
 argument) makes Lean read on into those lines and report `unexpected token '#print'`, text the
 user never wrote. Said plainly, it is "your proof ends too early", at a position in the user's text.
 """
