@@ -106,12 +106,16 @@ def run_doctor(lean: Optional[str] = None, notes: bool = False) -> int:
         _line("mathlib", "[yellow]not set up[/]")
         _fix("Mathlib environments need `prover setup` on a machine with internet")
     else:
+        missing = []
         for i, (what, state, fix) in enumerate(mathlib_setup.doctor_rows(settings)):
-            _line("mathlib" if i == 0 else "", f"{what.removeprefix('mathlib: ')}: {state}")
-            if fix and "installed[/] at" not in state:
-                _fix(fix)
+            name = what.removeprefix("mathlib: ")
+            _line("mathlib" if i == 0 else "", f"{name}: {state}")
+            if state.endswith("not installed[/]"):  # one line each; one fix for them all below
+                missing.append(name)
             elif fix:
                 _more(f"  {fix}")
+        if missing:
+            _fix("`prover setup PROFILE` (needs internet; `--dry-run` shows the steps)")
     elan = shutil.which("elan") or next((str(p) for p in [Path(settings.cache) / "elan" / "bin" / "elan"]
                                          if p.exists()), None)
     _line("elan", escape(elan) if elan else "not installed (only Mathlib profiles need it; `prover setup PROFILE` "
