@@ -92,11 +92,13 @@ def check(
 
 
 @app.command()
-def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect")) -> None:
-    """Show which Lean is used, the sandbox, and what the Mathlib path is missing (with the fix)."""
+def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect"),
+           notes: bool = typer.Option(False, "--notes", help="also the sandbox in full and each Mathlib profile's "
+                                                              "known limits and verification record")) -> None:
+    """Show which Lean is used, the sandbox, the default model, and what the Mathlib path is missing (with the fix)."""
     from prover.commands.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(lean=lean))
+    raise typer.Exit(run_doctor(lean=lean, notes=notes))
 
 
 @app.command()
@@ -134,10 +136,22 @@ def prove(
                                trust=choices.trust(trust)))
 
 
+def _datasets_help() -> tuple[str, str]:
+    """The eval argument's and --split's help, from data.loaders' registry (cheap: no rows read)."""
+    from data.loaders import dataset_names, splits_help
+
+    return (" | ".join(dataset_names()) + " | a .jsonl file | a hub id owner/name",
+            "one split, or `all`; default: the held-out splits, i.e. every split except train and the split "
+            f"a --model DIR's prover.json says it trained on. Splits: {splits_help()}")
+
+
+_DATASETS_HELP, _SPLIT_HELP = _datasets_help()
+
+
 @app.command("eval")
 def eval_(
-    dataset: str = typer.Argument(..., help="minif2f | minif2f-v4.24 | logic | a .jsonl file"),
-    split: Optional[str] = typer.Option(None, "--split", help="valid | test (logic: train | valid | test); default: all"),
+    dataset: str = typer.Argument(..., help=_DATASETS_HELP),
+    split: Optional[str] = typer.Option(None, "--split", help=_SPLIT_HELP),
     k: int = typer.Option(8, "-k", help="samples per problem at most; pass@1..k are reported"),
     limit: Optional[int] = typer.Option(None, "--limit", help="first N problems only"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),
@@ -201,7 +215,10 @@ def setup(
 app.command("serve")(__import__("prover.commands.serve", fromlist=["serve"]).serve)
 
 train_app = typer.Typer(help="Train a prover: SFT, GRPO and its family, expert iteration, DPO, KTO - with Lean's "
-                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml`.",
+                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml "
+                             "[--model M] [-o DIR] [--max-steps N] [--resume last]`; the options override the "
+                             "config's `model`, `output_dir` and `max_steps`. Ctrl-C stops at the end of a step "
+                             "with a checkpoint and prints the command that resumes.",
                         no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(train_app, name="train")
 
@@ -210,23 +227,27 @@ _OUT = typer.Option(None, "--output-dir", "-o", help="overrides the config's out
 _RESUME = typer.Option(None, "--resume", help="`last` (latest checkpoint in output_dir) or a checkpoint directory")
 _STEPS = typer.Option(None, "--max-steps", help="overrides the config's max_steps")
 _RAY = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")
+_MODEL = typer.Option(None, "--model", "-m", help="overrides the config's model (hub id, local directory, or tiny)")
 
 
 def _train_command(name: str, with_ray: bool):
     """The typer command of one stage (with --ray only when the stage verifies while training)."""
-    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool):
+    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool,
+            model: Optional[str]):
         from prover.commands.train import run_train
 
-        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray))
+        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray,
+                                   model=model))
 
     if with_ray:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
-                    max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
-            run(config, output_dir, resume, max_steps, ray)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL, output_dir: Optional[str] = _OUT,
+                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
+            run(config, output_dir, resume, max_steps, ray, model)
     else:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT,  # type: ignore[misc]
-                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS) -> None:
-            run(config, output_dir, resume, max_steps, False)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL,  # type: ignore[misc]
+                    output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
+                    max_steps: Optional[int] = _STEPS) -> None:
+            run(config, output_dir, resume, max_steps, False, model)
     return command
 
 

@@ -115,10 +115,22 @@ def _jsonable(options: dict) -> dict:
 
 
 def dataset_rows(spec: EvalSpec) -> list[dict]:
-    import data
+    """The rows to score: the held-out splits unless spec.split names one or `all`
+    (prover.evaluation.splits)."""
+    import functools
 
+    import data
+    from prover.evaluation.splits import select_rows
+
+    skipped: list[str] = []  # unusable rows of the user's file: named and left out, as check does
     try:
-        return data.load(spec.dataset, split=spec.split, limit=spec.limit)
+        rows = select_rows(functools.partial(data.load, skipped=skipped), spec.dataset, spec.split, spec.limit,
+                           spec.model)
+        for why in skipped:
+            log.warning(f"skipped {why}")
+        if skipped:
+            log.warning(f"{len(skipped)} unusable row(s) of {spec.dataset} skipped; scoring the other {len(rows)}")
+        return rows
     except (KeyError, ValueError, FileNotFoundError) as exc:
         raise EvalError(str(exc).strip('"')) from None
 
@@ -126,7 +138,8 @@ def dataset_rows(spec: EvalSpec) -> list[dict]:
 def dataset_description(spec: EvalSpec, rows: Sequence[dict]) -> dict:
     import data
 
-    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows)}
+    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows),
+                         "splits": sorted({str(r.get("split", "")) for r in rows})}
     try:
         v = data.variant(spec.dataset)
         d.update(file=v.file, profile=v.profile, description=v.description)
