@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 from lean_env.checker import precheck
-from lean_env.statement import find_declaration, strip_comments
-from prover.protocol.extract import code_task
+from lean_env.soundness.statement import find_declaration, strip_comments
+from protocol.extract import code_task
 from tests.shared_data import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """Best-first search (search.bfs): the search logic against a stand-in tactic environment,
 one real proof on the Lean server TacticEnv, and REPL tactic mode parsed from the real
 leanprover-community/repl transcripts. A proof counts only after the real Checker agrees."""
-from tests.shared_data import SHARED
+from tests.shared_data import TRANSCRIPTS as ALL_TRANSCRIPTS
 import json
 import shlex
 import sys
@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.repl_protocol import parse_response, split_requests, split_responses
-from prover.protocol.policy import Completion, SamplingParams
+from lean_env.running.repl_protocol import parse_response, split_requests, split_responses
+from protocol.policy import Completion, SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.tactic_env import (ReplTacticEnv, ServerTacticEnv, TacticResult, interpret_tactic_response,
                                state_key, tactic_proof)
 
-TRANSCRIPTS = SHARED / "repl_transcripts" / "core"
+TRANSCRIPTS = ALL_TRANSCRIPTS / "core"
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
 AND_SWAP = "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :="
 
@@ -125,10 +125,6 @@ def transcript(name):
     return list(zip(reqs, resps))
 
 
-needs_transcripts = pytest.mark.skipif(not TRANSCRIPTS.exists(), reason="REPL transcripts not present")
-
-
-@needs_transcripts
 def test_repl_tactic_responses_become_search_steps():
     steps = [interpret_tactic_response(r, ("t",)) for q, r in transcript("proof_branching") if "tactic" in q]
     assert [s.status for s in steps] == ["open", "open", "open", "proved"]
@@ -140,13 +136,12 @@ def test_repl_tactic_responses_become_search_steps():
         assert interpret_tactic_response(last, ("t",)).status == "error", name
 
 
-@needs_transcripts
 @pytest.mark.lean
 def test_bfs_on_replayed_repl_tactic_mode_rechecks_with_real_lean(server_checker, header):
     """The REPL answers are a real v4.24 transcript replayed by the stand-in; the theorem also
     holds over the logic prelude, so the final whole-proof check is real Lean's."""
-    from lean_env.backends.repl import ReplWorker
-    from lean_env.settings import Settings
+    from lean_env.running.backends.repl import ReplWorker
+    from lean_env.running.settings import Settings
 
     argv = shlex.split(f"{shlex.quote(sys.executable)} {shlex.quote(str(FAKE))}") + [
         "--replay", str(TRANSCRIPTS / "proof_branching.expected.out")]

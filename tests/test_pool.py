@@ -2,7 +2,7 @@
 shutdown) through the repl backend driving the stand-in REPL in tests/fakes. The stand-in
 never checks proofs: every verdict here must be not-ok, and correctness of verdicts is
 tested only with real Lean (test_server*.py, test_differential.py)."""
-from tests.shared_data import SHARED
+from tests.shared_data import TRANSCRIPTS
 import asyncio
 import json
 import shlex
@@ -12,17 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.backends.repl import ReplBackend, ReplWorker, repl_argv
+from lean_env.running.backends.repl import ReplBackend, ReplWorker, repl_argv
 from lean_env.checker import Checker
-from lean_env.checkfile import compose
-from lean_env.pool import Pool, PoolBusy, PoolClosed
-from lean_env.repl_protocol import CommandResponse, TacticResponse, command, tactic
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask
+from lean_env.soundness.checkfile import compose
+from lean_env.running.pool import Pool, PoolBusy, PoolClosed
+from lean_env.running.repl_protocol import CommandResponse, TacticResponse, command, tactic
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask
 from tests.procs import alive
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
-TRANSCRIPTS = SHARED / "repl_transcripts"
 HEADER_A = "import Mathlib\n"
 HEADER_B = "import Mathlib\nopen Nat\n"
 
@@ -198,7 +197,7 @@ def test_worker_start_failure_is_a_crashed_verdict(tmp_path):
 
 def test_generic_pool_with_a_python_worker():
     """The pool is backend-agnostic: any object with the Worker methods."""
-    from lean_env.judge import RunOutcome
+    from lean_env.soundness.judge import RunOutcome
 
     class Echo:
         def __init__(self):
@@ -233,7 +232,6 @@ def test_generic_pool_with_a_python_worker():
     assert all(w.closed for w in made)
 
 
-@pytest.mark.skipif(not TRANSCRIPTS.exists(), reason="REPL transcripts not present")
 def test_worker_reads_real_repl_output_through_a_pipe():
     """Replay a real transcript's bytes through a process pipe: multi-line responses, sorries,
     tactic mode, and the invalid_tactic trap."""

@@ -8,18 +8,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lean_env.allowlist import check_file_violations, judged_tokens
+from lean_env.soundness.allowlist import check_file_violations, judged_tokens
 from lean_env.cache import environment_id, task_key
 from lean_env.checker import precheck, select_header
-from lean_env.checkfile import TaskError, compose, split_code_preamble
-from lean_env.environments import known_headers, logic_header
-from lean_env.header import HeaderError, read_header, select
-from lean_env.judge import RunOutcome, judge
-from lean_env.kimina_api import Snippet, snippet_task, split_header
-from lean_env.lexer import SPACE, tokenize
-from lean_env.settings import Settings
-from lean_env.statement import statement_signature, target_as_axiom
-from lean_env.verdict import Message, ProofTask
+from lean_env.soundness.checkfile import TaskError, compose, split_code_preamble
+from lean_env.running.environments import known_headers, logic_header
+from lean_env.soundness.header import HeaderError, read_header, select
+from lean_env.soundness.judge import RunOutcome, judge
+from lean_env.service.kimina_api import Snippet, snippet_task, split_header
+from lean_env.soundness.lexer import SPACE, tokenize
+from lean_env.running.settings import Settings
+from lean_env.soundness.statement import statement_signature, target_as_axiom
+from lean_env.soundness.verdict import Message, ProofTask
 
 LOGIC = logic_header()
 MATHLIB = "import Mathlib\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n"
@@ -219,7 +219,7 @@ def test_an_untrusted_header_must_select_a_known_environment():
     ("open\n", "open"),
 ])
 def test_an_untrusted_headers_rest_may_only_open_and_set_options(rest, bad):
-    from lean_env.header import environment_commands
+    from lean_env.soundness.header import environment_commands
 
     assert environment_commands(rest) == bad
     task = ProofTask(BINDERS + ":=", header=LOGIC + rest, proof=" ⟨h.2, h.1⟩", header_trusted=False)
@@ -228,7 +228,7 @@ def test_an_untrusted_headers_rest_may_only_open_and_set_options(rest, bad):
 
 
 def test_every_installed_profile_is_a_known_environment():
-    from lean_env.setup import PROFILES
+    from lean_env.install.profiles import PROFILES
 
     known = known_headers(Settings(workspace="/some/mathlib/project"))
     for p in PROFILES.values():
@@ -264,7 +264,7 @@ def test_code_imports_in_the_headers_closure_are_blanked_others_refused():
 
 
 def test_service_rows_with_their_own_header_text_are_untrusted():
-    from lean_env.service import row_task
+    from lean_env.service.app import row_task
 
     row = {"header": LOGIC, "formal_statement": BINDERS + ":=", "proof": " ⟨h.2, h.1⟩"}
     assert not row_task(row, None, 60).header_trusted
@@ -355,7 +355,7 @@ def test_health_tells_no_paths(tmp_path):
     from fastapi.testclient import TestClient
 
     from lean_env.cache import VerdictCache
-    from lean_env.service import create_app
+    from lean_env.service.app import create_app
 
     class Stub:
         backend = type("B", (), {"name": "cli", "isolation": "x"})()
@@ -379,7 +379,7 @@ def lean_run(tmp_path_factory):
     import os
     import subprocess
 
-    from lean_env.toolchain import ToolchainError, find_toolchain
+    from lean_env.running.toolchain import ToolchainError, find_toolchain
 
     try:
         tc = find_toolchain()
@@ -427,7 +427,7 @@ def test_lean_reads_the_judged_region_as_the_allowlist_does(lean_run, ending, st
 def service(server_checker):
     from fastapi.testclient import TestClient
 
-    from lean_env.service import create_app
+    from lean_env.service.app import create_app
 
     with TestClient(create_app(server_checker)) as client:
         yield client
