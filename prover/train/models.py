@@ -64,8 +64,9 @@ def config_checker(cfg: TrainConfig) -> Any:
     from lean_env.checker import make_checker
     from lean_env.settings import Settings
 
-    settings = Settings.from_env(timeout=cfg.checker_timeout, lean=cfg.lean or None,
-                                 workers=cfg.checker_workers or None)
+    from prover.train.verifier import checker_settings
+
+    settings = Settings.from_env(**checker_settings(cfg))
     if cfg.ray:  # each actor holds a pool of checker_workers Lean processes
         return make_checker(cfg.checker_backend or None, settings, ray=cfg.ray_address or True,
                             ray_actors=cfg.ray_actors or None, workers=cfg.checker_workers or 1)
