@@ -41,7 +41,7 @@ def checkpoint_step(path: str) -> str:
 
 
 def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, resume: Optional[str] = None,
-              max_steps: Optional[int] = None, ray: bool = False) -> int:
+              max_steps: Optional[int] = None, ray: bool = False, print_config: bool = False) -> int:
     overrides: dict = {}
     if output_dir:
         overrides["output_dir"] = output_dir
@@ -54,6 +54,15 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
     except (ConfigError, FileNotFoundError) as exc:
         error(exc)
         return 2
+    if print_config:
+        from prover.train.show_config import describe
+
+        try:
+            print(describe(cfg), end="")
+        except (ValueError, TypeError) as exc:  # TRL's own checks of its fields (batch sizes that do not divide ...)
+            error(f"{config}: TRL refuses this configuration: {exc}")
+            return 2
+        return 0
     from prover.train.registry import get_stage
 
     try:

@@ -98,8 +98,9 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
     from prover.rewards import ProofReward
     from prover.train.data import grpo_records, limit, training_rows
     from prover.train.evaluate import heldout_callback
-    from prover.train.models import config_checker, peft_config
+    from prover.train.models import peft_config
     from prover.train.runner import starting_model, train_and_save
+    from prover.train.verifier import training_checker
 
     args = cfg.trl_args(**default_grpo_args(cfg))
     rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
@@ -108,7 +109,7 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
     model, tokenizer = starting_model(cfg, model, tokenizer)
     records = grpo_records(rows, cfg, tokenizer)
 
-    checker = config_checker(cfg)
+    checker = training_checker(cfg, log)  # one shared verifier when several processes train
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
     if tokenizer.eos_token_id is not None:
@@ -121,7 +122,7 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
                           processing_class=tokenizer, peft_config=peft_config(cfg), callbacks=[cb] if cb else [],
                           **trainer_kwargs)
     if cb is not None:
-        cb.trainer = trainer
+        cb.attach(trainer)
     knobs = ", ".join(f"{k}={getattr(args, k)}" for k in ("loss_type", "importance_sampling_level", "scale_rewards",
                                                           "normalize_advantages", "beta") if hasattr(args, k))
     log(f"{cfg.stage}: {len(records)} prompts x {args.num_generations} samples, {knobs}, "
@@ -135,4 +136,5 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
 
 
 STAGE = Stage("grpo", "GRPO and its family (dr_grpo, dapo, bnpo, GSPO ...) with Lean's verdict as reward "
-              "(TRL GRPOTrainer + dynamic sampling + held-out pass@k).", "GRPOConfig", run_grpo, ray=True)
+              "(TRL GRPOTrainer + dynamic sampling + held-out pass@k).", "GRPOConfig", run_grpo, ray=True,
+              defaults=default_grpo_args)
