@@ -68,3 +68,28 @@ def test_a_wrong_key_is_a_clear_error_not_a_zero_reward(url, header):
             remote.check_many(tasks(header)[:1])
     finally:
         remote.close()
+
+
+def test_a_node_service_that_cannot_start_says_so(tmp_path):
+    """The node's service exits at start (here: an unknown backend): a clear error naming the
+    exit, not ranks waiting for a URL that never comes."""
+    from prover.train.config import from_dict
+    from prover.train.verifier import NodeService
+
+    cfg = from_dict({"checker_backend": "no-such-backend", "checker_workers": 1, "output_dir": str(tmp_path)}, "grpo")
+    with pytest.raises(RuntimeError, match=r"`prover serve` exited with code 2 at start"):
+        NodeService.start(cfg, timeout=120)
+
+
+def test_a_node_service_answers_and_stops(tmp_path, header):
+    from prover.train.config import from_dict
+    from prover.train.verifier import NodeService, SharedChecker
+
+    cfg = from_dict({"checker_backend": "cli", "checker_workers": 1, "output_dir": str(tmp_path)}, "grpo")
+    service = NodeService.start(cfg, timeout=120)
+    lines = []
+    checker = SharedChecker(service.url, api_key=service.api_key, service=service, log=lines.append)
+    assert checker.check_many(tasks(header)[:1])[0].ok
+    checker.close()
+    assert service.process.poll() is not None  # stopped with the checker
+    assert lines[-1].endswith("verdicts 1 (proved 1), requests refused 0")
