@@ -124,3 +124,14 @@ def test_recipes_carry_their_paper_specific_prover_options():
     dapo = load_config(CONFIGS / "grpo_dapo.yaml", "grpo")
     assert kimina.drop_negatives == 0.5 and kimina.prompt_format == "kimina"
     assert dapo.dynamic_sampling and dapo.overlong_buffer > 0 and dapo.overlong_penalty == 1.0
+
+
+def test_a_profile_that_is_not_installed_is_refused_before_a_model_loads(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from prover.cli import app
+
+    monkeypatch.setenv("PROVER_CACHE", str(tmp_path / "cache"))  # no profile installed there
+    result = CliRunner().invoke(app, ["train", "grpo", "--config", str(CONFIGS / "grpo_dsp_v15.yaml")])
+    assert result.exit_code == 2
+    assert "profile 'deepseek-v1.5' is not installed" in result.output and "prover setup deepseek-v1.5" in result.output

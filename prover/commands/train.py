@@ -65,6 +65,14 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
         return 0
     from prover.train.registry import get_stage
 
+    if cfg.profile:  # before a model loads: a Mathlib profile that is not installed cannot check anything
+        from lean_env.settings import Settings
+
+        try:
+            Settings.from_env(profile=cfg.profile)
+        except FileNotFoundError as exc:
+            error(f"{config}: {exc}")
+            return 2
     try:
         if get_stage(stage).resumes_itself:
             if resume is not None:
