@@ -6,7 +6,7 @@ workers, the RAM and the Mathlib imports by N, so the first process of each node
 `prover serve` for the node, sized by `checker_workers` (0: by the node's cores and memory), and
 every rank of the node sends its checks there through lean_env.service_client. With
 `checker_url` set, every rank uses that running service instead (`prover serve` started by hand,
-or one for a whole cluster). The reward is the same function either way: ProofReward over a
+or one for a whole cluster); with `ray: true` the node's service sends its checks to Ray actors. The reward is the same function either way: ProofReward over a
 ProofChecker; the service answers with the same Checker's verdicts.
 
 The service is stopped when the run ends, and dies with the process that started it.
@@ -27,6 +27,9 @@ from lean_env.service_client import ServiceChecker
 from prover.train.config import TrainConfig
 
 STARTUP_SECONDS = 120.0  # `prover serve` imports FastAPI and builds its checker; Lean workers start lazily
+# A rank's whole reward batch is one request; with Mathlib checks of up to checker_timeout each,
+# queued behind other ranks' batches, it may take long. A check still unanswered then is a timeout.
+REQUEST_DEADLINE = 3600.0
 
 
 def world_size() -> int:
@@ -93,7 +96,7 @@ class SharedChecker(ServiceChecker):
 
     def __init__(self, url: str, *, api_key: str = "", service: Optional["NodeService"] = None,
                  log: Callable[[str], None] = print):
-        super().__init__(url, api_key=api_key)
+        super().__init__(url, api_key=api_key, request_timeout=REQUEST_DEADLINE + 120)
         self.service, self.log = service, log
 
     def close(self) -> None:
@@ -132,12 +135,14 @@ class NodeService:
         port = free_port()
         key = secrets.token_hex(16)
         cmd = [sys.executable, "-m", "prover.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(settings.workers), "--timeout", str(cfg.checker_timeout),
-               "--max-queue", "100000", "--max-batch", "4096"]
+               "--workers", str((cfg.checker_workers or 1) if cfg.ray else settings.workers), "--timeout", str(cfg.checker_timeout),
+               "--max-queue", "100000", "--max-batch", "4096", "--deadline", str(REQUEST_DEADLINE)]
         if cfg.checker_backend:
             cmd += ["--checker", cfg.checker_backend]
         if cfg.lean:
             cmd += ["--lean", cfg.lean]
+        if cfg.ray:  # the node's service fans its checks out over the Ray cluster (checker_workers per actor)
+            cmd += ["--ray", cfg.ray_address or "auto"]
         env = {**os.environ, "PROVER_API_KEY": key}
         if cfg.profile:
             env["PROVER_PROFILE"] = cfg.profile
