@@ -4,8 +4,8 @@ Why: in a multi-process training run every rank needs Lean's verdicts, but one p
 workers sized for the node must serve them all (a pool per rank multiplies the Mathlib imports
 and the RAM by the number of ranks). The verdicts are the service's, which come from the same
 Checker as locally (allowlist -> compose -> backend -> judge): this client only carries tasks
-and verdicts, it decides nothing. A task the service could not answer gets a `crashed` verdict
-that says why (never ok), so a reward built on it is 0.
+and verdicts, it decides nothing. When the service cannot answer, the client raises rather than
+invent a verdict: a run must not go on training on rewards no Lean gave.
 
 Stdlib HTTP only (urllib): the client must import wherever lean_env does.
 """
@@ -45,10 +45,6 @@ def task_row(task: ProofTask) -> dict:
     if task.timeout is not None:
         row["timeout"] = task.timeout
     return row
-
-
-def failed_verdict(task: ProofTask, why: str) -> Verdict:
-    return Verdict(name=task.name, ok=False, status="crashed", reasons=[why], backend="service")
 
 
 class ServiceChecker:
@@ -96,9 +92,14 @@ class ServiceChecker:
         return self._request("/metrics", timeout=10).decode("utf-8")
 
     def _verify(self, tasks: list[ProofTask]) -> list[Verdict]:
+        """The service's verdicts for `tasks`, in order. A full queue (429) waits as the service
+        asks; a service that does not answer is asked again with backoff. Past `patience` seconds,
+        or on any other refusal, ServiceError: a reward must never be read off a missing verdict."""
         body = {"tasks": [task_row(t) for t in tasks]}
         give_up = time.monotonic() + self.patience
+        tries = 0
         while True:
+            tries += 1
             try:
                 answer = json.loads(self._request("/v1/verify", body))
                 break
@@ -109,15 +110,16 @@ class ServiceChecker:
                     continue
                 if exc.code == 401:
                     raise ServiceError(f"the checker service at {self.url} wants an API key: {detail}") from None
-                why = f"the checker service answered HTTP {exc.code}: {detail}"
-                return [failed_verdict(t, why) for t in tasks]
+                raise ServiceError(f"the checker service at {self.url} refused {len(tasks)} checks: HTTP {exc.code}: "
+                                   f"{detail}") from None
             except (urllib.error.URLError, OSError, ValueError) as exc:
-                why = f"the checker service at {self.url} did not answer: {exc}"
-                return [failed_verdict(t, why) for t in tasks]
+                if time.monotonic() >= give_up:
+                    raise ServiceError(f"the checker service at {self.url} stopped answering ({exc}) and did not "
+                                       f"come back within {self.patience:.0f} s") from None
+                time.sleep(min(2.0 ** tries, 30.0))
         verdicts = [Verdict.from_dict(d) for d in answer.get("verdicts", [])]
         if len(verdicts) != len(tasks):
-            why = f"the checker service gave {len(verdicts)} verdicts for {len(tasks)} tasks"
-            return [failed_verdict(t, why) for t in tasks]
+            raise ServiceError(f"the checker service at {self.url} gave {len(verdicts)} verdicts for {len(tasks)} tasks")
         with self._lock:
             self.sent += len(tasks)
         return verdicts

@@ -93,3 +93,14 @@ def test_a_node_service_answers_and_stops(tmp_path, header):
     checker.close()
     assert service.process.poll() is not None  # stopped with the checker
     assert lines[-1].endswith("verdicts 1 (proved 1), requests refused 0")
+
+
+def test_a_service_that_goes_away_stops_the_run_instead_of_giving_zero_rewards(local, header):
+    with serving(create_app(local, ServiceConfig(), workers=2)) as base:
+        remote = ServiceChecker(base, patience=1.0)
+    try:
+        with pytest.raises(ServiceError, match="stopped answering .* did not come back within 1 s"):
+            remote.check_many(tasks(header)[:1])
+        assert remote.sent == 0
+    finally:
+        remote.close()
