@@ -1,16 +1,16 @@
 """The shared verifier of a multi-process run: ranks send their checks to one `prover serve`
-through lean_env.service_client.ServiceChecker. Its verdicts must be the local Checker's (the
+through lean_env.service.client.ServiceChecker. Its verdicts must be the local Checker's (the
 reward is the same function in one process and in many), a service that is not there must be a
 clear error, and the service's counters must be readable for the run's log. Real bundled Lean,
 real HTTP on loopback."""
 import pytest
 
 from lean_env.checker import Checker
-from lean_env.service import ServiceConfig, create_app
-from lean_env.service_client import ServiceChecker, ServiceError, task_row
-from lean_env.settings import Settings
+from lean_env.service.app import ServiceConfig, create_app
+from lean_env.service.client import ServiceChecker, ServiceError, task_row
+from lean_env.running.settings import Settings
 from lean_env.tasks_io import task_from_row
-from lean_env.verdict import ProofTask
+from lean_env.soundness.verdict import ProofTask
 from prover.train.verifier import counters_line
 from tests.test_serve import serving
 
@@ -54,6 +54,8 @@ def test_a_task_survives_the_trip_unchanged(header):
     back = task_from_row(task_row(task))
     assert (back.formal_statement, back.header, back.proof, back.code, back.name, back.timeout) == \
         (task.formal_statement, task.header, task.proof, task.code, task.name, task.timeout)
+    assert not back.allow_native_decide
+    assert task_from_row(task_row(task, trust_native_decide=True)).allow_native_decide  # `trust: native_decide` runs
 
 
 def test_no_service_there_is_a_clear_error():

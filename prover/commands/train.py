@@ -66,7 +66,7 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
     from prover.train.registry import get_stage
 
     if cfg.profile:  # before a model loads: a Mathlib profile that is not installed cannot check anything
-        from lean_env.settings import Settings
+        from lean_env.running.settings import Settings
 
         try:
             Settings.from_env(profile=cfg.profile)

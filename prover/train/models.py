@@ -57,14 +57,19 @@ def peft_config(cfg: TrainConfig) -> Any:
                       target_modules=cfg.lora_target_modules, task_type="CAUSAL_LM")
 
 
+def checker_settings(cfg: TrainConfig) -> dict:
+    """The Settings fields a checker of this run gets, wherever it is built (here, or in the node's
+    `prover serve`: prover.train.verifier)."""
+    return {"timeout": cfg.checker_timeout, "lean": cfg.lean or None, "workers": cfg.checker_workers or None,
+            "profile": cfg.profile or None, "trust": cfg.trust}
+
+
 def config_checker(cfg: TrainConfig) -> Any:
     """The verifier behind rewards and held-out evaluation, from the config's checker_* and ray*
-    keys through lean_env.checker.make_checker (the one factory; an empty checker_backend is its
+    keys through lean_env.factory.make_checker (the one factory; an empty checker_backend is its
     default, the fastest installed)."""
-    from lean_env.checker import make_checker
-    from lean_env.settings import Settings
-
-    from prover.train.verifier import checker_settings
+    from lean_env.factory import make_checker
+    from lean_env.running.settings import Settings
 
     settings = Settings.from_env(**checker_settings(cfg))
     if cfg.ray:  # each actor holds a pool of checker_workers Lean processes

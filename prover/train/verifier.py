@@ -4,7 +4,7 @@ One process (`prover train ...`): a local Checker (prover.train.models.config_ch
 Several (`accelerate launch --num_processes N ...`): a pool per rank would multiply the Lean
 workers, the RAM and the Mathlib imports by N, so the first process of each node starts one
 `prover serve` for the node, sized by `checker_workers` (0: by the node's cores and memory), and
-every rank of the node sends its checks there through lean_env.service_client. With
+every rank of the node sends its checks there through lean_env.service.client. With
 `checker_url` set, every rank uses that running service instead (`prover serve` started by hand,
 or one for a whole cluster); with `ray: true` the node's service sends its checks to Ray actors. The reward is the same function either way: ProofReward over a
 ProofChecker; the service answers with the same Checker's verdicts.
@@ -23,8 +23,9 @@ import sys
 import time
 from typing import Any, Callable, Optional
 
-from lean_env.service_client import ServiceChecker
+from lean_env.service.client import ServiceChecker
 from prover.train.config import TrainConfig
+from prover.train.models import checker_settings
 
 STARTUP_SECONDS = 120.0  # `prover serve` imports FastAPI and builds its checker; Lean workers start lazily
 # A rank's whole reward batch is one request; with Mathlib checks of up to checker_timeout each,
@@ -40,16 +41,17 @@ def world_size() -> int:
         return 1
 
 
-def checker_settings(cfg: TrainConfig) -> dict:
-    """The settings a checker of this run gets, wherever it is built (here, or in `prover serve`)."""
-    return {"timeout": cfg.checker_timeout, "lean": cfg.lean or None, "workers": cfg.checker_workers or None,
-            "profile": cfg.profile or None}
+def run_settings(cfg: TrainConfig) -> Any:
+    from lean_env.running.settings import Settings
+
+    return Settings.from_env(**checker_settings(cfg))
 
 
 def training_checker(cfg: TrainConfig, log: Callable[[str], None] = print) -> Any:
     """The ProofChecker for this process: see the module docstring."""
     if cfg.checker_url:
-        checker = SharedChecker(cfg.checker_url, api_key=os.environ.get("PROVER_API_KEY", ""), log=log)
+        checker = SharedChecker(cfg.checker_url, api_key=os.environ.get("PROVER_API_KEY", ""),
+                                settings=run_settings(cfg), log=log)
         log(f"checking with the service at {cfg.checker_url} ({checker.backend.name})")
         return checker
     if world_size() == 1:
@@ -82,7 +84,7 @@ def node_checker(cfg: TrainConfig, log: Callable[[str], None]) -> Any:
             service.stop()
         raise RuntimeError(f"the shared checker service did not start on {failed[0]['host']}: {failed[0]['problem']}")
     node = next(e for e in everyone if e["host"] == host and e["local_main"])
-    checker = SharedChecker(node["url"], api_key=node["key"], service=service, log=log)
+    checker = SharedChecker(node["url"], api_key=node["key"], settings=run_settings(cfg), service=service, log=log)
     if service is not None:
         log(f"shared verifier for this node: {node['url']} ({checker.backend.name}, {service.workers} Lean "
             f"workers for {state.num_processes} processes)")
@@ -94,9 +96,9 @@ class SharedChecker(ServiceChecker):
     that started its node's service it also logs the service's verdict counters (GET /metrics)
     and stops the service."""
 
-    def __init__(self, url: str, *, api_key: str = "", service: Optional["NodeService"] = None,
+    def __init__(self, url: str, *, api_key: str = "", settings: Any = None, service: Optional["NodeService"] = None,
                  log: Callable[[str], None] = print):
-        super().__init__(url, api_key=api_key, request_timeout=REQUEST_DEADLINE + 120)
+        super().__init__(url, api_key=api_key, settings=settings, request_timeout=REQUEST_DEADLINE + 120)
         self.service, self.log = service, log
 
     def close(self) -> None:
@@ -129,9 +131,7 @@ class NodeService:
 
     @classmethod
     def start(cls, cfg: TrainConfig, timeout: float = STARTUP_SECONDS) -> "NodeService":
-        from lean_env.settings import Settings
-
-        settings = Settings.from_env(**checker_settings(cfg))  # sized for the node (worker_mb of a Mathlib profile)
+        settings = run_settings(cfg)  # sized for the node (worker_mb of a Mathlib profile)
         port = free_port()
         key = secrets.token_hex(16)
         cmd = [sys.executable, "-m", "prover.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -141,6 +141,8 @@ class NodeService:
             cmd += ["--checker", cfg.checker_backend]
         if cfg.lean:
             cmd += ["--lean", cfg.lean]
+        if settings.trusts("native_decide"):  # `trust: native_decide`: the service lets the ranks' rows ask for it
+            cmd += ["--trust", "native_decide"]
         if cfg.ray:  # the node's service fans its checks out over the Ray cluster (checker_workers per actor)
             cmd += ["--ray", cfg.ray_address or "auto"]
         env = {**os.environ, "PROVER_API_KEY": key}
