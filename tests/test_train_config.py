@@ -123,7 +123,8 @@ def test_recipes_carry_their_paper_specific_prover_options():
     kimina = load_config(CONFIGS / "grpo_kimina.yaml", "grpo")
     dapo = load_config(CONFIGS / "grpo_dapo.yaml", "grpo")
     assert kimina.drop_negatives == 0.5 and kimina.prompt_format == "kimina"
-    assert dapo.dynamic_sampling and dapo.overlong_buffer > 0 and dapo.overlong_penalty == 1.0
+    assert dapo.dynamic_sampling and dapo.dynamic_sampling_refills > 0
+    assert dapo.overlong_buffer > 0 and dapo.overlong_penalty == 1.0
 
 
 def test_a_profile_that_is_not_installed_is_refused_before_a_model_loads(tmp_path, monkeypatch):

@@ -68,6 +68,7 @@ class TrainConfig:
 
     # --- GRPO extras TRL lacks ---
     dynamic_sampling: bool = True  # DAPO: groups whose rewards are all equal carry no signal; drop them
+    dynamic_sampling_refills: int = 0  # DAPO's refill: up to N extra generation rounds per batch replace them with informative groups
     format_reward: float = 0.0  # weight of the format reward (0: off)
     overlong_buffer: int = 0  # DAPO soft overlong punishment: the last N tokens before max_completion_length (0: off)
     overlong_penalty: float = 1.0  # weight of that punishment (it is in [-1, 0] before weighting)
@@ -181,6 +182,8 @@ def _check_ranges(cfg: TrainConfig, source: str) -> None:
         raise ConfigError(str(exc)) from None
     if not 0.0 <= cfg.drop_negatives < 1.0:
         raise ConfigError(f"{source}: drop_negatives must be a fraction in [0, 1), got {cfg.drop_negatives!r}")
+    if cfg.dynamic_sampling_refills < 0:
+        raise ConfigError(f"{source}: dynamic_sampling_refills must be a whole number >= 0, got {cfg.dynamic_sampling_refills!r}")
     if cfg.overlong_buffer < 0:
         raise ConfigError(f"{source}: overlong_buffer must be a whole number of tokens >= 0, got {cfg.overlong_buffer!r}")
     if cfg.options is not None and hasattr(cfg.options, "check"):

@@ -83,6 +83,7 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
     SFT result); `resume` is a checkpoint directory, or True for the output_dir's latest;
     `on_scored(rows, texts, verdicts, rewards)` sees every reward batch (logging, tests)."""
     return run_online(cfg, _grpo_trainer_class(), {"dynamic_sampling": cfg.dynamic_sampling,
+                                                   "refills": cfg.dynamic_sampling_refills,
                                                    "drop_negatives": cfg.drop_negatives},
                       resume, model, tokenizer, log, on_scored)
 
