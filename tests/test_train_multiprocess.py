@@ -2,7 +2,8 @@
 train grpo --config FILE` with a tiny SFT model and the real bundled Lean. Both ranks send their
 reward checks (and their share of the held-out checks) to the one `prover serve` the first
 process starts; the service's own counters must equal what the ranks sent, and it must be gone
-afterwards. Kept as short as a real launch allows: 2 GRPO steps of 2 prompts x 4 samples."""
+afterwards. Kept as short as a real launch allows: 2 GRPO steps of 2 prompts x 4 samples (plus
+at most one refill round a step)."""
 import os
 import re
 import subprocess
@@ -40,7 +41,8 @@ def launched(sft_model, tmp_path_factory):
         **DATA, "model": sft_model, "output_dir": str(tmp / "out"), "checker_backend": "cli", "checker_workers": 2,
         "checker_timeout": 60, "heldout_every": 2, "heldout_size": 3, "heldout_k": 2, "heldout_max_new_tokens": 20,
         "max_steps": 2, "num_generations": 4, "per_device_train_batch_size": 4, "max_completion_length": 20,
-        "temperature": 1.2, "learning_rate": 1e-3, "logging_steps": 1, "save_steps": 1000}))
+        "temperature": 1.2, "learning_rate": 1e-3, "logging_steps": 1, "save_steps": 1000,
+        "dynamic_sampling_refills": 1}))  # DAPO's refill across processes: the same fresh prompts drawn on both
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
@@ -67,6 +69,7 @@ def test_two_ranks_train_and_share_one_verifier(launched):
     assert len(re.findall(r"grpo: 2 steps in", log)) == 2  # both ranks finished both steps
     assert len(re.findall(r"step 2: held-out pass@1", log)) == 2  # every rank took part in the held-out pass@k
     assert (tmp / "out" / "model.safetensors").is_file()
+    assert "'dynamic_sampling/refill_rounds'" in log  # the refill ran in step on both ranks
 
 
 def test_the_service_is_gone_after_the_run(launched):
