@@ -228,26 +228,29 @@ _RESUME = typer.Option(None, "--resume", help="`last` (latest checkpoint in outp
 _STEPS = typer.Option(None, "--max-steps", help="overrides the config's max_steps")
 _RAY = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")
 _MODEL = typer.Option(None, "--model", "-m", help="overrides the config's model (hub id, local directory, or tiny)")
+_PRINT = typer.Option(False, "--print-config", help="print what TRL will receive (the stage's defaults + the file) "
+                                                    "and the values TRL derives; train nothing")
 
 
 def _train_command(name: str, with_ray: bool):
     """The typer command of one stage (with --ray only when the stage verifies while training)."""
     def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool,
-            model: Optional[str]):
+            model: Optional[str], print_config: bool):
         from prover.commands.train import run_train
 
         raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray,
-                                   model=model))
+                                   model=model, print_config=print_config))
 
     if with_ray:
         def command(config: Path = _CONFIG, model: Optional[str] = _MODEL, output_dir: Optional[str] = _OUT,
-                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
-            run(config, output_dir, resume, max_steps, ray, model)
+                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS, ray: bool = _RAY,
+                    print_config: bool = _PRINT) -> None:
+            run(config, output_dir, resume, max_steps, ray, model, print_config)
     else:
         def command(config: Path = _CONFIG, model: Optional[str] = _MODEL,  # type: ignore[misc]
                     output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
-                    max_steps: Optional[int] = _STEPS) -> None:
-            run(config, output_dir, resume, max_steps, False, model)
+                    max_steps: Optional[int] = _STEPS, print_config: bool = _PRINT) -> None:
+            run(config, output_dir, resume, max_steps, False, model, print_config)
     return command
 
 

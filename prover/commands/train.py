@@ -76,7 +76,8 @@ def checkpoint_step(path: str) -> str:
 
 
 def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, resume: Optional[str] = None,
-              max_steps: Optional[int] = None, ray: bool = False, model: Optional[str] = None) -> int:
+              max_steps: Optional[int] = None, ray: bool = False, model: Optional[str] = None,
+              print_config: bool = False) -> int:
     overrides: dict = {}
     if output_dir:
         overrides["output_dir"] = output_dir
@@ -91,8 +92,25 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
     except (ConfigError, FileNotFoundError) as exc:
         error(exc)
         return 2
+    if print_config:
+        from prover.train.show_config import describe
+
+        try:
+            print(describe(cfg), end="")
+        except (ValueError, TypeError) as exc:  # TRL's own checks of its fields (batch sizes that do not divide ...)
+            error(f"{config}: TRL refuses this configuration: {exc}")
+            return 2
+        return 0
     from prover.train.registry import get_stage
 
+    if cfg.profile:  # before a model loads: a Mathlib profile that is not installed cannot check anything
+        from lean_env.running.settings import Settings
+
+        try:
+            Settings.from_env(profile=cfg.profile)
+        except FileNotFoundError as exc:
+            error(f"{config}: {exc}")
+            return 2
     try:
         if get_stage(stage).resumes_itself:
             if resume is not None:
