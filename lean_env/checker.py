@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.running.backends import Backend
 from lean_env.soundness.checkfile import CheckFile, TaskError, compose
-from lean_env.soundness.header import HeaderError, blank, environment_commands, read_header, select
+from lean_env.soundness.header import HeaderError, blank, read_header, select
 from lean_env.soundness.messages import environment_error
 from lean_env.soundness.judge import is_resource_error, judge
 from lean_env.soundness.allowlist import check_file_violations
@@ -80,7 +80,9 @@ def select_header(task: ProofTask, known: list[str]) -> tuple[ProofTask, Optiona
     environment, trusted. Any other untrusted header must select a known environment with its
     `prelude`/`import` part (lean_env.soundness.header.select): the task then carries that environment's
     imports followed by the untrusted rest (blanked where the imports were), which compose keeps
-    apart as text the allowlist reads."""
+    apart as text the allowlist reads. That rest stays before the target (a row's statement may
+    need its `open`s and helper definitions), so it has the power of the statement's own text:
+    a client must not put model output there (a Kimina snippet's rest goes to its body instead)."""
     if task.header_trusted:
         return task, None
     if task.header in known:
@@ -90,12 +92,6 @@ def select_header(task: ProofTask, known: list[str]) -> tuple[ProofTask, Optiona
         env = select(split, known)
     except HeaderError as exc:
         return task, refuse(task, [f"the task cannot be checked: {exc}"])
-    other = environment_commands(task.header[split.end:])
-    if other:
-        return task, refuse(task, [f"the task cannot be checked: after its imports, a header from a request may only "
-                                   f"`open` namespaces and `set_option` (found `{other[:60]}`): it comes before the "
-                                   f"target, where anything else could change what the target means; put it in the "
-                                   f"proof or code"])
     return dataclasses.replace(task, header=env.text() + blank(task.header, split.end)), None
 
 

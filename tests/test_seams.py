@@ -209,22 +209,19 @@ def test_an_untrusted_header_must_select_a_known_environment():
     assert "preamble" in cf.judged
 
 
-@pytest.mark.parametrize("rest,bad", [
-    ("set_option maxHeartbeats 400000\nopen BigOperators Real Nat Topology Rat\n", ""),
-    ("open scoped Classical\n-- c\nset_option linter.all false\n", ""),
-    ("instance : Inhabited Prop := ⟨True⟩\n", "instance"),
-    ("open Real in\n", "in"),
-    ("open Nat\ntheorem x : True := trivial\n", "theorem"),
-    ("set_option maxHeartbeats\n", "set_option"),
-    ("open\n", "open"),
-])
-def test_an_untrusted_headers_rest_may_only_open_and_set_options(rest, bad):
-    from lean_env.soundness.header import environment_commands
-
-    assert environment_commands(rest) == bad
-    task = ProofTask(BINDERS + ":=", header=LOGIC + rest, proof=" ⟨h.2, h.1⟩", header_trusted=False)
-    _, refused = select_header(task, known_headers())
-    assert (refused is None) == (not bad), refused
+def test_an_untrusted_headers_rest_is_body_the_allowlist_reads_before_the_target():
+    # a dataset row's helper definitions and opens (ProofNet, PutnamBench) pass; what the allowlist
+    # refuses in a proof is refused there too
+    ok = LOGIC + "open Foo\nnoncomputable def helper (p : Prop) : Prop := p\n"
+    task = ProofTask(BINDERS + ":=", header=ok, proof=" ⟨h.2, h.1⟩", header_trusted=False)
+    selected, refused = select_header(task, known_headers())
+    assert refused is None and precheck(selected) is None
+    cf = compose(selected)
+    assert cf.region("preamble")[1] <= cf.region("target_name")[0]
+    for bad, rule in (("axiom cheat : False\n", "axiom"), ("set_option debug.skipKernelTC true\n", "set_option"),
+                      ("unsafe def x : False := x\n", "unsafe"), ("open Lean in\n", "identifier_root")):
+        task = ProofTask(BINDERS + ":=", header=LOGIC + bad, proof=" ⟨h.2, h.1⟩", header_trusted=False)
+        assert rule in rules(select_header(task, known_headers())[0]), bad
 
 
 def test_every_installed_profile_is_a_known_environment():

@@ -120,7 +120,7 @@ ATTRIBUTES = frozenset("""simp simps reducible irreducible semireducible inline 
 
 # set_option names a proof may use, and allowed prefixes (normalized)
 SET_OPTIONS = frozenset("""maxHeartbeats maxRecDepth synthInstance.maxHeartbeats synthInstance.maxSize autoImplicit
-    relaxedAutoImplicit linter.all tactic.hygienic push_neg.use_distrib maxSteps exponentiation.threshold""".split())
+    relaxedAutoImplicit linter.all tactic.hygienic push_neg.use_distrib maxSteps exponentiation.threshold checkBinderAnnotations""".split())
 SET_OPTION_PREFIXES = ("linter.",)
 
 # identifier roots refused anywhere, and single names refused anywhere (normalized)

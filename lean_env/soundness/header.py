@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lean_env.soundness.lexer import COMMENT, IDENT, NUMBER, SPACE, tokenize
+from lean_env.soundness.lexer import COMMENT, IDENT, SPACE, tokenize
 
 # Packages Mathlib imports (so `import Mathlib` already loads every module under these roots):
 # an answer's own `import Aesop` under a Mathlib header selects the same environment.
@@ -72,33 +72,6 @@ def blank(text: str, end: int) -> str:
     """text with its first `end` characters turned into spaces (line breaks kept), so every offset,
     line and column of the rest is what it was."""
     return "".join(c if c in "\r\n" else " " for c in text[:end]) + text[end:]
-
-
-def environment_commands(text: str) -> str:
-    """"" when the text holds only commands that set up an environment, else the first token
-    that is not one. Allowed: `open [scoped] Name…` with capitalized namespace names (Lean's
-    keywords are lowercase, so no command hides among them), and `set_option name value` with a
-    number or true/false. An untrusted header's rest is placed before the target, where a
-    declaration (an instance, a definition) would change what the target means: so nothing else."""
-    toks = [t for t in tokenize(text, spaces=False) if t.kind not in (SPACE, COMMENT)]
-    k = 0
-    while k < len(toks):
-        t = toks[k]
-        if t.kind == IDENT and t.text == "open" and not t.escaped:
-            k += 1
-            if k < len(toks) and toks[k].text == "scoped":
-                k += 1
-            start = k
-            while k < len(toks) and toks[k].kind == IDENT and not toks[k].escaped and toks[k].text[:1].isupper():
-                k += 1
-            if k == start:
-                return toks[k].text if k < len(toks) else "open"
-        elif t.kind == IDENT and t.text == "set_option" and k + 2 < len(toks) and toks[k + 1].kind == IDENT \
-                and (toks[k + 2].kind == NUMBER or toks[k + 2].text in ("true", "false")):
-            k += 3
-        else:
-            return t.text
-    return ""
 
 
 def in_closure(module: str, header: HeaderSplit) -> bool:
