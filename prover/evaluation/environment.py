@@ -34,7 +34,8 @@ def lean_settings_for(rows: Sequence[dict], settings: Settings, dataset: str = "
     profiles = sorted({r.get("profile") for r in rows if r.get("profile") not in (None, "", "bundled")})
     for p in profiles:
         if profile_installed(p, settings):
-            return Settings.from_env(profile=p, timeout=settings.timeout, workers=settings.explicit_workers())
+            return Settings.from_env(profile=p, cache=settings.cache, timeout=settings.explicit_timeout(),
+                                     workers=settings.explicit_workers())
     want = profiles[0] if profiles else "minif2f-v4.24"
     raise EvalError(
         f"{dataset or 'this dataset'} imports Mathlib, which the bundled Lean (logic prelude only) does not have, "
