@@ -22,7 +22,7 @@ def scripted():
 
 
 def spec(**kw):
-    return EvalSpec(dataset="logic", split="test", limit=4, k=3, model="scripted", **kw)
+    return EvalSpec(dataset="logic", split="test", limit=4, k=3, model="scripted", prompt_format="deepseek-v1.5", **kw)
 
 
 def lines(out):
@@ -152,10 +152,10 @@ def test_own_jsonl_bad_lines_are_named(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b'{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "logic"}\n\xff\n[1]\n')
     with pytest.raises(EvalError, match=r"2 unusable line\(s\): line 2: not UTF-8 text.*line 3: each line must be a JSON object"):
-        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"), tmp_path / "out", policy=object(), checker=object())
     path.write_text('{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "mathlib"}\n')
     with pytest.raises(EvalError, match="row 1: unknown environment 'mathlib'"):
-        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"), tmp_path / "out", policy=object(), checker=object())
 
 
 @pytest.mark.parametrize("field,value", [("k", 0), ("temperature", float("nan")), ("top_p", 2.0), ("max_tokens", 10**12),
