@@ -6,6 +6,7 @@ import time
 from typing import Any, Optional, Sequence
 
 from prover.protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
+from prover.protocol.prompts import starts_with_bos
 
 
 class HFPolicy:
@@ -42,9 +43,8 @@ class HFPolicy:
         return next(self.model.parameters()).device
 
     def _encode(self, prompts: Sequence[str]):
-        bos = getattr(self.tokenizer, "bos_token", None)
         # A chat template may already have written the BOS token: do not add a second one.
-        add_special = not (bos and all(p.startswith(bos) for p in prompts))
+        add_special = not all(starts_with_bos(self.tokenizer, p) for p in prompts)
         self.tokenizer.padding_side = "left"
         return self.tokenizer(list(prompts), return_tensors="pt", padding=True,
                               add_special_tokens=add_special).to(self.device)

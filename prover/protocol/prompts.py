@@ -128,6 +128,14 @@ def render_chat(messages: list[dict[str, str]], tokenizer: Any = None) -> str:
     return "\n\n".join(parts) + "\n\nAssistant: "
 
 
+def starts_with_bos(tokenizer: Any, prompt: str) -> bool:
+    """Whether a rendered prompt already opens with the tokenizer's BOS text (chat templates of
+    Llama-style tokenizers write it): such a prompt must be tokenized without special tokens,
+    or the model sees BOS twice, a prefix it was never trained on."""
+    bos = getattr(tokenizer, "bos_token", None)
+    return bool(bos) and prompt.startswith(bos)
+
+
 FORMATS: dict[str, PromptFormat] = {
     f.name: f
     for f in (
