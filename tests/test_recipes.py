@@ -141,3 +141,31 @@ def test_dry_run_needs_no_model_and_renders_a_local_chat_template(tmp_path):
     d = describe(EvalSpec(dataset="minif2f", split="test", k=4, model=str(model), prompt_format="kimina"))
     assert d["prompt"]["text"].startswith("<system>You are an expert") and d["prompt"]["text"].endswith("<assistant>")
     assert d["recipe"] is None and "paper" not in d
+
+
+def test_minif2f_runs_its_test_split_unless_told_and_all_means_every_row():
+    from typer.testing import CliRunner
+
+    from prover.cli import app
+    from prover.evaluation.run import default_split
+
+    assert default_split("minif2f") == "test" and default_split("minif2f-v4.24") == "test"
+    assert default_split("logic") is None
+    common = ["eval", "minif2f", "--model", "deepseek-ai/DeepSeek-Prover-V1.5-RL", "--dry-run"]
+    plain = CliRunner().invoke(app, common)
+    assert plain.exit_code == 0 and "split test, 244 problems" in plain.output
+    every = CliRunner().invoke(app, common + ["--split", "all"])
+    assert every.exit_code == 0 and "split all, 488 problems" in every.output
+
+
+def test_the_default_engine_is_vllm_only_with_a_gpu_and_vllm(monkeypatch):
+    import prover.policies.vllm as vllm_policy
+    from prover.evaluation.run import default_engine
+
+    for gpu, installed, want in ((True, True, "vllm"), (True, False, "hf"), (False, True, "hf")):
+        monkeypatch.setattr(vllm_policy, "has_cuda", lambda: gpu)
+        monkeypatch.setattr(vllm_policy, "vllm_available", lambda: installed)
+        engine, why = default_engine()
+        assert engine == want
+        if gpu and not installed:
+            assert "prover setup vllm" in why
