@@ -41,6 +41,7 @@ EXTRACTIONS = {
 }
 
 DEEPSEEK_PROFILE = "deepseek-v1.5"  # Lean v4.9.0-rc1 + DeepSeek's Mathlib fork (lean_env.setup)
+KIMINA_PROFILE = "kimina-v4.15"  # Lean v4.15 + Mathlib 9837ca9, where Kimina-Preview's proofs were checked
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,9 @@ _V15_DIFFERS = (
 _KIMINA_PREVIEW_DIFFERS = (
     "dataset: Kimina scored on its corrected miniF2F-test (8 statements fixed); the DeepSeek statements are "
     "used unless that variant is installed (up to 3 points)",
-    "Lean: Kimina's proofs were checked on Lean v4.15 + Mathlib 9837ca9; the nearest profile here is "
-    "deepseek-v1.5 (Lean v4.9)",
-    "acceptance: native_decide is refused here (16 of the 225 published Kimina-Preview proofs use it)",
+    "Lean: Kimina's published proofs were checked on Lean v4.15 + Mathlib 9837ca9 (profile kimina-v4.15, with "
+    "the minif2f-kimina variant); on DeepSeek's statements the profile is deepseek-v1.5 (Lean v4.9)",
+    "acceptance: native_decide is refused by default (16 of the 225 published Kimina-Preview proofs use it)",
 )
 _GOEDEL_V2_DIFFERS = (
     "dataset: Goedel-V2's miniF2F differs from DeepSeek's in 14 test statements; DeepSeek's are used unless "
@@ -120,7 +121,7 @@ def _kimina_preview(size: str, score: float) -> Recipe:
         name=name, pattern=re.escape(name), hub_ids=(f"AI-MO/{name}",), prompt_format="kimina", chat_template=True,
         system_prompt=True, max_new_tokens=32768, max_model_len=32768, temperature=0.6, top_p=0.95,
         extraction="last-block", acceptance=KIMINA_ACCEPT, timeout_s=300.0, dataset="minif2f-kimina", split="test",
-        profile=DEEPSEEK_PROFILE,
+        profile=KIMINA_PROFILE,
         paper=Paper(score, 32, setting="whole-proof with reasoning, 32K context",
                     source="Kimina-Prover Preview report, Table 1 (MoonshotAI/Kimina-Prover-Preview)"),
         notes=("temperature 0.6 and top-p 0.95 are the model card's quick start (read second-hand; the card "
@@ -134,7 +135,7 @@ def _kimina_distill(size: str) -> Recipe:
         name=name, pattern=re.escape(name), hub_ids=(f"AI-MO/{name}",), prompt_format="kimina", chat_template=True,
         system_prompt=True, max_new_tokens=32768, max_model_len=32768, temperature=0.6, top_p=0.95,
         extraction="last-block", acceptance=KIMINA_ACCEPT, timeout_s=300.0, dataset="minif2f-kimina", split="test",
-        profile=DEEPSEEK_PROFILE,
+        profile=KIMINA_PROFILE,
         paper=Paper(None, 32, setting="whole-proof with reasoning",
                     source="Kimina-Prover (2025-07) release, AI-MO model card"),
         notes=("no pass@32 for this distill was read from a primary source here; the prompt, sampling and "
@@ -186,7 +187,7 @@ RECIPES: tuple[Recipe, ...] = (
         name="Kimina-Prover-72B", pattern=r"Kimina-Prover-72B", hub_ids=("AI-MO/Kimina-Prover-72B",),
         prompt_format="kimina", chat_template=True, system_prompt=True, max_new_tokens=32768, max_model_len=32768,
         temperature=0.6, top_p=0.95, extraction="last-block", acceptance=KIMINA_ACCEPT, timeout_s=300.0,
-        dataset="minif2f-kimina", split="test", profile=DEEPSEEK_PROFILE, gpus=4,
+        dataset="minif2f-kimina", split="test", profile=KIMINA_PROFILE, gpus=4,
         paper=Paper(84.0, 32, setting="whole-proof with reasoning (without test-time RL search)",
                     source="Kimina-Prover blog (2025-07), read second-hand"),
         differs=_KIMINA_PREVIEW_DIFFERS[:1] + _KIMINA_PREVIEW_DIFFERS[2:]),
