@@ -247,7 +247,8 @@ class ReplWorker:
         except _Timeout:
             self._kill("header import timed out")
             return RunOutcome([], 0.0, crash=f"the REPL did not import the header within {self.header_timeout:g} s "
-                                            f"(PROVER_HEADER_TIMEOUT); the check did not run")
+                                            f"(PROVER_HEADER_TIMEOUT), so the check did not run; a REPL that never "
+                                            f"flushes its answers looks the same (PROVER_REPL_STDOUT=pty)")
         except ProtocolError as exc:
             self._kill(str(exc))
             return RunOutcome([], 0.0, crash=f"the REPL failed on the header: {exc}")
