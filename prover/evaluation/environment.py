@@ -42,7 +42,7 @@ def lean_settings_for(rows: Sequence[dict], settings: Settings, dataset: str = "
         f"and no Mathlib environment is installed. Fix: on a machine with internet run `prover setup {want}` "
         f"(it installs Lean + Mathlib + the REPL for this dataset's statements), then rerun; the installed profile "
         f"is found by itself, or select it with PROVER_PROFILE={want}, or point --lean / PROVER_LEAN at a Lean "
-        f"whose LEAN_PATH has Mathlib.")
+        f"whose LEAN_PATH has Mathlib. (--dry-run shows what the run would do, without Lean.)")
 
 
 def lean_description(settings: Settings) -> dict:
