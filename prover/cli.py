@@ -76,6 +76,7 @@ def check(
     timeout: Optional[float] = typer.Option(None, "--timeout", help="seconds per check (rows may set their own)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     ray: Optional[str] = typer.Option(None, "--ray", help="check on Ray actors: auto (join or start a cluster) or a cluster ADDRESS"),
+    trust: Optional[list[str]] = typer.Option(None, "--trust", help="trust what the kernel cannot check: native_decide (Lean's compiler; Kimina's checker accepts it). Default: nothing"),
     old_backend: Optional[str] = typer.Option(None, "--backend", "-b", hidden=True),
 ) -> None:
     """Check proofs; print one JSON Verdict per line on stdout as each check finishes (`line`: its row's
@@ -84,18 +85,20 @@ def check(
     from prover.commands.check import run_check
 
     backend = _renamed("--backend", old_backend, "--checker", checker)
-    _usage(lambda: (choices.checker_backend(backend), choices.environment(env),
+    _usage(lambda: (choices.checker_backend(backend), choices.environment(env), choices.trust(trust),
                     choices.positive("--timeout", timeout), choices.positive("--workers", workers)))
     raise typer.Exit(run_check(path, theorem=theorem, env=env, backend=backend, workers=workers,
-                               timeout=timeout, lean=lean, ray=ray))
+                               timeout=timeout, lean=lean, ray=ray, trust=choices.trust(trust)))
 
 
 @app.command()
-def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect")) -> None:
-    """Show which Lean is used, the sandbox, and what the Mathlib path is missing (with the fix)."""
+def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect"),
+           notes: bool = typer.Option(False, "--notes", help="also the sandbox in full and each Mathlib profile's "
+                                                              "known limits and verification record")) -> None:
+    """Show which Lean is used, the sandbox, the default model, and what the Mathlib path is missing (with the fix)."""
     from prover.commands.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(lean=lean))
+    raise typer.Exit(run_doctor(lean=lean, notes=notes))
 
 
 @app.command()
@@ -115,6 +118,7 @@ def prove(
     search_option: Optional[list[str]] = typer.Option(None, "--search-option", "-O", help="a knob of the search method, KEY=VALUE (repeatable), e.g. -O c=2.0 -O max_checks=64 (an unknown KEY lists the method's options)"),
     search_config: Optional[Path] = typer.Option(None, "--search-config", help="YAML file of the method's knobs (and optionally `method:`); -O wins over it"),
     show_attempts: bool = typer.Option(False, "--show-attempts", help="print every attempt's proof and Lean's errors (stderr)"),
+    trust: Optional[list[str]] = typer.Option(None, "--trust", help="trust what the kernel cannot check: native_decide (Lean's compiler; Kimina's checker accepts it). Default: nothing"),
     old_backend: Optional[str] = typer.Option(None, "--backend", hidden=True),
 ) -> None:
     """Try to prove one theorem; print the proof Lean accepted (exit 0), or the best attempt and Lean's errors (exit 1)."""
@@ -124,17 +128,30 @@ def prove(
     engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
     search, options = _checked_search(lambda: (
         choices.environment(env), choices.prompt_format(prompt_format), choices.engine(engine),
-        choices.checker_backend(checker), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens)),
-        search, search_option, search_config)
+        choices.checker_backend(checker), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens),
+        choices.trust(trust)), search, search_option, search_config)
     raise typer.Exit(run_prove(theorem, model=model, n=n, env=env, prompt_format=prompt_format, max_tokens=max_tokens,
                                temperature=temperature, seed=seed, lean=lean, engine=engine, checker=checker,
-                               search=search, search_options=options, show_attempts=show_attempts))
+                               search=search, search_options=options, show_attempts=show_attempts,
+                               trust=choices.trust(trust)))
+
+
+def _datasets_help() -> tuple[str, str]:
+    """The eval argument's and --split's help, from data.loaders' registry (cheap: no rows read)."""
+    from data.loaders import dataset_names, splits_help
+
+    return (" | ".join(dataset_names()) + " | a .jsonl file | a hub id owner/name",
+            "one split, or `all`; default: the held-out splits, i.e. every split except train and the split "
+            f"a --model DIR's prover.json says it trained on. Splits: {splits_help()}")
+
+
+_DATASETS_HELP, _SPLIT_HELP = _datasets_help()
 
 
 @app.command("eval")
 def eval_(
-    dataset: str = typer.Argument(..., help="minif2f | minif2f-v4.24 | logic | a .jsonl file"),
-    split: Optional[str] = typer.Option(None, "--split", help="valid | test | all (logic: train | valid | test); default: test for miniF2F (the papers' split), all otherwise"),
+    dataset: str = typer.Argument(..., help=_DATASETS_HELP),
+    split: Optional[str] = typer.Option(None, "--split", help=_SPLIT_HELP + "; miniF2F: test (the split papers report)"),
     k: int = typer.Option(8, "-k", help="samples per problem at most; pass@1..k are reported"),
     limit: Optional[int] = typer.Option(None, "--limit", help="first N problems only"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),
@@ -154,21 +171,21 @@ def eval_(
     search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker) | repair (sample, show Lean's first error and goal, revise); the budget counts model samples"),
     search_option: Optional[list[str]] = typer.Option(None, "--search-option", "-O", help="a knob of the search method, KEY=VALUE (repeatable), e.g. -O c=2.0 -O max_checks=64 (an unknown KEY lists the method's options)"),
     search_config: Optional[Path] = typer.Option(None, "--search-config", help="YAML file of the method's knobs (and optionally `method:`); -O wins over it"),
+    trust: Optional[list[str]] = typer.Option(None, "--trust", help="trust what the kernel cannot check: native_decide (Lean's compiler; Kimina's checker accepts it). Recorded in the run card; a resumed run must say the same"),
     old_backend: Optional[str] = typer.Option(None, "--backend", hidden=True),
 ) -> None:
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
     from prover import choices
     from prover.commands.eval import run_eval_command
-    from prover.evaluation import EvalSpec
-
     from prover.console import info
+    from prover.evaluation import EvalSpec
     from prover.evaluation.run import default_engine, default_split
 
     engine = _renamed("--backend", old_backend, "--engine", engine)
     search, options = _checked_search(lambda: (
         choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine or "hf"),
         choices.checker_backend(checker), choices.positive("-k", k), choices.positive("--limit", limit),
-        choices.positive("--max-new-tokens", max_tokens), choices.positive("--workers", workers)),
+        choices.positive("--max-new-tokens", max_tokens), choices.positive("--workers", workers), choices.trust(trust)),
         search, search_option, search_config)
     if engine is None:
         engine, why = default_engine()
@@ -177,9 +194,9 @@ def eval_(
     if split is None and default_split(dataset):
         split = default_split(dataset)
         info(f"--split {split}: the split papers report (--split all for every row)")
-    split = None if split == "all" else split
-    spec = EvalSpec(dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
-                    temperature=temperature, top_p=top_p, max_tokens=max_tokens, timeout=timeout, seed=seed,
+    spec = EvalSpec(trust=choices.trust(trust), dataset=dataset, k=k, split=split, limit=limit, model=model,
+                    prompt_format=prompt_format, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                    timeout=timeout, seed=seed,
                     stop_at_first=not all_samples, engine=engine, checker_backend=checker, lean=lean,
                     workers=workers, search=search, search_options=options)
     if dry_run:
@@ -214,7 +231,10 @@ def setup(
 app.command("serve")(__import__("prover.commands.serve", fromlist=["serve"]).serve)
 
 train_app = typer.Typer(help="Train a prover: SFT, GRPO and its family, expert iteration, DPO, KTO - with Lean's "
-                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml`.",
+                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml "
+                             "[--model M] [-o DIR] [--max-steps N] [--resume last]`; the options override the "
+                             "config's `model`, `output_dir` and `max_steps`. Ctrl-C stops at the end of a step "
+                             "with a checkpoint and prints the command that resumes.",
                         no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(train_app, name="train")
 
@@ -223,23 +243,27 @@ _OUT = typer.Option(None, "--output-dir", "-o", help="overrides the config's out
 _RESUME = typer.Option(None, "--resume", help="`last` (latest checkpoint in output_dir) or a checkpoint directory")
 _STEPS = typer.Option(None, "--max-steps", help="overrides the config's max_steps")
 _RAY = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")
+_MODEL = typer.Option(None, "--model", "-m", help="overrides the config's model (hub id, local directory, or tiny)")
 
 
 def _train_command(name: str, with_ray: bool):
     """The typer command of one stage (with --ray only when the stage verifies while training)."""
-    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool):
+    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool,
+            model: Optional[str]):
         from prover.commands.train import run_train
 
-        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray))
+        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray,
+                                   model=model))
 
     if with_ray:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
-                    max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
-            run(config, output_dir, resume, max_steps, ray)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL, output_dir: Optional[str] = _OUT,
+                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
+            run(config, output_dir, resume, max_steps, ray, model)
     else:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT,  # type: ignore[misc]
-                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS) -> None:
-            run(config, output_dir, resume, max_steps, False)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL,  # type: ignore[misc]
+                    output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
+                    max_steps: Optional[int] = _STEPS) -> None:
+            run(config, output_dir, resume, max_steps, False, model)
     return command
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlparse
 
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 DEFAULT_NAMES = (DEFAULT_MODEL, "smollm2", "smollm2-135m")  # what --model accepts for the built-in model
@@ -74,7 +74,7 @@ def default_prompt_format(model: str) -> str:
         return found.prompt_format
     if model.lower() in DEFAULT_NAMES:
         return DEFAULT_FORMAT
-    from prover.protocol.prompts import FORMATS
+    from protocol.prompts import FORMATS
 
     formats = "; ".join(f"{f.name} ({f.description})" for f in FORMATS.values())
     raise UnknownModel(

@@ -25,7 +25,7 @@ DEEPSEEK_ACCEPT = ("no error, no sorry, no warning containing 'failed' (REPL, on
 KIMINA_ACCEPT = "no error and no sorry (kimina-lean-server); native_decide accepted; no axiom audit"
 GOEDEL_V2_ACCEPT = ("no error, no sorry; apply?/exact? refused; the dataset statement spliced into the answer; "
                     "no axiom audit")
-# Acceptance here, for every recipe (lean_env.judge): stricter than any of the above.
+# Acceptance here, for every recipe (lean_env.soundness.judge): stricter than any of the above.
 OUR_ACCEPT = ("no error, no sorry; the proved theorem is exactly the target (checked by the kernel, not by text); "
               "axioms within propext, Classical.choice, Quot.sound; the static allowlist (native_decide, "
               "exact?, apply? and code-running commands refused before Lean)")
@@ -40,7 +40,7 @@ EXTRACTIONS = {
                      "src/compile.py)",
 }
 
-DEEPSEEK_PROFILE = "deepseek-v1.5"  # Lean v4.9.0-rc1 + DeepSeek's Mathlib fork (lean_env.setup)
+DEEPSEEK_PROFILE = "deepseek-v1.5"  # Lean v4.9.0-rc1 + DeepSeek's Mathlib fork (lean_env.install)
 KIMINA_PROFILE = "kimina-v4.15"  # Lean v4.15 + Mathlib 9837ca9, where Kimina-Preview's proofs were checked
 
 
@@ -60,7 +60,7 @@ class Recipe:
     name: str  # the model's published name
     pattern: str  # full match (case-insensitive) on the model's name
     hub_ids: tuple[str, ...]
-    prompt_format: str  # prover.protocol.prompts.FORMATS
+    prompt_format: str  # protocol.prompts.FORMATS
     chat_template: bool  # rendered with the tokenizer's chat template
     max_new_tokens: int
     max_model_len: int  # the context (prompt + answer) the authors ran vLLM with
@@ -71,7 +71,7 @@ class Recipe:
     timeout_s: float  # seconds per proof check upstream
     dataset: str  # the dataset variant the paper scored on (data.VARIANTS name)
     split: str
-    profile: str  # Lean + Mathlib profile (lean_env.setup.PROFILES), or the nearest one
+    profile: str  # Lean + Mathlib profile (lean_env.install.profiles.PROFILES), or the nearest one
     paper: Paper
     system_prompt: bool = False  # a system turn before the user turn
     gpus: int = 1  # GPUs the weights need (bf16, vLLM)
@@ -87,17 +87,13 @@ _V15_DIFFERS = (
     "verifier passed (rare at this size)",
     "one run of k samples: the paper reports the mean over several runs (about ±0.5 points)",
 )
+# What still differs when the recipe is followed on the paper's dataset and profile (the dry run
+# adds whatever this invocation changes: another dataset, profile, budget, sampling or timeout).
 _KIMINA_PREVIEW_DIFFERS = (
-    "dataset: Kimina scored on its corrected miniF2F-test (8 statements fixed); the DeepSeek statements are "
-    "used unless that variant is installed (up to 3 points)",
-    "Lean: Kimina's published proofs were checked on Lean v4.15 + Mathlib 9837ca9 (profile kimina-v4.15, with "
-    "the minif2f-kimina variant); on DeepSeek's statements the profile is deepseek-v1.5 (Lean v4.9)",
-    "acceptance: native_decide is refused by default (16 of the 225 published Kimina-Preview proofs use it)",
+    "acceptance: native_decide is refused unless --trust native_decide (16 of the 225 published Kimina-Preview "
+    "proofs use it); the axiom audit and allowlist stay stricter than kimina-lean-server",
 )
 _GOEDEL_V2_DIFFERS = (
-    "dataset: Goedel-V2's miniF2F differs from DeepSeek's in 14 test statements; DeepSeek's are used unless "
-    "that variant is installed",
-    "self-correction (2 multi-turn rounds with Lean's errors) is not this recipe: its numbers need that search",
     "acceptance: the axiom audit and allowlist are stricter than Goedel's checker",
 )
 
@@ -140,7 +136,7 @@ def _kimina_distill(size: str) -> Recipe:
                     source="Kimina-Prover (2025-07) release, AI-MO model card"),
         notes=("no pass@32 for this distill was read from a primary source here; the prompt, sampling and "
                "context follow the Preview recipe",),
-        differs=_KIMINA_PREVIEW_DIFFERS[:1] + _KIMINA_PREVIEW_DIFFERS[2:])
+        differs=_KIMINA_PREVIEW_DIFFERS)
 
 
 def _goedel_v2(size: str, score: float, extra: str = "") -> Recipe:
@@ -153,7 +149,8 @@ def _goedel_v2(size: str, score: float, extra: str = "") -> Recipe:
         paper=Paper(score, 32, setting="standard mode (no self-correction), T 1.0, top-p 0.95, "
                                        "max_tokens = max_model_len = 40960" + extra,
                     source="Goedel-Prover-V2 README; scripts/pipeline.sh, src/inference.py"),
-        notes=("the README's quick start samples 32768 new tokens; the evaluation pipeline 40960 (used here)",),
+        notes=("the README's quick start samples 32768 new tokens; the evaluation pipeline 40960 (used here)",
+               "the self-correction numbers (2 multi-turn rounds with Lean's errors) need --search self-correct"),
         differs=_GOEDEL_V2_DIFFERS)
 
 
@@ -190,7 +187,7 @@ RECIPES: tuple[Recipe, ...] = (
         dataset="minif2f-kimina", split="test", profile=KIMINA_PROFILE, gpus=4,
         paper=Paper(84.0, 32, setting="whole-proof with reasoning (without test-time RL search)",
                     source="Kimina-Prover blog (2025-07), read second-hand"),
-        differs=_KIMINA_PREVIEW_DIFFERS[:1] + _KIMINA_PREVIEW_DIFFERS[2:]),
+        differs=_KIMINA_PREVIEW_DIFFERS),
     Recipe(
         name="Goedel-Prover-SFT", pattern=r"Goedel-Prover-SFT", hub_ids=("Goedel-LM/Goedel-Prover-SFT",),
         prompt_format="deepseek-v1.5-cot", chat_template=False, max_new_tokens=2048, max_model_len=4096,

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 
 
 @pytest.fixture(scope="module")

@@ -213,8 +213,8 @@ def test_a_killed_and_resumed_eval_equals_an_unbroken_one(tmp_path, cli_checker,
 @pytest.mark.lean
 def test_the_timeout_reason_names_the_configured_limit(header):
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
-    from lean_env.verdict import ProofTask
+    from lean_env.running.settings import Settings
+    from lean_env.soundness.verdict import ProofTask
     from tests.test_checker_real import SLOW_DEFS
 
     task = ProofTask("theorem slow : usub (umul 200 200) (umul 200 200) = 0 :=", header=header + SLOW_DEFS, proof=" rfl")
@@ -228,7 +228,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from lean_env.checker import Checker
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation import run_eval
 from tests.test_faults import Dice, _eval_spec
 
@@ -275,3 +275,13 @@ def test_an_eval_sigkilled_mid_run_resumes_to_the_unbroken_result(tmp_path, cli_
     assert 3 <= len((out / RESULTS).read_bytes().splitlines()) < 8
     assert _run(out, cli_checker, batch_problems=5, round_size=1)
     assert _what_counts(out) == unbroken
+
+
+def test_a_truncated_row_is_reported_where_it_ends(tmp_path):
+    """A row cut off after a comma was reported at column 1 (json saw the newline's next line)."""
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b'{"formal_statement": "theorem t : True :=",\n{"a": [1, 2\n')
+    msgs = [str(e) for _, _, e in read_tasks(path)]
+    assert msgs[0].startswith("line 1: not valid JSON (the line ends at column 43 before the JSON object is complete")
+    assert msgs[1].startswith("line 2: not valid JSON (the line ends at column 11 before")
+    assert all("a truncated row?" in m and "column 1 " not in m for m in msgs)

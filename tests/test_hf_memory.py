@@ -4,7 +4,7 @@ samples are then split across calls, and seeded samples do not change with the s
 from types import SimpleNamespace
 
 from prover.policies.hf import HFPolicy, batch_cap, kv_bytes_per_token
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 
 GiB = 2**30
 # DeepSeek-Prover-V1.5 (7B, Llama-like): 30 layers, 32 heads of 128, no grouped-query attention

@@ -10,7 +10,7 @@ import pytest
 from prover.evaluation import EvalSpec
 from prover.evaluation.dryrun import describe, render
 from prover.models import UnknownModel, default_prompt_format
-from prover.protocol.prompts import FORMATS, default_stop
+from protocol.prompts import FORMATS, default_stop
 from prover.recipes import EXTRACTIONS, RECIPES, get_recipe, model_name, recipe_for
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "minif2f" / "deepseek_v1.5.jsonl"
@@ -169,3 +169,13 @@ def test_the_default_engine_is_vllm_only_with_a_gpu_and_vllm(monkeypatch):
         assert engine == want
         if gpu and not installed:
             assert "prover setup vllm" in why
+
+
+def test_on_the_papers_dataset_and_rule_the_dry_run_reports_no_departure():
+    kimina = describe(EvalSpec(dataset="minif2f-kimina", split="test", k=32, trust="native_decide",
+                               model="AI-MO/Kimina-Prover-Preview-Distill-7B"))
+    assert kimina["lean"]["profile"] == "kimina-v4.15" and kimina["dataset"]["problems"] == 244
+    assert "native_decide trusted" in kimina["acceptance"]
+    goedel = describe(EvalSpec(dataset="minif2f-goedel-v2", split="test", k=32, model="Goedel-LM/Goedel-Prover-V2-8B"))
+    for d in (kimina, goedel):
+        assert not [x for x in d["differs"] if " here" in x], d["differs"]

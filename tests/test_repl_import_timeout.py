@@ -6,10 +6,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from lean_env.backends.repl import ReplBackend
-from lean_env.checkfile import compose
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask
+from lean_env.running.backends.repl import ReplBackend
+from lean_env.soundness.checkfile import compose
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
 
@@ -58,7 +58,7 @@ def test_after_a_timeout_the_next_check_imports_outside_its_deadline():
 def test_an_auto_found_profile_keeps_its_timeout_unless_one_was_given(tmp_path, monkeypatch):
     import json
 
-    from lean_env.settings import profile_dir
+    from lean_env.running.settings import profile_dir
     from prover.evaluation.environment import lean_settings_for
 
     for var in ("PROVER_TIMEOUT", "PROVER_PROFILE", "PROVER_LEAN"):

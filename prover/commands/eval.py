@@ -13,13 +13,13 @@ from typing import Optional
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from prover.console import err, error, esc, info, is_quiet
+from prover.console import err, error, esc, info, is_quiet, logger_to_console
 from prover.evaluation import CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records, run_eval
 
 
 def default_out_dir(spec: EvalSpec) -> Path:
     model = Path(spec.model).name if spec.model else "default"
-    split = spec.split or "all"
+    split = spec.split or "heldout"
     method = "" if spec.search == "best-of-n" else f"-{spec.search}"
     return Path("runs") / f"eval-{Path(spec.dataset).stem}-{split}-{model}-k{spec.k}{method}"
 
@@ -33,7 +33,7 @@ def resume_command(spec: EvalSpec, out_dir: Path) -> str:
                           ("--format", "prompt_format"), ("--max-new-tokens", "max_tokens"), ("--timeout", "timeout"),
                           ("--temperature", "temperature"), ("--top-p", "top_p"), ("--seed", "seed"),
                           ("--engine", "engine"), ("--checker", "checker_backend"), ("--lean", "lean"),
-                          ("--workers", "workers"), ("--search", "search")):
+                          ("--workers", "workers"), ("--search", "search"), ("--trust", "trust")):
         value = getattr(spec, field)
         if value != getattr(defaults, field) and value is not None:
             args += [option, str(value)]
@@ -42,6 +42,13 @@ def resume_command(spec: EvalSpec, out_dir: Path) -> str:
     if not spec.stop_at_first:
         args.append("--all-samples")
     return shlex.join(args + ["--out", str(out_dir)])
+
+
+def attempt_status(attempt) -> str:
+    """`proved`, `rejected: <Lean's first error>`, `not checked: <why>`: one attempt in one line."""
+    from prover.commands.reasons import short_reason
+
+    return short_reason(attempt)
 
 
 class LazyPolicy:
@@ -91,7 +98,7 @@ class LazyPolicy:
 
 
 def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
-    from lean_env.toolchain import ToolchainError
+    from lean_env.running.toolchain import ToolchainError
     from prover.models import ModelLoadError
 
     out_dir = out or default_out_dir(spec)
@@ -123,10 +130,12 @@ def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
         info(f"{total - already} problem(s) to do, up to {spec.k} attempts each; results in {esc(out_dir)}")
         state["job"] = progress.add_task("problems", total=total, completed=already, info="")
 
-    def on_attempt(row, attempt) -> None:
+    def on_attempt(row, attempt) -> None:  # as each check finishes (search.best_of_n)
         key = (str(row.get("split", "")), str(row.get("name", "")))
         state["inflight"][key] = state["inflight"].get(key, 0) + 1
         show()
+        if not live:
+            info(f"  {esc(row.get('name', ''))} attempt {state['inflight'][key]}: {esc(attempt_status(attempt))}")
 
     def on_record(record) -> None:
         state["inflight"].pop((record.split, record.name), None)
@@ -142,7 +151,7 @@ def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
 
     policy = LazyPolicy(spec, on_event)
     try:
-        with progress:
+        with progress, logger_to_console("prover.eval"):
             result = run_eval(spec, out_dir, policy=policy, on_start=on_start, on_record=on_record,
                               on_attempt=on_attempt)
     except (EvalError, ModelLoadError, ToolchainError) as exc:

@@ -2,10 +2,13 @@
 model and environment; print the proof Lean accepted, or the best attempt and Lean's errors."""
 from __future__ import annotations
 
+import dataclasses
+
 import sys
 from pathlib import Path
 from typing import Optional
 
+from prover.commands.reasons import explain, plain_reason, short_reason
 from prover.console import err, error, esc, info, is_quiet
 
 
@@ -13,8 +16,8 @@ def theorem_row(target: str, env: str) -> dict:
     """A dataset row for the theorem given as text or as a .lean file (the file's text before
     the theorem is its header; a file without `prelude`/imports is read under `env`)."""
     from data.loaders import split_statement
-    from lean_env.environments import header_for
-    from lean_env.statement import theorem_name
+    from lean_env.running.environments import header_for
+    from lean_env.soundness.statement import theorem_name
 
     path = Path(target)
     text = path.read_text(encoding="utf-8") if target.endswith(".lean") and path.is_file() else target
@@ -36,15 +39,15 @@ def theorem_row(target: str, env: str) -> dict:
 def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], prompt_format: Optional[str],
               max_tokens: Optional[int], temperature: float, seed: Optional[int], lean: Optional[str],
               engine: str = "hf", checker: Optional[str] = None, search: str = "best-of-n",
-              search_options: Optional[dict] = None, show_attempts: bool = False) -> int:
-    from lean_env.checker import make_checker
-    from lean_env.settings import Settings
-    from lean_env.statement import StatementError
-    from lean_env.toolchain import ToolchainError
+              search_options: Optional[dict] = None, show_attempts: bool = False, trust: str = "") -> int:
+    from lean_env.factory import make_checker
+    from lean_env.running.settings import Settings
+    from lean_env.soundness.statement import StatementError
+    from lean_env.running.toolchain import ToolchainError
     from prover.evaluation import EvalError, default_max_tokens, lean_settings_for, make_search
     from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format, model_card
     from prover.policies import SamplingParams
-    from prover.protocol.prompts import default_stop
+    from protocol.prompts import default_stop
     from prover.recipes import recipe_for
 
     try:  # --env, else the environment the model was trained in (its prover.json), else logic
@@ -60,6 +63,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     lean_checker = None
     try:  # Lean first: a missing toolchain is known in a second, before a model load
         settings = lean_settings_for([row], Settings.from_env(lean=lean), "this theorem")
+        settings = dataclasses.replace(settings, trust=trust)  # --trust, and only it (not PROVER_TRUST)
         lean_checker = make_checker(checker, settings)
         policy = load_with_status(model, engine)
     except (EvalError, ModelLoadError, ToolchainError, ValueError) as exc:
@@ -72,8 +76,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     def on_attempt(_row, attempt) -> None:
         if attempt.verdict is not None or attempt.why_not:
             seen["n"] += 1
-            status = attempt.verdict["status"] if attempt.verdict else "not checked"
-            info(f"  attempt {seen['n']}: {esc(status)}")
+            info(f"  attempt {seen['n']}: {esc(short_reason(attempt))}")
             if show_attempts:
                 print_attempt(row, attempt)
 
@@ -96,7 +99,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     err.print(f"[red]not proved[/] in {record.n} attempts; the best attempt:")
     if best is not None:
         sys.stdout.write(attempt_text(row, best) + "\n")
-        print_lean_errors(best)
+        print_lean_errors(best, row=row)
     return 1
 
 
@@ -109,14 +112,15 @@ def attempt_text(row: dict, attempt) -> str:
     return (attempt.task.get("code") or "").rstrip()
 
 
-def print_lean_errors(attempt, indent: str = "  ") -> None:
-    """Lean's errors and the verdict's reasons, escaped (Lean writes `[...]` that is not markup)."""
+def print_lean_errors(attempt, indent: str = "  ", row: Optional[dict] = None) -> None:
+    """Lean's errors (positions in the attempt's text, line 1 its statement; an error about the
+    checker's lines after it explained) and the verdict's reasons, escaped (Lean writes `[...]`)."""
     if attempt.verdict:
+        lines = len(attempt_text(row, attempt).splitlines()) if row is not None else None
         for m in attempt.verdict.get("errors") or []:
-            where = f"{m['line']}:{m['column']}: " if m.get("line") is not None else ""
-            err.print(f"{indent}{where}error: {esc(m['text'])}")
+            err.print(f"{indent}error: {esc(explain(m, lines))}")
         for reason in attempt.verdict.get("reasons") or []:
-            err.print(f"{indent}- {esc(reason)}")
+            err.print(f"{indent}- {esc(plain_reason(reason))}")
     else:
         err.print(f"{indent}nothing to check: {esc(attempt.why_not)}")
 
@@ -125,7 +129,7 @@ def print_attempt(row: dict, attempt) -> None:
     """--show-attempts: the attempt's text, then Lean's errors."""
     for line in attempt_text(row, attempt).splitlines():
         err.print(f"    | {esc(line)}")
-    print_lean_errors(attempt, indent="    ")
+    print_lean_errors(attempt, indent="    ", row=row)
 
 
 class Announced:

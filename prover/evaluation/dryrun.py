@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Optional
 
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation.environment import profile_installed
 from prover.evaluation.run import EvalSpec, plan_eval
 
@@ -55,7 +55,7 @@ def _dataset(spec: EvalSpec, rows: list[dict]) -> dict:
 
 def _timeout(settings: Settings, profile: Optional[str]) -> tuple[float, str]:
     """The per-check timeout a run would use, and where it comes from (lean_settings_for's order)."""
-    from lean_env.settings import profile_settings
+    from lean_env.running.settings import profile_settings
 
     if "timeout" in getattr(settings, "explicit", ()):
         return settings.timeout, "--timeout / PROVER_TIMEOUT"
@@ -65,7 +65,7 @@ def _timeout(settings: Settings, profile: Optional[str]) -> tuple[float, str]:
         if got:
             return float(got), f"the installed profile {name}"
     if name:
-        from lean_env.setup import MATHLIB_TIMEOUT_S
+        from lean_env.install.workspace import MATHLIB_TIMEOUT_S
 
         return MATHLIB_TIMEOUT_S, f"profile {name} (not installed here: what `prover setup {name}` writes)"
     return settings.timeout, "the default (bundled Lean)"
@@ -74,7 +74,7 @@ def _timeout(settings: Settings, profile: Optional[str]) -> tuple[float, str]:
 def _pins(profile: Optional[str]) -> dict:
     if not profile or profile == "bundled":
         return {"profile": profile or "bundled"}
-    from lean_env.setup import SetupError, get_profile
+    from lean_env.install.profiles import SetupError, get_profile
 
     try:
         p = get_profile(profile)
@@ -85,7 +85,7 @@ def _pins(profile: Optional[str]) -> dict:
 
 
 def _prompt(plan, tokenizer) -> dict:
-    from prover.protocol.prompts import build_prompt, get_format
+    from protocol.prompts import build_prompt, get_format
 
     row = plan.rows[0]
     chat = get_format(plan.fmt).kind == "chat"
@@ -119,8 +119,8 @@ def _engine(plan) -> dict:
 
 def describe(spec: EvalSpec, settings: Optional[Settings] = None) -> dict:
     """Everything a run of `spec` would do, as data (the CLI prints it; tests compare it)."""
-    from prover.protocol.extract import SPLICING_FORMATS
-    from prover.protocol.prompts import get_format
+    from protocol.extract import SPLICING_FORMATS
+    from protocol.prompts import get_format
     from prover.recipes import EXTRACTIONS, OUR_ACCEPT
 
     plan = plan_eval(spec, settings, need_lean=False)
@@ -143,7 +143,8 @@ def describe(spec: EvalSpec, settings: Optional[Settings] = None) -> dict:
                      if spec.seed is not None else "none"},
         "search": {"method": spec.search, "k": spec.k, "stop_at_first": spec.stop_at_first, **plan.options},
         "extraction": f"{extraction}: {EXTRACTIONS[extraction]}",
-        "acceptance": OUR_ACCEPT,
+        "acceptance": OUR_ACCEPT + ("; native_decide trusted (--trust native_decide): Lean.ofReduceBool allowed"
+                                    if plan.settings.trusts("native_decide") else ""),
         "timeout_s": timeout, "timeout_from": timeout_from,
         "dataset": dataset,
         "lean": _pins(dataset.get("profile")),

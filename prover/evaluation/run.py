@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation.environment import lean_description, lean_settings_for
 from prover.evaluation.errors import EvalError, UnreadableCard
 from prover.evaluation.report import write_report
@@ -65,6 +65,7 @@ class EvalSpec:
     workers: Optional[int] = None
     search: str = "best-of-n"  # a search.registry name: k is the sample budget of each
     search_options: dict = field(default_factory=dict)  # the method's knobs (its Config fields)
+    trust: str = ""  # what the checker trusts beyond the kernel (lean_env.running.settings.TRUSTABLE): "" or native_decide
     extra: dict = field(default_factory=dict)
 
 
@@ -104,7 +105,7 @@ def default_max_tokens(rows: Sequence[dict], fmt: str, recipe=None) -> int:
     """Cheap for the logic benchmark (term proofs are short, CPU decoding is slow); a published
     prover's own budget (prover.recipes: DeepSeek-V1.5 2048, Kimina 32K, Goedel-V2 40960), else
     2048 for continuation formats and 8192 for chat formats."""
-    from prover.protocol.prompts import get_format
+    from protocol.prompts import get_format
 
     if rows and all(r.get("profile") == "bundled" for r in rows):
         return 128
@@ -167,11 +168,11 @@ def policy_kwargs(spec: EvalSpec) -> dict:
 def plan_eval(spec: EvalSpec, settings: Optional[Settings] = None, *, need_lean: bool = True) -> EvalPlan:
     """Resolve the spec: rows, Lean settings, prompt format, sampling. `need_lean=False` (the
     dry run) does not refuse a dataset whose Mathlib is not installed."""
-    from lean_env.limits import LimitError, check_object
+    from lean_env.soundness.limits import LimitError, check_object
     from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format
     from prover.policies import SamplingParams
-    from prover.protocol.prompts import default_stop
     from prover.recipes import recipe_for
+    from protocol.prompts import default_stop
 
     try:  # NaN, inf, bools, negative counts: refused before anything loads
         check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
@@ -184,10 +185,11 @@ def plan_eval(spec: EvalSpec, settings: Optional[Settings] = None, *, need_lean:
         raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
     try:
         settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers, timeout=spec.timeout)
-    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.limits)
+    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.soundness.limits)
         raise EvalError(str(exc)) from None
     if need_lean:
         settings = lean_settings_for(rows, settings, spec.dataset)
+    settings = _trusting(settings, spec.trust)
     model_name = spec.model or DEFAULT_MODEL
     recipe = recipe_for(model_name)
     try:
@@ -211,6 +213,8 @@ def plan_eval(spec: EvalSpec, settings: Optional[Settings] = None, *, need_lean:
         card["recipe"] = recipe.name
     if options:
         card["search_options"] = _jsonable(options)
+    if settings.trust:  # part of the identity: a resumed run cannot mix trusted and strict verdicts
+        card["trust"] = settings.trust
     return EvalPlan(spec, rows, settings, fmt, recipe, params, options, card)
 
 
@@ -219,10 +223,22 @@ def _jsonable(options: dict) -> dict:
 
 
 def dataset_rows(spec: EvalSpec) -> list[dict]:
-    import data
+    """The rows to score: the held-out splits unless spec.split names one or `all`
+    (prover.evaluation.splits)."""
+    import functools
 
+    import data
+    from prover.evaluation.splits import select_rows
+
+    skipped: list[str] = []  # unusable rows of the user's file: named and left out, as check does
     try:
-        return data.load(spec.dataset, split=spec.split, limit=spec.limit)
+        rows = select_rows(functools.partial(data.load, skipped=skipped), spec.dataset, spec.split, spec.limit,
+                           spec.model)
+        for why in skipped:
+            log.warning(f"skipped {why}")
+        if skipped:
+            log.warning(f"{len(skipped)} unusable row(s) of {spec.dataset} skipped; scoring the other {len(rows)}")
+        return rows
     except (KeyError, ValueError, FileNotFoundError) as exc:
         raise EvalError(str(exc).strip('"')) from None
 
@@ -230,7 +246,8 @@ def dataset_rows(spec: EvalSpec) -> list[dict]:
 def dataset_description(spec: EvalSpec, rows: Sequence[dict]) -> dict:
     import data
 
-    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows)}
+    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows),
+                         "splits": sorted({str(r.get("split", "")) for r in rows})}
     try:
         v = data.variant(spec.dataset)
         d.update(file=v.file, profile=v.profile, description=v.description)
@@ -248,7 +265,7 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
              on_attempt: Optional[Callable[[dict, Attempt], None]] = None) -> EvalResult:
     """Evaluate, appending to out_dir/results.jsonl; problems already there are skipped.
     `policy` / `checker` may be given (tests, benchmarks); else they are built from `spec`."""
-    from lean_env.checker import make_checker
+    from lean_env.factory import make_checker
     from prover.policies import load_policy
 
     plan = plan_eval(spec, settings)
@@ -284,7 +301,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
                 checker = make_checker(spec.checker_backend, settings)
             if not (out_dir / RUN_CARD).exists():  # written once the model loaded: a killed run can resume
                 write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-            search = make_search(spec.search, policy, checker, params, spec.k, fmt, round_size=spec.round_size,
+            judged = answer_checker(checker, rows)
+            search = make_search(spec.search, policy, judged, params, spec.k, fmt, round_size=spec.round_size,
                                  stop_at_first=spec.stop_at_first, batch_problems=spec.batch_problems,
                                  on_attempt=on_attempt, options=options)
             writer = ResultsWriter(results_path)
@@ -297,6 +315,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
             finally:
                 writer.close()
                 stats = search.stats
+                if judged is not checker:
+                    judged.close()
     finally:
         if own_checker and checker is not None:
             checker.close()
@@ -308,6 +328,30 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     summary = write_report(out_dir, records, card)
     return EvalResult(out_dir, records, card, summary, resumed=len(kept), new=len(new))
+
+
+def answer_checker(checker, rows: Sequence[dict]):
+    """PutnamBench's answer-to-find rows are judged by Lean against the published answer
+    (lean_env.answer); other datasets use the checker as it is."""
+    if not any(r.get("answer_track") == "find" for r in rows):
+        return checker
+    from lean_env.answer import AnswerChecker
+
+    return AnswerChecker(checker, rows, owns_inner=False)
+
+
+def _trusting(settings: Settings, trust: str) -> Settings:
+    """The eval's checker trusts exactly what the spec says (not PROVER_TRUST), so the card is true."""
+    import dataclasses
+
+    from lean_env.running.settings import normalize_trust
+
+    try:
+        trusting = dataclasses.replace(settings, trust=normalize_trust(trust))
+    except ValueError as exc:
+        raise EvalError(str(exc)) from None
+    trusting.explicit = getattr(settings, "explicit", frozenset())  # where the timeout came from (the dry run)
+    return trusting
 
 
 def _runtime_card(out_dir: Path, policy, checker, settings: Settings, stats, started: float, resumed: int,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any, Optional, Sequence
 
-from prover.protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
-from prover.protocol.prompts import starts_with_bos
+from protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
+from protocol.prompts import starts_with_bos
 
 
 class HFPolicy:

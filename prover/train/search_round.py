@@ -38,7 +38,7 @@ class SearchSettings:
 def write_pool(rows: list[dict], path: Path) -> Path:
     """The statements to search as a jsonl file eval reads. A row whose header is its named
     environment's (the logic prelude) is written without it: the loader puts it back."""
-    from lean_env.environments import header_for
+    from lean_env.running.environments import header_for
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []
@@ -64,7 +64,7 @@ def search_pool(cfg: TrainConfig, opts: SearchSettings, model: Any, tokenizer: A
     pool = out_dir / POOL
     if not pool.exists():  # a resumed round searches the pool it wrote, not a recomputed one
         write_pool(rows, pool)
-    spec = EvalSpec(dataset=str(pool), k=opts.k, model=label, prompt_format=cfg.prompt_format,
+    spec = EvalSpec(dataset=str(pool), split="all", k=opts.k, model=label, prompt_format=cfg.prompt_format,
                     temperature=opts.search_temperature, top_p=opts.search_top_p,
                     max_tokens=opts.search_max_tokens or None, seed=opts.search_seed,
                     stop_at_first=opts.stop_at_first, search=opts.search, checker_backend=cfg.checker_backend)
