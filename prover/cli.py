@@ -151,18 +151,20 @@ _DATASETS_HELP, _SPLIT_HELP = _datasets_help()
 @app.command("eval")
 def eval_(
     dataset: str = typer.Argument(..., help=_DATASETS_HELP),
-    split: Optional[str] = typer.Option(None, "--split", help=_SPLIT_HELP),
+    split: Optional[str] = typer.Option(None, "--split", help=_SPLIT_HELP + "; miniF2F: test (the split papers report)"),
     k: int = typer.Option(8, "-k", help="samples per problem at most; pass@1..k are reported"),
     limit: Optional[int] = typer.Option(None, "--limit", help="first N problems only"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (rerun with the same one to resume)"),
     prompt_format: Optional[str] = typer.Option(None, "--format", help="prompt format (default: from the model)"),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="per attempt (default: 128 for logic, the prover's budget otherwise)"),
-    temperature: float = typer.Option(1.0, "--temperature"),
-    top_p: float = typer.Option(0.95, "--top-p"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", "--max-tokens", help="new tokens per attempt (default: 128 for logic, the prover's published budget otherwise)"),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="default: the prover's published value, else 1.0"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="default: the prover's published value, else 0.95"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="seconds per proof check (default: PROVER_TIMEOUT, else the Mathlib profile's 300, else 60)"),
     seed: Optional[int] = typer.Option(0, "--seed"),
     all_samples: bool = typer.Option(False, "--all-samples", help="draw all k samples even after a proof (lower-variance pass@k)"),
-    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="what runs the model: hf | vllm (default: hf)"),
+    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="what runs the model: hf | vllm (default: vllm with a GPU and vLLM installed, else hf)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print what the run would do (first prompt, sampling, extraction, acceptance, timeout, dataset hash, pins, engine) and exit: no model, no Lean, no GPU"),
     checker: Optional[str] = typer.Option(None, "--checker", "-c", help="cli | server | repl (default: the fastest installed)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable (with Mathlib for MiniF2F)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
@@ -175,18 +177,32 @@ def eval_(
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
     from prover import choices
     from prover.commands.eval import run_eval_command
+    from prover.console import info
     from prover.evaluation import EvalSpec
+    from prover.evaluation.run import default_engine, default_split
 
-    engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
+    engine = _renamed("--backend", old_backend, "--engine", engine)
     search, options = _checked_search(lambda: (
-        choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine),
+        choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine or "hf"),
         choices.checker_backend(checker), choices.positive("-k", k), choices.positive("--limit", limit),
-        choices.positive("--max-tokens", max_tokens), choices.positive("--workers", workers), choices.trust(trust)),
+        choices.positive("--max-new-tokens", max_tokens), choices.positive("--workers", workers), choices.trust(trust)),
         search, search_option, search_config)
-    spec = EvalSpec(trust=choices.trust(trust), dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
-                    temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
+    if engine is None:
+        engine, why = default_engine()
+        if engine == "hf" and why != "no GPU":
+            info(f"--engine hf: {why}")
+    if split is None and default_split(dataset):
+        split = default_split(dataset)
+        info(f"--split {split}: the split papers report (--split all for every row)")
+    spec = EvalSpec(trust=choices.trust(trust), dataset=dataset, k=k, split=split, limit=limit, model=model,
+                    prompt_format=prompt_format, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                    timeout=timeout, seed=seed,
                     stop_at_first=not all_samples, engine=engine, checker_backend=checker, lean=lean,
                     workers=workers, search=search, search_options=options)
+    if dry_run:
+        from prover.commands.eval import run_dry_run
+
+        raise typer.Exit(run_dry_run(spec))
     raise typer.Exit(run_eval_command(spec, out))
 
 

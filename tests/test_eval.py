@@ -22,7 +22,7 @@ def scripted():
 
 
 def spec(**kw):
-    return EvalSpec(dataset="logic", split="test", limit=4, k=3, model="scripted", **kw)
+    return EvalSpec(dataset="logic", split="test", limit=4, k=3, model="scripted", prompt_format="deepseek-v1.5", **kw)
 
 
 def lines(out):
@@ -155,7 +155,7 @@ def test_own_jsonl_bad_lines_are_named_and_skipped(tmp_path, caplog):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b'{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "logic"}\n\xff\n[1]\n'
                      b'{"formal_statement": "theorem u (p : Prop) : p :=", "env": "mathlib"}\n')
-    rows = dataset_rows(EvalSpec(dataset=str(path), k=1, model="scripted"))
+    rows = dataset_rows(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"))
     assert [r["name"] for r in rows] == ["t"]
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warnings[0].startswith(f"skipped {path}: line 2: not UTF-8 text")
@@ -164,10 +164,10 @@ def test_own_jsonl_bad_lines_are_named_and_skipped(tmp_path, caplog):
     assert warnings[3] == f"3 unusable row(s) of {path} skipped; scoring the other 1"
     path.write_bytes(b"\xff\n[1]\n")  # nothing usable: refused, every bad line named
     with pytest.raises(EvalError, match=r"2 unusable line\(s\): line 1: not UTF-8 text.*line 2: each line must be a JSON object"):
-        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"), tmp_path / "out", policy=object(), checker=object())
     path.write_text('{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "mathlib"}\n')
     with pytest.raises(EvalError, match="line 1: unknown environment 'mathlib'"):
-        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"), tmp_path / "out", policy=object(), checker=object())
 
 
 @pytest.mark.parametrize("field,value", [("k", 0), ("temperature", float("nan")), ("top_p", 2.0), ("max_tokens", 10**12),

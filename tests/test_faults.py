@@ -113,7 +113,7 @@ def test_write_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, monkeyp
 
 
 def _spec(**kw):
-    return EvalSpec(dataset="logic", split="test", limit=2, k=2, model="scripted", **kw)
+    return EvalSpec(dataset="logic", split="test", limit=2, k=2, model="scripted", prompt_format="deepseek-v1.5", **kw)
 
 
 def test_an_empty_run_card_is_a_one_line_error_with_the_fix_when_results_exist(tmp_path):
@@ -156,7 +156,7 @@ class Killed(BaseException):
 
 
 def _eval_spec(batch_problems, round_size):
-    return EvalSpec(dataset="logic", split="test", limit=8, k=4, model="dice", seed=7,
+    return EvalSpec(dataset="logic", split="test", limit=8, k=4, model="dice", prompt_format="deepseek-v1.5", seed=7,
                     batch_problems=batch_problems, round_size=round_size)
 
 

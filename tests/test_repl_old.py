@@ -33,10 +33,12 @@ def settings(*flags: str, **kw) -> Settings:
 # -- 1. replies that sit in a block buffer -------------------------------------------------
 def test_a_block_buffered_repl_never_answers_over_a_pipe():
     """What the old REPL does on the pool's long-lived pipe: the answer stays in its stdout
-    buffer, so the check can only time out (the stand-in, like C stdio, flushes at exit only)."""
-    with Checker("repl", settings("--block-buffered", timeout=2.0, repl_stdout="pipe")) as c:
+    buffer (the stand-in, like C stdio, flushes at exit only), so not even the header's import
+    is answered: the check fails at the header's deadline, and the message names the fix."""
+    with Checker("repl", settings("--block-buffered", timeout=2.0, header_timeout=2.0, repl_stdout="pipe")) as c:
         v = c.check(TASK)
-    assert v.status == "timeout"
+    assert v.status == "crashed" and not v.ok
+    assert any("PROVER_REPL_STDOUT=pty" in r for r in v.reasons)
 
 
 @pytest.mark.parametrize("flags", [("--block-buffered",), ("--v4.9",)])

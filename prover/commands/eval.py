@@ -30,7 +30,7 @@ def resume_command(spec: EvalSpec, out_dir: Path) -> str:
     args = ["prover", "eval", spec.dataset]
     defaults = EvalSpec(dataset=spec.dataset)
     for option, field in (("--split", "split"), ("-k", "k"), ("--limit", "limit"), ("--model", "model"),
-                          ("--format", "prompt_format"), ("--max-tokens", "max_tokens"),
+                          ("--format", "prompt_format"), ("--max-new-tokens", "max_tokens"), ("--timeout", "timeout"),
                           ("--temperature", "temperature"), ("--top-p", "top_p"), ("--seed", "seed"),
                           ("--engine", "engine"), ("--checker", "checker_backend"), ("--lean", "lean"),
                           ("--workers", "workers"), ("--search", "search"), ("--trust", "trust")):
@@ -62,13 +62,14 @@ class LazyPolicy:
 
     def _load(self):
         if self._policy is None:
+            from prover.evaluation.run import policy_kwargs
             from prover.models import DEFAULT_MODEL
             from prover.policies import load_policy
 
             name = self.spec.model or DEFAULT_MODEL
             self.on_event("loading", f"loading {name} ({self.spec.engine})")
             started = time.monotonic()
-            self._policy = load_policy(self.spec.model, backend=self.spec.engine)
+            self._policy = load_policy(self.spec.model, backend=self.spec.engine, **policy_kwargs(self.spec))
             self.on_event("loaded", f"loaded {name} in {time.monotonic() - started:.1f}s")
         return self._policy
 
@@ -166,4 +167,17 @@ def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
     print(result.summary)
     info(f"results: {esc(out_dir / RESULTS)}\nsummary: {esc(out_dir / SUMMARY)}\ncurve:   {esc(out_dir / CURVE)}\n"
          f"run card: {esc(out_dir / RUN_CARD)}\nsee it again with: prover show {esc(out_dir)}")
+    return 0
+
+
+def run_dry_run(spec: EvalSpec) -> int:
+    """Print what `prover eval` would do for spec (prover.evaluation.dryrun) and exit."""
+    from prover.evaluation.dryrun import describe, render
+
+    try:
+        desc = describe(spec)
+    except EvalError as exc:
+        error(exc)
+        return 2
+    print(render(desc))
     return 0

@@ -48,15 +48,17 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format, model_card
     from prover.policies import SamplingParams
     from protocol.prompts import default_stop
+    from prover.recipes import recipe_for
 
     try:  # --env, else the environment the model was trained in (its prover.json), else logic
         env = env or (model_card(model).get("env") if model else None) or "logic"
         row = theorem_row(target, env)
+        fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)  # an unknown model: refused here
     except (ValueError, KeyError, StatementError, OSError, ModelLoadError) as exc:
         error(exc)
         return 2
-    fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)
-    params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt),
+    recipe = recipe_for(model) if model else None
+    params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt, recipe),
                             seed=seed, stop=default_stop(fmt))
     lean_checker = None
     try:  # Lean first: a missing toolchain is known in a second, before a model load
