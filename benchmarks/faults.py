@@ -36,7 +36,7 @@ class Killed(BaseException):
 
 def evaluate(out: Path, checker, batch: int, round_size: int, kill_after=None, dataset="logic", limit=8):
     spec = EvalSpec(dataset=dataset, split="test" if dataset == "logic" else None, limit=limit, k=4, model="dice",
-                    seed=7, batch_problems=batch, round_size=round_size)
+                    prompt_format="deepseek-v1.5", seed=7, batch_problems=batch, round_size=round_size)
     seen = []
 
     def on_record(r):

@@ -31,7 +31,8 @@ def eval_split(policy, args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
         res = run_eval(EvalSpec(dataset="logic", limit=args.eval_problems, k=args.eval_k, model=args.model,
-                                max_tokens=args.max_tokens, stop_at_first=False), Path(tmp), policy=policy)
+                                prompt_format="deepseek-v1.5", max_tokens=args.max_tokens, stop_at_first=False),
+                       Path(tmp), policy=policy)
         wall = time.monotonic() - t0
     t = res.card["timing"]
     return {"wall": wall, "gen": t["generation_seconds"], "ver": t["verification_seconds"], "checks": t["checks"],

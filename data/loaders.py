@@ -26,49 +26,66 @@ class Variant:
     description: str
     env: Optional[str] = None
     adapt: Optional[str] = None  # a function in data.adapters that turns the file's rows into rows
+    splits: tuple[str, ...] = ()  # the rows' `split` values (tests/test_eval_splits.py holds them to the data)
 
 
 # The one place that says which Lean environment each shipped dataset needs. Profile names are
 # lean_env.install.profiles's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
 VARIANTS: dict[str, Variant] = {
     "minif2f-deepseek": Variant("minif2f/deepseek_v1.5.jsonl", "deepseek-v1.5",
-                                "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),
+                                "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)",
+                                splits=("valid", "test")),
     "minif2f-v4.24": Variant("minif2f/lean4_v4.24.jsonl", "minif2f-v4.24",
-                             "yangky11/miniF2F-lean4 port (Lean v4.24.0, Mathlib v4.24.0), with 2026 test-split fixes"),
+                             "yangky11/miniF2F-lean4 port (Lean v4.24.0, Mathlib v4.24.0), with 2026 test-split fixes",
+                             splits=("valid", "test")),
     "minif2f-goedel-v2": Variant("minif2f/goedel_prover_v2_test.jsonl", "deepseek-v1.5",
                                  "miniF2F test as Goedel-Prover-V2 scores it: DeepSeek's with 14 statements corrected "
-                                 "(Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),
+                                 "(Lean v4.9.0-rc1, DeepSeek's Mathlib fork)", splits=("test",)),
     "minif2f-kimina": Variant("minif2f/kimina_preview_test.jsonl", "kimina-v4.15",
                               "miniF2F test as Kimina-Prover Preview scores it, rebuilt from its published proofs "
-                              "(225 statements known, 19 best-guessed; Lean v4.15.0, Mathlib v4.15.0)"),
+                              "(225 statements known, 19 best-guessed; Lean v4.15.0, Mathlib v4.15.0)", splits=("test",)),
     "proofnet": Variant("proofnet/deepseek_v1.5.jsonl", "deepseek-v1.5",
                         "ProofNet as DeepSeek-Prover-V1.5 ships it (185 valid + 186 test; repeated names made unique)",
-                        adapt="proofnet_rows"),
+                        adapt="proofnet_rows", splits=("valid", "test")),
     "putnambench": Variant("putnambench/putnambench_lean4.jsonl", "putnambench-v4.27",
                            "PutnamBench, 672 problems; the published answer filled in where one is asked for "
-                           "(Lean v4.27.0, Mathlib v4.27.0)", adapt="putnam_given_rows"),
+                           "(Lean v4.27.0, Mathlib v4.27.0)", adapt="putnam_given_rows",
+                           splits=("test",)),
     "putnambench-find": Variant("putnambench/putnambench_lean4.jsonl", "putnambench-v4.27",
                                 "PutnamBench's 346 answer-asking problems with the answer to be found: the model "
                                 "writes the answer and the proof; Lean must prove the answer equals the published one",
-                                adapt="putnam_find_rows"),
+                                adapt="putnam_find_rows", splits=("test",)),
     "logic": Variant("logic/v1.jsonl", "bundled",
-                     "generated propositional/first-order logic theorems over the logic prelude", env="logic"),
+                     "generated propositional/first-order logic theorems over the logic prelude", env="logic",
+                     splits=("train", "valid", "test")),
     "logic-v2": Variant("logic/v2.jsonl", "bundled",
                         "theorems found by proof search (intuitionistic propositional and first-order logic with "
-                        "equality) over the logic prelude; splits train / test-iid / test-ood", env="logic"),
+                        "equality) over the logic prelude; splits train / test-iid / test-ood", env="logic",
+                        splits=("train", "test-iid", "test-ood")),
     "logic-handwritten": Variant("logic/handwritten.jsonl", "bundled",
                                  "24 logic theorems written by hand, phrased unlike either generator (a check "
-                                 "that a logic-trained model is not a schema-matcher)", env="logic"),
+                                 "that a logic-trained model is not a schema-matcher)", env="logic",
+                                 splits=("handwritten",)),
 }
 ALIASES = {"minif2f": "minif2f-deepseek"}
 # The setup profile each named Lean environment (a row's `env`) runs on.
 ENV_PROFILES = {"logic": "bundled"}
 
 
+def dataset_names() -> list[str]:
+    """Every name `load` accepts for a shipped dataset (aliases first), for help texts and errors."""
+    return list(ALIASES) + list(VARIANTS)
+
+
+def splits_help() -> str:
+    """`logic: train|valid|test; ...`: each shipped dataset's splits, from VARIANTS."""
+    return "; ".join(f"{name}: {'|'.join(v.splits)}" for name, v in VARIANTS.items() if v.splits)
+
+
 def variant(name: str) -> Variant:
     key = ALIASES.get(name, name)
     if key not in VARIANTS:
-        raise KeyError(f"unknown dataset {name!r}; shipped: {', '.join(list(VARIANTS) + list(ALIASES))}")
+        raise KeyError(f"unknown dataset {name!r}; shipped: {', '.join(dataset_names())}")
     return VARIANTS[key]
 
 
@@ -150,23 +167,35 @@ def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = Non
     return row
 
 
-def read_jsonl(path: Path | str) -> list[dict]:
-    """The rows of a jsonl file, read as `prover check` reads them (lean_env.tasks_io.read_rows:
-    bytes, so a bad line is named by its number). ValueError naming every bad line."""
+def _unusable(path, bad: list[str]) -> ValueError:
+    more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+    return ValueError(f"{path}: {len(bad)} unusable line(s): " + "; ".join(bad[:3]) + more)
+
+
+def numbered_jsonl(path: Path | str, bad: Optional[list[str]] = None) -> list[tuple[int, dict]]:
+    """(line number, row) of a jsonl file, read as `prover check` reads them
+    (lean_env.tasks_io.read_rows: bytes, so a bad line is named by its number). A bad line is
+    appended to `bad` (`line N: why`) when it is given, else ValueError names every bad line."""
     from lean_env.tasks_io import read_rows
 
-    rows, bad = [], []
+    rows, errors = [], []
     for lineno, row, error in read_rows(Path(path)):
         if error is None and not isinstance(row, dict):
             error = f"line {lineno}: each line must be a JSON object"
         if error is not None:
-            bad.append(str(error))
+            errors.append(str(error))
         else:
-            rows.append(row)
-    if bad:
-        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-        raise ValueError(f"{path}: {len(bad)} unusable line(s): " + "; ".join(bad[:3]) + more)
+            rows.append((lineno, row))
+    if errors and bad is None:
+        raise _unusable(path, errors)
+    if bad is not None:
+        bad.extend(errors)
     return rows
+
+
+def read_jsonl(path: Path | str) -> list[dict]:
+    """The rows of a jsonl file (numbered_jsonl); ValueError naming every bad line."""
+    return [row for _, row in numbered_jsonl(path)]
 
 
 _read_jsonl = read_jsonl
@@ -192,41 +221,53 @@ def _load_shipped(name: str) -> list[dict]:
     return out
 
 
-def _load_with_datasets(spec: str, hf_split: Optional[str]) -> tuple[list[dict], str]:
+def _load_with_datasets(spec: str, hf_split: Optional[str],
+                        bad: Optional[list[str]] = None) -> tuple[list[tuple[str, dict]], str]:
+    """([(where, raw row)], source): `where` is `line N` in a jsonl file, else `row N`."""
     path = Path(spec)
     if spec.endswith((".json", ".jsonl")) and not path.exists():
         raise FileNotFoundError(f"{spec} does not exist")
     if path.is_file() and spec.endswith(".jsonl"):  # the one row reader check, eval and training share
-        return read_jsonl(path), str(path)
+        return [(f"line {n}", row) for n, row in numbered_jsonl(path, bad)], str(path)
     import datasets
 
     if path.exists():
         ds = datasets.load_dataset("json", data_files=str(path), split="train")
-        return [dict(r) for r in ds], str(path)
+        return [(f"row {i}", dict(r)) for i, r in enumerate(ds, 1)], str(path)
     ds = datasets.load_dataset(spec, split=hf_split or "train")
-    return [dict(r) for r in ds], f"{spec}:{hf_split or 'train'}"
+    return [(f"row {i}", dict(r)) for i, r in enumerate(ds, 1)], f"{spec}:{hf_split or 'train'}"
 
 
 def load(spec: str, split: Optional[str] = None, fields: Iterable[str] | Mapping[str, str] | None = None,
-         limit: Optional[int] = None, hf_split: Optional[str] = None, profile: str = "") -> list[dict]:
+         limit: Optional[int] = None, hf_split: Optional[str] = None, profile: str = "",
+         skipped: Optional[list[str]] = None) -> list[dict]:
     """Rows of a dataset. `spec`: a shipped name (minif2f, minif2f-v4.24, logic), a local
     .jsonl/.json file, or a Hugging Face hub id (`hf_split` picks the hub split, default train).
     `split` keeps rows whose `split` field equals it; `fields` maps our field names to the
     data's columns ("formal_statement=statement"); `profile` labels rows of outside data with
-    the setup profile they need."""
+    the setup profile they need. With `skipped` (a list), an unusable row of outside data is
+    named there (`FILE: line N: why`) and left out, as `prover check` does, instead of refusing
+    the whole file; ValueError still when no row is usable."""
     field_map = parse_field_map(fields)
     if ALIASES.get(spec, spec) in VARIANTS:
         if field_map:
             raise ValueError("field mappings apply to outside data, not to shipped datasets")
         rows = _load_shipped(spec)
     else:
-        raw_rows, source = _load_with_datasets(spec, hf_split)
+        bad: Optional[list[str]] = None if skipped is None else []
+        raw_rows, source = _load_with_datasets(spec, hf_split, bad)
         rows = []
-        for i, r in enumerate(raw_rows, 1):
+        for where, r in raw_rows:
             try:
                 rows.append(normalize_row(r, field_map, split=hf_split, source=source, profile=profile))
             except ValueError as exc:
-                raise ValueError(f"{source}: row {i}: {exc}") from None
+                if bad is None:
+                    raise ValueError(f"{source}: {where}: {exc}") from None
+                bad.append(f"{where}: {exc}")
+        if bad:
+            if not rows:
+                raise _unusable(source, bad)
+            skipped.extend(f"{source}: {why}" for why in bad)
     if split is not None:
         known = sorted({r["split"] for r in rows})
         rows = [r for r in rows if r["split"] == split]

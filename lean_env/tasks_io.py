@@ -72,6 +72,9 @@ def task_from_row(row: dict) -> ProofTask:
 def _json_error(exc: json.JSONDecodeError) -> str:
     # json's messages for some errors end in "at" ("Invalid control character at"): say it once
     msg = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
+    if exc.pos >= len(exc.doc.rstrip()):  # the text stopped before the object did
+        return (f"not valid JSON (the line ends at column {len(exc.doc.rstrip())} before the JSON object is "
+                f"complete: {msg}; a truncated row?)")
     return f"not valid JSON ({msg} at column {exc.colno})"
 
 
@@ -100,8 +103,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, Optional[dict], Optional[RowErr
                                                      f"{exc.start + 1}): a jsonl file is UTF-8 text, one JSON "
                                                      f"object per line; re-save it as UTF-8")
                 continue
-            try:
-                value = json.loads(text)
+            try:  # without the line's newline, so an error at its end is on this line, not at line 2 column 1
+                value = json.loads(text.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 yield lineno, None, RowError(lineno, _json_error(exc))
                 continue

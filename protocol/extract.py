@@ -20,6 +20,8 @@ FENCE = "```"
 # A fence line: ``` plus an info string (the language; empty on a closing fence).
 _FENCE_RE = re.compile(r"^[ \t]*```[ \t]*([\w+-]*)[ \t]*$")
 LEAN_LANGS = ("lean4", "lean")
+# Formats whose authors spliced the dataset statement into the answer (prover.recipes "goedel-splice").
+SPLICING_FORMATS = ("goedel-v2",)
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,28 @@ def code_task(code: str, formal_statement: str, header: str) -> Extraction:
     return Extraction(ProofTask(formal_statement=formal_statement, header=header, code=code, name=name))
 
 
-def extract_chat(row: Mapping[str, Any], output: str, truncated: bool = False) -> Extraction:
-    """A `code` task from a chat answer: the LAST complete ```lean4 block after any <think>."""
+_GOEDEL_DROPPED = ("import", "set_option", "open")
+
+
+def goedel_splice(code: str, formal_statement: str) -> str:
+    """The answer as Goedel-Prover-V2's pipeline checks it (src/compile.py, src/utils.py): every
+    line starting with import/set_option/open dropped (its own header supplies them), and the
+    target's statement put in place of the answer's restatement, up to its `:=`. Unchanged when
+    the answer never declares the target (extraction then says so)."""
+    kept = "\n".join(line for line in code.split("\n") if not line.strip().startswith(_GOEDEL_DROPPED))
+    try:
+        name = theorem_name(formal_statement)
+    except StatementError:
+        return kept
+    answer, target = find_declaration(kept, name), find_declaration(formal_statement, name)
+    if answer is None or target is None:
+        return kept
+    return kept[:answer[0]] + formal_statement[target[0]:target[1]] + kept[answer[1]:]
+
+
+def extract_chat(row: Mapping[str, Any], output: str, truncated: bool = False, splice: bool = False) -> Extraction:
+    """A `code` task from a chat answer: the LAST complete ```lean4 block after any <think>.
+    `splice`: Goedel-Prover-V2's handling of that block (goedel_splice)."""
     answer, why = answer_section(output)
     if why:
         return _fail(why)
@@ -119,11 +141,12 @@ def extract_chat(row: Mapping[str, Any], output: str, truncated: bool = False) -
         if truncated:
             return _fail("truncated: the output hit the token limit before any code block")
         return _fail("no code block: the answer contains no ```lean4 block")
-    return code_task(blocks[-1], row["formal_statement"], row_header(row))
+    code = goedel_splice(blocks[-1], row["formal_statement"]) if splice else blocks[-1]
+    return code_task(code, row["formal_statement"], row_header(row))
 
 
 def extract(row: Mapping[str, Any], output: str, fmt: str = "deepseek-v1.5", truncated: bool = False) -> Extraction:
     """The task to check for `output`, written in answer to `row` prompted with format `fmt`."""
     if get_format(fmt).kind == "continuation":
         return extract_continuation(row, output, truncated)
-    return extract_chat(row, output, truncated)
+    return extract_chat(row, output, truncated, splice=fmt in SPLICING_FORMATS)

@@ -94,14 +94,28 @@ def informal_text(informal_prefix: str) -> str:
     return (m.group(1) if m else text).strip()
 
 
+def goedel_sorry(statement: str) -> str:
+    """The statement cut at its first `:= by` and closed with ` sorry` on the same line, as
+    Goedel-Prover-V2's pipeline shows it (src/inference.py, src/utils.py); a term-mode statement
+    gets with_sorry's form."""
+    head, sep, _ = statement.partition(":= by")
+    return head + ":= by sorry" if sep else with_sorry(statement)
+
+
 def _chat_messages(name: str, header: str, informal: str, statement: str) -> list[dict[str, str]]:
     if name == "kimina":
+        # the card's layout: header, the /-- problem -/ doc comment, the statement, a newline
         problem = informal_text(informal)
-        user = f"{_KIMINA_LEAD}\n# Problem:{problem}\n# Formal statement:\n```lean4\n{header}{statement.rstrip()}\n```\n"
+        code = f"{header}{informal}{statement.rstrip()}\n"
+        user = f"{_KIMINA_LEAD}\n# Problem:{problem}\n# Formal statement:\n```lean4\n{code}\n```\n"
         return [{"role": "system", "content": _KIMINA_SYSTEM}, {"role": "user", "content": user}]
-    # deepseek-v2 / goedel-v2: the same "proof plan" request
-    code = header + informal + with_sorry(statement)
-    user = f"Complete the following Lean 4 code:\n\n```lean4\n{code}\n```\n\n{_PLAN_TAIL}"
+    # deepseek-v2 / goedel-v2: the same "proof plan" request; Goedel closes the fence right
+    # after `:= by sorry`, DeepSeek's card puts `sorry` on its own line
+    if name == "goedel-v2":
+        block = header + informal + goedel_sorry(statement)
+    else:
+        block = header + informal + with_sorry(statement) + "\n"
+    user = f"Complete the following Lean 4 code:\n\n```lean4\n{block}```\n\n{_PLAN_TAIL}"
     return [{"role": "user", "content": user}]
 
 
@@ -114,6 +128,14 @@ def render_chat(messages: list[dict[str, str]], tokenizer: Any = None) -> str:
     return "\n\n".join(parts) + "\n\nAssistant: "
 
 
+def starts_with_bos(tokenizer: Any, prompt: str) -> bool:
+    """Whether a rendered prompt already opens with the tokenizer's BOS text (chat templates of
+    Llama-style tokenizers write it): such a prompt must be tokenized without special tokens,
+    or the model sees BOS twice, a prefix it was never trained on."""
+    bos = getattr(tokenizer, "bos_token", None)
+    return bool(bos) and prompt.startswith(bos)
+
+
 FORMATS: dict[str, PromptFormat] = {
     f.name: f
     for f in (
@@ -121,7 +143,8 @@ FORMATS: dict[str, PromptFormat] = {
         PromptFormat("deepseek-v1.5-cot", "continuation",
                      "DeepSeek-Prover-V1.5 CoT: continues the proof with a comment before each line"),
         PromptFormat("deepseek-v2", "chat", "DeepSeek-Prover-V2: proof plan, then a ```lean4 block with the theorem"),
-        PromptFormat("goedel-v2", "chat", "Goedel-Prover-V2: same request as DeepSeek-Prover-V2"),
+        PromptFormat("goedel-v2", "chat", "Goedel-Prover-V2: DeepSeek-Prover-V2's request, the statement ending "
+                     "`:= by sorry`"),
         PromptFormat("kimina", "chat", "Kimina-Prover: <think> reasoning, then a ```lean4 block with the theorem"),
     )
 }

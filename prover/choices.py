@@ -118,9 +118,9 @@ def dataset(spec: str) -> None:
 
 
 def _shipped() -> list[str]:
-    from data.loaders import ALIASES, VARIANTS
+    from data.loaders import dataset_names
 
-    return list(ALIASES) + list(VARIANTS)
+    return dataset_names()
 
 
 def positive(option: str, value: Optional[float]) -> None:

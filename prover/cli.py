@@ -92,11 +92,13 @@ def check(
 
 
 @app.command()
-def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect")) -> None:
-    """Show which Lean is used, the sandbox, and what the Mathlib path is missing (with the fix)."""
+def doctor(lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to inspect"),
+           notes: bool = typer.Option(False, "--notes", help="also the sandbox in full and each Mathlib profile's "
+                                                              "known limits and verification record")) -> None:
+    """Show which Lean is used, the sandbox, the default model, and what the Mathlib path is missing (with the fix)."""
     from prover.commands.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(lean=lean))
+    raise typer.Exit(run_doctor(lean=lean, notes=notes))
 
 
 @app.command()
@@ -134,21 +136,35 @@ def prove(
                                trust=choices.trust(trust)))
 
 
+def _datasets_help() -> tuple[str, str]:
+    """The eval argument's and --split's help, from data.loaders' registry (cheap: no rows read)."""
+    from data.loaders import dataset_names, splits_help
+
+    return (" | ".join(dataset_names()) + " | a .jsonl file | a hub id owner/name",
+            "one split, or `all`; default: the held-out splits, i.e. every split except train and the split "
+            f"a --model DIR's prover.json says it trained on. Splits: {splits_help()}")
+
+
+_DATASETS_HELP, _SPLIT_HELP = _datasets_help()
+
+
 @app.command("eval")
 def eval_(
-    dataset: str = typer.Argument(..., help="minif2f | minif2f-v4.24 | logic | a .jsonl file"),
-    split: Optional[str] = typer.Option(None, "--split", help="valid | test (logic: train | valid | test); default: all"),
+    dataset: str = typer.Argument(..., help=_DATASETS_HELP),
+    split: Optional[str] = typer.Option(None, "--split", help=_SPLIT_HELP + "; miniF2F: test (the split papers report)"),
     k: int = typer.Option(8, "-k", help="samples per problem at most; pass@1..k are reported"),
     limit: Optional[int] = typer.Option(None, "--limit", help="first N problems only"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="hub id, local directory or .gguf (default: SmolLM2-135M-Instruct, offline)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (rerun with the same one to resume)"),
     prompt_format: Optional[str] = typer.Option(None, "--format", help="prompt format (default: from the model)"),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="per attempt (default: 128 for logic, the prover's budget otherwise)"),
-    temperature: float = typer.Option(1.0, "--temperature"),
-    top_p: float = typer.Option(0.95, "--top-p"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", "--max-tokens", help="new tokens per attempt (default: 128 for logic, the prover's published budget otherwise)"),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="default: the prover's published value, else 1.0"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="default: the prover's published value, else 0.95"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="seconds per proof check (default: PROVER_TIMEOUT, else the Mathlib profile's 300, else 60)"),
     seed: Optional[int] = typer.Option(0, "--seed"),
     all_samples: bool = typer.Option(False, "--all-samples", help="draw all k samples even after a proof (lower-variance pass@k)"),
-    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="what runs the model: hf | vllm (default: hf)"),
+    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="what runs the model: hf | vllm (default: vllm with a GPU and vLLM installed, else hf)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print what the run would do (first prompt, sampling, extraction, acceptance, timeout, dataset hash, pins, engine) and exit: no model, no Lean, no GPU"),
     checker: Optional[str] = typer.Option(None, "--checker", "-c", help="cli | server | repl (default: the fastest installed)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable (with Mathlib for MiniF2F)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="concurrent checks (default: cores)"),
@@ -161,18 +177,32 @@ def eval_(
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
     from prover import choices
     from prover.commands.eval import run_eval_command
+    from prover.console import info
     from prover.evaluation import EvalSpec
+    from prover.evaluation.run import default_engine, default_split
 
-    engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
+    engine = _renamed("--backend", old_backend, "--engine", engine)
     search, options = _checked_search(lambda: (
-        choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine),
+        choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine or "hf"),
         choices.checker_backend(checker), choices.positive("-k", k), choices.positive("--limit", limit),
-        choices.positive("--max-tokens", max_tokens), choices.positive("--workers", workers), choices.trust(trust)),
+        choices.positive("--max-new-tokens", max_tokens), choices.positive("--workers", workers), choices.trust(trust)),
         search, search_option, search_config)
-    spec = EvalSpec(trust=choices.trust(trust), dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
-                    temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
+    if engine is None:
+        engine, why = default_engine()
+        if engine == "hf" and why != "no GPU":
+            info(f"--engine hf: {why}")
+    if split is None and default_split(dataset):
+        split = default_split(dataset)
+        info(f"--split {split}: the split papers report (--split all for every row)")
+    spec = EvalSpec(trust=choices.trust(trust), dataset=dataset, k=k, split=split, limit=limit, model=model,
+                    prompt_format=prompt_format, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                    timeout=timeout, seed=seed,
                     stop_at_first=not all_samples, engine=engine, checker_backend=checker, lean=lean,
                     workers=workers, search=search, search_options=options)
+    if dry_run:
+        from prover.commands.eval import run_dry_run
+
+        raise typer.Exit(run_dry_run(spec))
     raise typer.Exit(run_eval_command(spec, out))
 
 
@@ -201,7 +231,10 @@ def setup(
 app.command("serve")(__import__("prover.commands.serve", fromlist=["serve"]).serve)
 
 train_app = typer.Typer(help="Train a prover: SFT, GRPO and its family, expert iteration, DPO, KTO - with Lean's "
-                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml`.",
+                             "verdicts as rewards and labels. Every stage: `prover train STAGE --config FILE.yaml "
+                             "[--model M] [-o DIR] [--max-steps N] [--resume last]`; the options override the "
+                             "config's `model`, `output_dir` and `max_steps`. Ctrl-C stops at the end of a step "
+                             "with a checkpoint and prints the command that resumes.",
                         no_args_is_help=True, context_settings=HELP_OPTIONS)
 app.add_typer(train_app, name="train")
 
@@ -210,23 +243,30 @@ _OUT = typer.Option(None, "--output-dir", "-o", help="overrides the config's out
 _RESUME = typer.Option(None, "--resume", help="`last` (latest checkpoint in output_dir) or a checkpoint directory")
 _STEPS = typer.Option(None, "--max-steps", help="overrides the config's max_steps")
 _RAY = typer.Option(False, "--ray", help="verify rollouts on the Ray checker (lean_env.ray_checker)")
+_MODEL = typer.Option(None, "--model", "-m", help="overrides the config's model (hub id, local directory, or tiny)")
+_PRINT = typer.Option(False, "--print-config", help="print what TRL will receive (the stage's defaults + the file) "
+                                                    "and the values TRL derives; train nothing")
 
 
 def _train_command(name: str, with_ray: bool):
     """The typer command of one stage (with --ray only when the stage verifies while training)."""
-    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool):
+    def run(config: Path, output_dir: Optional[str], resume: Optional[str], max_steps: Optional[int], ray: bool,
+            model: Optional[str], print_config: bool):
         from prover.commands.train import run_train
 
-        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray))
+        raise typer.Exit(run_train(name, config, output_dir=output_dir, resume=resume, max_steps=max_steps, ray=ray,
+                                   model=model, print_config=print_config))
 
     if with_ray:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
-                    max_steps: Optional[int] = _STEPS, ray: bool = _RAY) -> None:
-            run(config, output_dir, resume, max_steps, ray)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL, output_dir: Optional[str] = _OUT,
+                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS, ray: bool = _RAY,
+                    print_config: bool = _PRINT) -> None:
+            run(config, output_dir, resume, max_steps, ray, model, print_config)
     else:
-        def command(config: Path = _CONFIG, output_dir: Optional[str] = _OUT,  # type: ignore[misc]
-                    resume: Optional[str] = _RESUME, max_steps: Optional[int] = _STEPS) -> None:
-            run(config, output_dir, resume, max_steps, False)
+        def command(config: Path = _CONFIG, model: Optional[str] = _MODEL,  # type: ignore[misc]
+                    output_dir: Optional[str] = _OUT, resume: Optional[str] = _RESUME,
+                    max_steps: Optional[int] = _STEPS, print_config: bool = _PRINT) -> None:
+            run(config, output_dir, resume, max_steps, False, model, print_config)
     return command
 
 

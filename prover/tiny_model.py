@@ -54,12 +54,19 @@ def train_tokenizer(vocab_size: int = 384):
 def build_tiny_model(out_dir: Union[str, Path], *, layers: int = 2, hidden: int = 64, seed: int = 0) -> Path:
     """Write a tiny Llama model + tokenizer to out_dir (reused if already there) and return it.
     Loadable with AutoModelForCausalLM / prover.policies.load_policy(str(out_dir))."""
+    out = Path(out_dir)
+    if not (out / "config.json").exists():
+        _build(out, layers, hidden, seed)
+    card = out / "prover.json"  # its prompt format, as `prover train` records one (prover.models)
+    if not card.exists():
+        card.write_text('{"prompt_format": "deepseek-v1.5"}\n', encoding="utf-8")
+    return out
+
+
+def _build(out: Path, layers: int, hidden: int, seed: int) -> None:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    out = Path(out_dir)
-    if (out / "config.json").exists():
-        return out
     tokenizer = train_tokenizer()
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
@@ -71,4 +78,3 @@ def build_tiny_model(out_dir: Union[str, Path], *, layers: int = 2, hidden: int 
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(out)
     model.save_pretrained(out)
-    return out

@@ -8,6 +8,7 @@ Checker alone decides whether it is a proof.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -31,6 +32,7 @@ class _State:
     attempts: list[Attempt] = field(default_factory=list)
     futures: dict[int, Future] = field(default_factory=dict)
     gen_seconds: float = 0.0
+    reported: int = 0  # attempts before this index were passed to on_attempt
 
     @property
     def drawn(self) -> int:
@@ -64,6 +66,7 @@ class BestOfN(Search):
         self.round_size = max(1, min(cfg.round_size or min(self.budget, 16), self.budget))
         self.stop_at_first = cfg.stop_at_first
         self.batch_problems = max(1, cfg.batch_problems)
+        self._verdict_lock = threading.Lock()
 
     def _sampling(self, params: SamplingParams) -> SamplingParams:
         return params.replace(stop=params.stop or default_stop(self.fmt))
@@ -133,21 +136,47 @@ class BestOfN(Search):
         s.attempts.append(attempt)
         if ex.task is None:
             attempt.why_not = ex.reason
-            if self.on_attempt:
-                self.on_attempt(s.row, attempt)
+            with self._verdict_lock:
+                self._report_settled(s)
             return
         attempt.task = task_dict(ex.task)
-        s.futures[index] = self.checker.submit(ex.task)
+        future = self.checker.submit(ex.task)
+        s.futures[index] = future
+        future.add_done_callback(lambda f, s=s, index=index: self._take_verdict(s, index, f, early=True))
+
+    def _take_verdict(self, s: _State, index: int, future: Future, early: bool = False) -> None:
+        """Record a finished check and report it (on_attempt) once, as soon as it finishes: from
+        the checker's thread while the next round generates, or from _harvest, whichever is first.
+        Waiting for _harvest alone would hold every verdict back until that round ends."""
+        if future.cancelled() or (early and future.exception() is not None):
+            return  # a failed check raises in _harvest, on the searching thread
+        with self._verdict_lock:
+            if early and s.futures.get(index) is not future:
+                return  # dropped after an earlier proof: not part of the record
+            attempt = s.attempts[index]
+            if attempt.verdict is not None:
+                return
+            verdict = future.result()
+            attempt.verdict = verdict.to_dict()
+            self.stats.checks += 1
+            self.stats.verification_seconds += verdict.seconds
+            self._report_settled(s)
+
+    def _report_settled(self, s: _State) -> None:
+        """Pass on_attempt every settled attempt (checked, or with nothing to check) in index
+        order, so "attempt N" in the caller's lines is the record's attempt N (call under the lock)."""
+        while s.reported < len(s.attempts):
+            attempt = s.attempts[s.reported]
+            if attempt.verdict is None and not attempt.why_not:
+                return
+            s.reported += 1
+            if self.on_attempt:
+                self.on_attempt(s.row, attempt)
 
     def _harvest(self, active: list[_State]) -> None:
         for s in active:
             for index in [i for i, f in s.futures.items() if f.done() and not f.cancelled()]:
-                verdict = s.futures.pop(index).result()
-                s.attempts[index].verdict = verdict.to_dict()
-                self.stats.checks += 1
-                self.stats.verification_seconds += verdict.seconds
-                if self.on_attempt:
-                    self.on_attempt(s.row, s.attempts[index])
+                self._take_verdict(s, index, s.futures.pop(index))
             ok = s.first_ok()
             if self.stop_at_first and ok is not None:
                 for index in [i for i in s.futures if i > ok]:  # not needed any more

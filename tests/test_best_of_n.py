@@ -64,3 +64,41 @@ def test_full_budget_without_early_stop(rows, cli_checker):
     assert [x.ok for x in r.attempts] == [True, False, True, False]
     assert record_pass_at_k(r, 1) == pytest.approx(0.5)
 
+
+
+def test_verdicts_are_reported_while_the_next_round_generates(rows, cli_checker):
+    """A check that finishes while the model generates the next round is reported then, not
+    when that round ends: the second generate call waits for the first round's verdict."""
+    import threading
+
+    a, _ = rows
+    reported = threading.Event()
+    seen_during_generation = []
+
+    class SlowSecondRound(ScriptedPolicy):
+        def generate(self, prompts, params):
+            if self.calls:  # the second round: a slow model, and Lean finishing meanwhile
+                seen_during_generation.append(reported.wait(timeout=30))
+            return super().generate(prompts, params)
+
+    policy = SlowSecondRound({a["name"]: [" fun h => Or.inr h", a["proof"]]})
+    order = []
+    search = BestOfN(policy, cli_checker, SamplingParams(max_tokens=64), budget=2, round_size=1,
+                     on_attempt=lambda row, attempt: (order.append(attempt), reported.set()))
+    record = search.search(a)
+    assert seen_during_generation == [True]
+    assert record.solved and record.first_success_index == 1 and search.stats.checks == 2
+    assert [id(x) for x in order] == [id(x) for x in record.attempts]  # reported once each, in index order
+
+
+def test_attempts_are_reported_in_index_order_whatever_order_checks_finish(rows, cli_checker):
+    """A caller numbers attempts by the order they are reported: a slow first check must not let
+    the second be reported as attempt 1."""
+    a, b = rows
+    slow = "".join(f"\n  have h{i} : True := trivial" for i in range(200))
+    policy = ScriptedPolicy({b["name"]: [" by" + slow + "\n  exact fun ha hna => hna", "", " fun ha hna => hna"]})
+    order = []
+    search = BestOfN(policy, cli_checker, SamplingParams(max_tokens=64), budget=3, round_size=3,
+                     on_attempt=lambda row, attempt: order.append(attempt))
+    record = search.search(b)
+    assert [id(x) for x in order] == [id(x) for x in record.attempts] and len(order) == 3

@@ -1,7 +1,7 @@
 """Best-first search (search.bfs): the search logic against a stand-in tactic environment,
 one real proof on the Lean server TacticEnv, and REPL tactic mode parsed from the real
 leanprover-community/repl transcripts. A proof counts only after the real Checker agrees."""
-from tests.shared_data import SHARED
+from tests.shared_data import TRANSCRIPTS as ALL_TRANSCRIPTS
 import json
 import shlex
 import sys
@@ -16,7 +16,7 @@ from search.bfs import BestFirst
 from search.tactic_env import (ReplTacticEnv, ServerTacticEnv, TacticResult, interpret_tactic_response,
                                state_key, tactic_proof)
 
-TRANSCRIPTS = SHARED / "repl_transcripts" / "core"
+TRANSCRIPTS = ALL_TRANSCRIPTS / "core"
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
 AND_SWAP = "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p :="
 
@@ -125,10 +125,6 @@ def transcript(name):
     return list(zip(reqs, resps))
 
 
-needs_transcripts = pytest.mark.skipif(not TRANSCRIPTS.exists(), reason="REPL transcripts not present")
-
-
-@needs_transcripts
 def test_repl_tactic_responses_become_search_steps():
     steps = [interpret_tactic_response(r, ("t",)) for q, r in transcript("proof_branching") if "tactic" in q]
     assert [s.status for s in steps] == ["open", "open", "open", "proved"]
@@ -140,7 +136,6 @@ def test_repl_tactic_responses_become_search_steps():
         assert interpret_tactic_response(last, ("t",)).status == "error", name
 
 
-@needs_transcripts
 @pytest.mark.lean
 def test_bfs_on_replayed_repl_tactic_mode_rechecks_with_real_lean(server_checker, header):
     """The REPL answers are a real v4.24 transcript replayed by the stand-in; the theorem also

@@ -94,3 +94,19 @@ def test_plot_axis_is_readable_when_everything_is_zero(tmp_path, monkeypatch):
     records = [ProblemRecord(name=f"p{i}", split="test", attempts=[Attempt(completion="x")] * 4) for i in range(3)]
     plot_curve(records, 4, tmp_path / "c.png", "all zero")
     assert seen["ylim"] == (0.0, 100.0)
+
+
+@pytest.mark.lean
+def test_default_scores_held_out_splits_and_reports_each_check(policy, tmp_path):
+    """No --split: train is left out, with a line saying so; each check's outcome is printed as
+    it arrives (output not a terminal), with its reason."""
+    first = next(r for r in data.load("logic") if r["split"] != "train")
+    script = {first["name"]: [" fun h => h"]}
+    policy.script.update(script)
+    res = run("eval", "logic", "--limit", "1", "-k", "1", "--checker", "cli", "--out", tmp_path / "run")
+    assert res.exit_code == 0, res.output
+    assert "scoring the held-out split(s) test, valid; left out train: it is a training split" in res.stderr
+    name = next(iter(script))
+    assert f"  {name} attempt 1: rejected: line " in res.stderr
+    card = json.loads((tmp_path / "run" / RUN_CARD).read_text())
+    assert card["split"] is None and card["dataset_variant"]["splits"] == [first["split"]]

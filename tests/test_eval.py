@@ -22,7 +22,7 @@ def scripted():
 
 
 def spec(**kw):
-    return EvalSpec(dataset="logic", split="test", limit=4, k=3, model="scripted", **kw)
+    return EvalSpec(dataset="logic", split="test", limit=4, k=3, model="scripted", prompt_format="deepseek-v1.5", **kw)
 
 
 def lines(out):
@@ -148,14 +148,26 @@ def test_own_jsonl_rows_get_their_env_header_and_profile(tmp_path):
     assert default_max_tokens(own, "deepseek-v1.5") == 128  # the logic budget, not 2048
 
 
-def test_own_jsonl_bad_lines_are_named(tmp_path):
+def test_own_jsonl_bad_lines_are_named_and_skipped(tmp_path, caplog):
+    """Like `prover check`: each bad row named (its line), counted and left out; the rest scored."""
+    from prover.evaluation.run import dataset_rows
+
     path = tmp_path / "bad.jsonl"
-    path.write_bytes(b'{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "logic"}\n\xff\n[1]\n')
-    with pytest.raises(EvalError, match=r"2 unusable line\(s\): line 2: not UTF-8 text.*line 3: each line must be a JSON object"):
-        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+    path.write_bytes(b'{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "logic"}\n\xff\n[1]\n'
+                     b'{"formal_statement": "theorem u (p : Prop) : p :=", "env": "mathlib"}\n')
+    rows = dataset_rows(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"))
+    assert [r["name"] for r in rows] == ["t"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings[0].startswith(f"skipped {path}: line 2: not UTF-8 text")
+    assert warnings[1] == f"skipped {path}: line 3: each line must be a JSON object"
+    assert warnings[2].startswith(f"skipped {path}: line 4: unknown environment 'mathlib'")
+    assert warnings[3] == f"3 unusable row(s) of {path} skipped; scoring the other 1"
+    path.write_bytes(b"\xff\n[1]\n")  # nothing usable: refused, every bad line named
+    with pytest.raises(EvalError, match=r"2 unusable line\(s\): line 1: not UTF-8 text.*line 2: each line must be a JSON object"):
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"), tmp_path / "out", policy=object(), checker=object())
     path.write_text('{"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "env": "mathlib"}\n')
-    with pytest.raises(EvalError, match="row 1: unknown environment 'mathlib'"):
-        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted"), tmp_path / "out", policy=object(), checker=object())
+    with pytest.raises(EvalError, match="line 1: unknown environment 'mathlib'"):
+        run_eval(EvalSpec(dataset=str(path), k=1, model="scripted", prompt_format="deepseek-v1.5"), tmp_path / "out", policy=object(), checker=object())
 
 
 @pytest.mark.parametrize("field,value", [("k", 0), ("temperature", float("nan")), ("top_p", 2.0), ("max_tokens", 10**12),
@@ -190,3 +202,20 @@ def test_cli_eval_of_an_own_jsonl_scores_what_eval_logic_scores(tmp_path):
     assert mine == theirs and len(mine[0]) == 3
     statuses = {s for atts in mine[0].values() for _, s, _ in atts}
     assert "crashed" not in statuses
+
+
+def test_summary_of_an_own_file_neither_guesses_sources_nor_doubles_rows():
+    """Names outside the known schemes get no "source" from their first word; rows without a
+    split are counted once (under all), not again under "(none)"."""
+    from prover.evaluation import summary_markdown
+    from search.records import Attempt, ProblemRecord
+
+    card = {"k": 1, "dataset": "mine.jsonl", "model": "m", "prompt_format": "deepseek-v1.5",
+            "sampling": {"temperature": 1.0, "top_p": 0.95, "max_tokens": 8}}
+    records = [ProblemRecord(name=n, attempts=[Attempt(completion="x")]) for n in ("my_lemma", "my_other", "t")]
+    text = summary_markdown(records, card)
+    assert "| all | 3 | 0 |" in text and "(none)" not in text and "| my |" not in text
+    assert "By problem source" not in text
+    assert source_category("logic2_prop_s7_937bfd6d3f") == "logic2_prop" and source_category("my_lemma") is None
+    records[0].split = "test"  # a mixture: the rows without one are "(none)"
+    assert "| test | 1 |" in summary_markdown(records, card) and "| (none) | 2 |" in summary_markdown(records, card)

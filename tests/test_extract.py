@@ -81,3 +81,15 @@ def test_extracted_logic_proofs_pass_the_real_checker():
         ok1, ok2, bad = checker.check_many([cont.task, chat_e.task, wrong.task])
     assert ok1.ok and ok2.ok, (ok1.summary(), ok2.summary())
     assert not bad.ok and bad.status == "rejected"
+
+
+def test_goedel_v2_answers_are_spliced_as_goedels_pipeline_does():
+    # src/compile.py drops import/set_option/open lines; src/utils.py puts the dataset statement
+    # in place of the answer's, up to its `:=` (the proof after it is the model's)
+    answer = ("```lean4\nimport Mathlib\nset_option maxHeartbeats 400000 in\nopen Nat\n"
+              "theorem t1 (a b : ℕ) :\n    a + b = b + a := by\n  omega\n```")
+    code = extract(ROW, answer, "goedel-v2").task.code
+    assert "set_option" not in code and "open Nat" not in code and "import" not in code
+    assert "theorem t1 (a b : ℕ) : a + b = b + a := by\n  omega" in code
+    kept = extract(ROW, answer, "kimina").task.code  # other formats keep the answer's own lines
+    assert "set_option maxHeartbeats 400000 in" in kept and "a + b = b + a := by\n  omega" in kept

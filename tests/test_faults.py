@@ -113,7 +113,7 @@ def test_write_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, monkeyp
 
 
 def _spec(**kw):
-    return EvalSpec(dataset="logic", split="test", limit=2, k=2, model="scripted", **kw)
+    return EvalSpec(dataset="logic", split="test", limit=2, k=2, model="scripted", prompt_format="deepseek-v1.5", **kw)
 
 
 def test_an_empty_run_card_is_a_one_line_error_with_the_fix_when_results_exist(tmp_path):
@@ -156,7 +156,7 @@ class Killed(BaseException):
 
 
 def _eval_spec(batch_problems, round_size):
-    return EvalSpec(dataset="logic", split="test", limit=8, k=4, model="dice", seed=7,
+    return EvalSpec(dataset="logic", split="test", limit=8, k=4, model="dice", prompt_format="deepseek-v1.5", seed=7,
                     batch_problems=batch_problems, round_size=round_size)
 
 
@@ -275,3 +275,13 @@ def test_an_eval_sigkilled_mid_run_resumes_to_the_unbroken_result(tmp_path, cli_
     assert 3 <= len((out / RESULTS).read_bytes().splitlines()) < 8
     assert _run(out, cli_checker, batch_problems=5, round_size=1)
     assert _what_counts(out) == unbroken
+
+
+def test_a_truncated_row_is_reported_where_it_ends(tmp_path):
+    """A row cut off after a comma was reported at column 1 (json saw the newline's next line)."""
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b'{"formal_statement": "theorem t : True :=",\n{"a": [1, 2\n')
+    msgs = [str(e) for _, _, e in read_tasks(path)]
+    assert msgs[0].startswith("line 1: not valid JSON (the line ends at column 43 before the JSON object is complete")
+    assert msgs[1].startswith("line 2: not valid JSON (the line ends at column 11 before")
+    assert all("a truncated row?" in m and "column 1 " not in m for m in msgs)

@@ -2,7 +2,7 @@
 shutdown) through the repl backend driving the stand-in REPL in tests/fakes. The stand-in
 never checks proofs: every verdict here must be not-ok, and correctness of verdicts is
 tested only with real Lean (test_server*.py, test_differential.py)."""
-from tests.shared_data import SHARED
+from tests.shared_data import TRANSCRIPTS
 import asyncio
 import json
 import shlex
@@ -22,7 +22,6 @@ from lean_env.soundness.verdict import ProofTask
 from tests.procs import alive
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
-TRANSCRIPTS = SHARED / "repl_transcripts"
 HEADER_A = "import Mathlib\n"
 HEADER_B = "import Mathlib\nopen Nat\n"
 
@@ -233,7 +232,6 @@ def test_generic_pool_with_a_python_worker():
     assert all(w.closed for w in made)
 
 
-@pytest.mark.skipif(not TRANSCRIPTS.exists(), reason="REPL transcripts not present")
 def test_worker_reads_real_repl_output_through_a_pipe():
     """Replay a real transcript's bytes through a process pipe: multi-line responses, sorries,
     tactic mode, and the invalid_tactic trap."""

@@ -35,7 +35,15 @@ def test_v2_chat_shows_the_statement_with_sorry_and_asks_for_a_plan():
     user = p.messages[-1]["content"]
     assert "```lean4\n" + DEEPSEEK_HEADER + ROW["informal_prefix"] + "theorem mathd_algebra_10 : (1 : ℕ) + 1 = 2 := by\n  sorry\n```" in user
     assert "detailed proof plan" in user
-    assert build_prompt(ROW, "goedel-v2").messages == p.messages
+
+
+def test_goedel_v2_closes_the_fence_right_after_by_sorry():
+    # Goedel-Prover-V2 src/inference.py: the statement cut at `:= by`, then `:= by sorry````
+    user = build_prompt(ROW, "goedel-v2").messages[-1]["content"]
+    assert ("```lean4\n" + DEEPSEEK_HEADER + ROW["informal_prefix"]
+            + "theorem mathd_algebra_10 : (1 : ℕ) + 1 = 2 := by sorry```\n\nBefore producing") in user
+    deepseek = build_prompt(ROW, "deepseek-v2").messages[-1]["content"]
+    assert user.split("```")[2] == deepseek.split("```")[2]  # the same plan request after the block
 
 
 def test_kimina_has_system_prompt_and_problem_in_words():
@@ -43,7 +51,8 @@ def test_kimina_has_system_prompt_and_problem_in_words():
     assert p.messages[0] == {"role": "system", "content": "You are an expert in mathematics and Lean 4."}
     user = p.messages[1]["content"]
     assert user.startswith("Think about and solve the following problem step by step in Lean 4.\n# Problem:What is $1+1$? Show that it is 2.\n# Formal statement:\n```lean4\nimport Mathlib")
-    assert user.endswith(":= by\n```\n")
+    # the card's formal block: header, the /-- problem -/ doc comment, the statement, a newline
+    assert user.endswith("```lean4\n" + DEEPSEEK_HEADER + ROW["informal_prefix"] + ROW["formal_statement"] + "\n```\n")
 
 
 def test_plain_fallback_without_chat_template():

@@ -88,3 +88,28 @@ def test_a_trained_model_directory_supplies_its_environment(script, tmp_path):
     res = run(STATEMENT, "--model", str(model), "--env", "logic")
     assert res.exit_code == 0, res.output
     assert res.stdout.strip() == STATEMENT + " And.intro hp hq"
+
+
+@pytest.mark.lean
+def test_every_attempt_says_why_and_an_unfinished_proof_is_explained(script):
+    """Without --show-attempts each attempt line still names its reason; Lean's complaint about
+    the checker's `#print` after an unfinished proof is explained, at a position in the user's text."""
+    script(["", " (And.intro hp hq"])
+    res = run(STATEMENT, "-n", "2")
+    assert res.exit_code == 1
+    lines = [x.strip() for x in res.stderr.splitlines() if x.strip().startswith("attempt ")]
+    assert lines[0].startswith("attempt 1: not checked: empty proof"), lines
+    assert lines[1].startswith("attempt 2: rejected: line 1:"), lines
+    assert "the proof ends too early (Lean still wanted ')'" in lines[1] and "#print'" not in lines[1]
+    assert "checker's own lines after it" in res.stderr and "unclosed bracket" in res.stderr
+    assert "unexpected token '#print'" not in res.stderr
+
+
+def test_explain_keeps_user_positions_and_hides_checker_names():
+    from prover.commands.reasons import explain
+
+    m = {"text": "unexpected token '#print'; expected ')'", "line": 2, "column": 11, "end_line": 4}
+    assert explain(m, candidate_lines=2).startswith("line 2:11: the proof ends too early (Lean still wanted ')')")
+    assert explain(dict(m, line=4), candidate_lines=2).startswith("the proof ends too early")  # no position past the text
+    m = {"text": "type mismatch: __prover_target_0a1b has type p", "line": 1, "column": 3}
+    assert explain(m) == "line 1:3: type mismatch: (the checker's copy of the statement) has type p"

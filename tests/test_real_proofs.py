@@ -19,7 +19,8 @@ ERRATA = SHARED / "minif2f" / "ERRATA.md"
 DS_MINIF2F = Path(__file__).resolve().parents[1] / "data" / "minif2f" / "deepseek_v1.5.jsonl"
 
 pytestmark = pytest.mark.skipif(not KIMINA.exists() or not DSV2.exists(),
-                                reason=f"real proofs not found under {SHARED}")
+                                reason=f"the model-written proofs have no clear license, so they are not shipped: "
+                                       f"they are read from {SHARED} (or $PROVER_SHARED_DATA), absent here")
 
 
 def _rows(path):

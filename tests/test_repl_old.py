@@ -3,7 +3,7 @@ stand-in imitates it (tests/fakes/fake_repl.py --block-buffered / --no-proof-sta
 answers that never reach a pipe, tactic responses without `proofStatus`, extra response fields,
 and Lake v4.9's build layout. The stand-in never decides a proof: the one "proved" here comes
 from real Lean on the logic prelude."""
-from tests.shared_data import SHARED
+from tests.shared_data import TRANSCRIPTS
 import shlex
 import sys
 from pathlib import Path
@@ -19,7 +19,6 @@ from search.tactic_env import (ReplTacticEnv, interpret_tactic_response, needs_w
                                tactic_option_prefix, tactic_proof)
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
-TRANSCRIPTS = SHARED / "repl_transcripts"
 TASK = ProofTask("theorem t (p : Prop) (h : p) : p :=", header="import Mathlib\n", proof=" h")
 
 
@@ -34,10 +33,12 @@ def settings(*flags: str, **kw) -> Settings:
 # -- 1. replies that sit in a block buffer -------------------------------------------------
 def test_a_block_buffered_repl_never_answers_over_a_pipe():
     """What the old REPL does on the pool's long-lived pipe: the answer stays in its stdout
-    buffer, so the check can only time out (the stand-in, like C stdio, flushes at exit only)."""
-    with Checker("repl", settings("--block-buffered", timeout=2.0, repl_stdout="pipe")) as c:
+    buffer (the stand-in, like C stdio, flushes at exit only), so not even the header's import
+    is answered: the check fails at the header's deadline, and the message names the fix."""
+    with Checker("repl", settings("--block-buffered", timeout=2.0, header_timeout=2.0, repl_stdout="pipe")) as c:
         v = c.check(TASK)
-    assert v.status == "timeout"
+    assert v.status == "crashed" and not v.ok
+    assert any("PROVER_REPL_STDOUT=pty" in r for r in v.reasons)
 
 
 @pytest.mark.parametrize("flags", [("--block-buffered",), ("--v4.9",)])
@@ -116,7 +117,6 @@ def test_header_heartbeats_reach_tactic_mode():
         "set_option maxHeartbeats 0 in "
 
 
-@pytest.mark.skipif(not TRANSCRIPTS.exists(), reason="REPL transcripts not present")
 @pytest.mark.lean
 def test_old_repl_tactic_proof_is_proved_by_the_whole_file_check_with_real_lean(cli_checker, header):
     """A real v4.24 transcript replayed with `proofStatus` removed (what the v4.9 REPL sends):

@@ -1,6 +1,6 @@
 """The REPL wire protocol against every real transcript of leanprover-community/repl v4.24.0
-(../shared/data/repl_transcripts: 71 pairs, 216 exchanges). No REPL needed."""
-from tests.shared_data import SHARED
+(tests/data/repl_transcripts: 71 pairs, 216 exchanges). No REPL needed."""
+from tests.shared_data import TRANSCRIPTS
 import io
 import json
 from pathlib import Path
@@ -12,10 +12,8 @@ from lean_env.running.repl_protocol import (CommandResponse, ErrorResponse, Prot
                                     TacticResponse, command, encode_request, parse_response,
                                     split_requests, split_responses, tactic, unpickle_env)
 
-ROOT = SHARED / "repl_transcripts"
+ROOT = TRANSCRIPTS
 PAIRS = sorted(ROOT.glob("*/*.in"))
-
-pytestmark = pytest.mark.skipif(not PAIRS, reason="the REPL transcripts (../shared/data) are not here")
 
 
 def load(pair: Path):
@@ -32,6 +30,11 @@ def exchanges(name: str):
 def test_all_transcripts_are_present():
     assert len(PAIRS) == 71
     assert sum(len(load(p)[0]) for p in PAIRS) == 216
+
+
+def test_the_shipped_transcripts_carry_their_license_and_provenance():
+    assert "Apache License" in (ROOT / "LICENSE").read_text() and "Version 2.0" in (ROOT / "LICENSE").read_text()
+    assert "8fff8552292860d349b459d6a811e6915671dc0d" in (ROOT / "SOURCE.md").read_text()
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: f"{p.parent.name}/{p.stem}")

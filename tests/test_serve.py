@@ -304,3 +304,32 @@ def test_a_timeout_reaches_kimina_clients_as_their_timeout_error(url, header):
     res = r.json()["results"][0]
     assert res["response"] is None and "timed out" in res["error"]  # Kimina's clients look for this
     assert kimina_client().ReplResponse(**res).analyze().status.value == "timeout_error"
+
+
+def test_prover_serve_says_where_it_listens_logs_each_request_and_warns_without_a_key():
+    """The command's own server: `listening on http://HOST:PORT` once bound (the real port when
+    asked for 0), one line per request, and a warning when no API key guards it."""
+    from prover.commands.serve import build, key_warning, make_server, with_request_log
+
+    assert "every local user and process can use this checker" in key_warning("127.0.0.1", None)
+    assert "beyond loopback" in key_warning("0.0.0.0", "") and key_warning("0.0.0.0", "k") is None
+    lines = []
+    app, chk = build(checker="cli", workers=1)
+    server = make_server(with_request_log(app, lines.append), "127.0.0.1", 0, lines.append)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lines and lines[0].startswith("listening on http://127.0.0.1:"), lines
+        base = lines[0].split()[2]
+        assert not base.endswith(":0")
+        assert httpx.get(base + "/health", timeout=30).status_code == 200
+        assert httpx.post(base + "/v1/verify", json={}, timeout=30).status_code == 422
+        assert lines[1].startswith("GET /health -> 200 in ") and lines[1].endswith("s (127.0.0.1)")
+        assert lines[2].startswith("POST /v1/verify -> 422 in ")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        chk.close()

@@ -84,3 +84,55 @@ def test_ranges_are_checked_with_the_shared_rules(key, value, pattern):
 
 def test_a_whole_number_of_seconds_is_fine():
     assert from_dict({"checker_timeout": 30}, "grpo").checker_timeout == 30.0
+
+
+def test_a_logger_that_is_not_installed_is_refused_at_load(monkeypatch):
+    import transformers.integrations.integration_utils as integrations
+
+    monkeypatch.setattr(integrations, "get_available_reporting_integrations", lambda: [])
+    with pytest.raises(ConfigError, match=r"report_to 'tensorboard' is not installed: pip install -e \"\.\[gpu\]\""):
+        from_dict({"report_to": "tensorboard"}, "grpo")
+    with pytest.raises(ConfigError, match="'tensorbord' is not a logger transformers knows"):
+        from_dict({"report_to": ["tensorbord"]}, "grpo")
+    assert from_dict({"report_to": "none"}, "grpo").trl["report_to"] == "none"
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("grpo_dsp_v15.yaml", {"num_generations": 32, "learning_rate": 5e-6, "beta": 0.02, "max_completion_length": 2048,
+                           "loss_type": "grpo"}),
+    ("grpo_dapo.yaml", {"epsilon": 0.2, "epsilon_high": 0.28, "beta": 0.0, "loss_type": "dapo", "num_generations": 16}),
+    ("grpo_kimina.yaml", {"num_generations": 8}),
+])
+def test_print_config_shows_what_trl_receives(name, expected):
+    import yaml
+    from typer.testing import CliRunner
+
+    from prover.cli import app
+
+    result = CliRunner().invoke(app, ["train", "grpo", "--config", str(CONFIGS / name), "--print-config"])
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.stdout)
+    given = shown["trl.GRPOConfig (as given)"]
+    assert {k: given[k] for k in expected} == expected
+    assert shown["prover"]["profile"]  # each paper recipe names its Mathlib profile
+    derived = shown["trl.GRPOConfig (derived by TRL)"]
+    assert derived["generation_batch_size"] == given["per_device_train_batch_size"] * given["gradient_accumulation_steps"]
+
+
+def test_recipes_carry_their_paper_specific_prover_options():
+    kimina = load_config(CONFIGS / "grpo_kimina.yaml", "grpo")
+    dapo = load_config(CONFIGS / "grpo_dapo.yaml", "grpo")
+    assert kimina.drop_negatives == 0.5 and kimina.prompt_format == "kimina"
+    assert dapo.dynamic_sampling and dapo.dynamic_sampling_refills > 0
+    assert dapo.overlong_buffer > 0 and dapo.overlong_penalty == 1.0
+
+
+def test_a_profile_that_is_not_installed_is_refused_before_a_model_loads(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from prover.cli import app
+
+    monkeypatch.setenv("PROVER_CACHE", str(tmp_path / "cache"))  # no profile installed there
+    result = CliRunner().invoke(app, ["train", "grpo", "--config", str(CONFIGS / "grpo_dsp_v15.yaml")])
+    assert result.exit_code == 2
+    assert "profile 'deepseek-v1.5' is not installed" in result.output and "prover setup deepseek-v1.5" in result.output

@@ -33,7 +33,7 @@ def results(tmp_path_factory, cli_checker):
     rows = limit(training_rows(from_dict(TINY, "dpo"), "train"), 3)
     script = {r["name"]: [WRONG[0], r["proof"].rstrip() + "\n```", WRONG[1]] for r in rows}
     pool = write_pool(rows, out / "pool.jsonl")
-    run_eval(EvalSpec(dataset=str(pool), k=3, model="scripted", prompt_format="deepseek-v1.5", stop_at_first=False,
+    run_eval(EvalSpec(dataset=str(pool), split="all", k=3, model="scripted", prompt_format="deepseek-v1.5", stop_at_first=False,
                       max_tokens=64), out / "run", policy=ScriptedPolicy(script), checker=cli_checker)
     return out / "run", rows
 

@@ -91,7 +91,8 @@ def test_eval_records_trust_in_the_card_and_a_resume_cannot_mix(tmp_path):
 
     rows = data.load("logic", split="test", limit=2)
     script = {r["name"]: [r["proof"]] for r in rows}
-    spec = dict(dataset="logic", split="test", limit=2, k=1, model="scripted", checker_backend="cli")
+    spec = dict(dataset="logic", split="test", limit=2, k=1, model="scripted", prompt_format="deepseek-v1.5",
+                checker_backend="cli")
     out = tmp_path / "run"
     res = run_eval(EvalSpec(trust="native_decide", **spec), out, policy=ScriptedPolicy(script))
     assert res.card["trust"] == "native_decide" and json.loads((out / "run_card.json").read_text())["trust"]

@@ -37,6 +37,7 @@ from lean_env.running.settings import Settings, profile_dir
 MATHLIB_RECYCLE_RSS_MB = 10240
 MATHLIB_MEMORY_MB = 12288
 MATHLIB_WORKER_MB = 12288
+MATHLIB_TIMEOUT_S = 300.0  # per check, as DeepSeek-Prover and Goedel-Prover verify
 
 
 def toolchain_dirname(toolchain: str) -> str:
@@ -85,7 +86,7 @@ class Workspace:
         # Mathlib maps ~5 GB of .oleans at import and needs 9-12 GB of address space (Kimina Lean
         # Server #68): the bundled logic environment's 4 GB defaults would abort every check.
         return {"lean": str(self.lean_wrapper), "repl": str(self.repl_wrapper), "workspace": str(self.project),
-                "memory_mb": MATHLIB_MEMORY_MB, "address_space_mb": 32768, "timeout": 300.0,
+                "memory_mb": MATHLIB_MEMORY_MB, "address_space_mb": 32768, "timeout": MATHLIB_TIMEOUT_S,
                 "recycle_rss_mb": MATHLIB_RECYCLE_RSS_MB, "worker_mb": MATHLIB_WORKER_MB,
                 "repl_stdout": self.repl_stdout(), "profile_pins": self.profile.fingerprint()}
 

@@ -4,7 +4,7 @@ Requests are single-line JSON objects followed by a blank line (the REPL joins t
 block after stripping each one, so a raw newline inside Lean code would corrupt it; JSON
 escapes them). Responses are JSON values, often pretty-printed over several lines, each
 followed by a blank line; JSON strings never hold a raw newline, so a blank line always ends
-a response. Shapes (see ../shared/data/repl_transcripts/SOURCE.md):
+a response. Shapes (see tests/data/repl_transcripts/SOURCE.md):
 
 - command / file / unpickleEnv / pickle env:  {"env", "messages"?, "sorries"?, "tactics"?, "infotree"?}
 - tactic / pickle or unpickle proof state:    {"proofState", "goals", "proofStatus", "messages"?, "sorries"?, "traces"?}

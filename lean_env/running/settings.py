@@ -21,6 +21,7 @@ class Settings:
     lean: str = ""  # path to a `lean` executable; empty: the bundled Lean 4.35 (built on first use)
     cache: str = ""  # where the bundled Lean and converted models are cached
     timeout: float = 60.0  # seconds of wall clock per check
+    header_timeout: float = 600.0  # seconds for a REPL worker to import a header, apart from the check's timeout
     memory_mb: int = 4096  # Lean's own --memory bound per process
     address_space_mb: int = 16384  # RLIMIT_AS backstop (Lean aborts under ~2 GB; Mathlib needs 9-12 GB)
     threads: int = 1  # Lean's --threads per check process
@@ -60,11 +61,17 @@ class Settings:
         for f in fields(cls):  # a NaN or absurd timeout must not switch a limit off (lean_env.soundness.limits)
             if f.name in RULES:
                 check(f.name, getattr(s, f.name), where=f"--{f.name.replace('_', '-')} / PROVER_{f.name.upper()}: ")
+        s.explicit = frozenset(explicit)  # what the caller or PROVER_* set (a profile fills only the rest)
         s.trust = normalize_trust(s.trust)
         s.workers_auto = s.workers <= 0
         if s.workers_auto:
             s.workers = default_workers(os.cpu_count() or 1, machine_memory_mb(), s.worker_mb)
         return s
+
+    def explicit_timeout(self) -> Optional[float]:
+        """The timeout to pass on to another Settings: None where it is the generic default, so
+        a profile loaded there (Mathlib: 300 s) supplies its own."""
+        return self.timeout if "timeout" in getattr(self, "explicit", ()) else None
 
     def trusts(self, what: str) -> bool:
         return what in self.trust.split(",")

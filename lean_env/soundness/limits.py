@@ -70,6 +70,7 @@ RULES: dict[str, Rule] = {
     "proof": _TEXT,
     "code": _TEXT,
     "timeout": _SECONDS,
+    "header_timeout": _SECONDS,
     "allow_native_decide": Rule("flag"),
     # sampling and search (eval spec, `prover prove`, the service)
     "k": _POSITIVE,

@@ -13,13 +13,13 @@ from typing import Optional
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from prover.console import err, error, esc, info, is_quiet
+from prover.console import err, error, esc, info, is_quiet, logger_to_console
 from prover.evaluation import CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records, run_eval
 
 
 def default_out_dir(spec: EvalSpec) -> Path:
     model = Path(spec.model).name if spec.model else "default"
-    split = spec.split or "all"
+    split = spec.split or "heldout"
     method = "" if spec.search == "best-of-n" else f"-{spec.search}"
     return Path("runs") / f"eval-{Path(spec.dataset).stem}-{split}-{model}-k{spec.k}{method}"
 
@@ -30,7 +30,7 @@ def resume_command(spec: EvalSpec, out_dir: Path) -> str:
     args = ["prover", "eval", spec.dataset]
     defaults = EvalSpec(dataset=spec.dataset)
     for option, field in (("--split", "split"), ("-k", "k"), ("--limit", "limit"), ("--model", "model"),
-                          ("--format", "prompt_format"), ("--max-tokens", "max_tokens"),
+                          ("--format", "prompt_format"), ("--max-new-tokens", "max_tokens"), ("--timeout", "timeout"),
                           ("--temperature", "temperature"), ("--top-p", "top_p"), ("--seed", "seed"),
                           ("--engine", "engine"), ("--checker", "checker_backend"), ("--lean", "lean"),
                           ("--workers", "workers"), ("--search", "search"), ("--trust", "trust")):
@@ -44,6 +44,13 @@ def resume_command(spec: EvalSpec, out_dir: Path) -> str:
     return shlex.join(args + ["--out", str(out_dir)])
 
 
+def attempt_status(attempt) -> str:
+    """`proved`, `rejected: <Lean's first error>`, `not checked: <why>`: one attempt in one line."""
+    from prover.commands.reasons import short_reason
+
+    return short_reason(attempt)
+
+
 class LazyPolicy:
     """Loads the model at its first use (so a finished run never loads it) and reports each
     generate call: on a CPU one round of samples takes minutes, which must not look like a hang."""
@@ -55,13 +62,14 @@ class LazyPolicy:
 
     def _load(self):
         if self._policy is None:
+            from prover.evaluation.run import policy_kwargs
             from prover.models import DEFAULT_MODEL
             from prover.policies import load_policy
 
             name = self.spec.model or DEFAULT_MODEL
             self.on_event("loading", f"loading {name} ({self.spec.engine})")
             started = time.monotonic()
-            self._policy = load_policy(self.spec.model, backend=self.spec.engine)
+            self._policy = load_policy(self.spec.model, backend=self.spec.engine, **policy_kwargs(self.spec))
             self.on_event("loaded", f"loaded {name} in {time.monotonic() - started:.1f}s")
         return self._policy
 
@@ -122,10 +130,12 @@ def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
         info(f"{total - already} problem(s) to do, up to {spec.k} attempts each; results in {esc(out_dir)}")
         state["job"] = progress.add_task("problems", total=total, completed=already, info="")
 
-    def on_attempt(row, attempt) -> None:
+    def on_attempt(row, attempt) -> None:  # as each check finishes (search.best_of_n)
         key = (str(row.get("split", "")), str(row.get("name", "")))
         state["inflight"][key] = state["inflight"].get(key, 0) + 1
         show()
+        if not live:
+            info(f"  {esc(row.get('name', ''))} attempt {state['inflight'][key]}: {esc(attempt_status(attempt))}")
 
     def on_record(record) -> None:
         state["inflight"].pop((record.split, record.name), None)
@@ -141,7 +151,7 @@ def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
 
     policy = LazyPolicy(spec, on_event)
     try:
-        with progress:
+        with progress, logger_to_console("prover.eval"):
             result = run_eval(spec, out_dir, policy=policy, on_start=on_start, on_record=on_record,
                               on_attempt=on_attempt)
     except (EvalError, ModelLoadError, ToolchainError) as exc:
@@ -157,4 +167,17 @@ def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
     print(result.summary)
     info(f"results: {esc(out_dir / RESULTS)}\nsummary: {esc(out_dir / SUMMARY)}\ncurve:   {esc(out_dir / CURVE)}\n"
          f"run card: {esc(out_dir / RUN_CARD)}\nsee it again with: prover show {esc(out_dir)}")
+    return 0
+
+
+def run_dry_run(spec: EvalSpec) -> int:
+    """Print what `prover eval` would do for spec (prover.evaluation.dryrun) and exit."""
+    from prover.evaluation.dryrun import describe, render
+
+    try:
+        desc = describe(spec)
+    except EvalError as exc:
+        error(exc)
+        return 2
+    print(render(desc))
     return 0

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from prover.commands.reasons import explain, plain_reason, short_reason
 from prover.console import err, error, esc, info, is_quiet
 
 
@@ -47,15 +48,17 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format, model_card
     from prover.policies import SamplingParams
     from protocol.prompts import default_stop
+    from prover.recipes import recipe_for
 
     try:  # --env, else the environment the model was trained in (its prover.json), else logic
         env = env or (model_card(model).get("env") if model else None) or "logic"
         row = theorem_row(target, env)
+        fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)  # an unknown model: refused here
     except (ValueError, KeyError, StatementError, OSError, ModelLoadError) as exc:
         error(exc)
         return 2
-    fmt = prompt_format or default_prompt_format(model or DEFAULT_MODEL)
-    params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt),
+    recipe = recipe_for(model) if model else None
+    params = SamplingParams(temperature=temperature, max_tokens=max_tokens or default_max_tokens([row], fmt, recipe),
                             seed=seed, stop=default_stop(fmt))
     lean_checker = None
     try:  # Lean first: a missing toolchain is known in a second, before a model load
@@ -73,8 +76,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     def on_attempt(_row, attempt) -> None:
         if attempt.verdict is not None or attempt.why_not:
             seen["n"] += 1
-            status = attempt.verdict["status"] if attempt.verdict else "not checked"
-            info(f"  attempt {seen['n']}: {esc(status)}")
+            info(f"  attempt {seen['n']}: {esc(short_reason(attempt))}")
             if show_attempts:
                 print_attempt(row, attempt)
 
@@ -97,7 +99,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     err.print(f"[red]not proved[/] in {record.n} attempts; the best attempt:")
     if best is not None:
         sys.stdout.write(attempt_text(row, best) + "\n")
-        print_lean_errors(best)
+        print_lean_errors(best, row=row)
     return 1
 
 
@@ -110,14 +112,15 @@ def attempt_text(row: dict, attempt) -> str:
     return (attempt.task.get("code") or "").rstrip()
 
 
-def print_lean_errors(attempt, indent: str = "  ") -> None:
-    """Lean's errors and the verdict's reasons, escaped (Lean writes `[...]` that is not markup)."""
+def print_lean_errors(attempt, indent: str = "  ", row: Optional[dict] = None) -> None:
+    """Lean's errors (positions in the attempt's text, line 1 its statement; an error about the
+    checker's lines after it explained) and the verdict's reasons, escaped (Lean writes `[...]`)."""
     if attempt.verdict:
+        lines = len(attempt_text(row, attempt).splitlines()) if row is not None else None
         for m in attempt.verdict.get("errors") or []:
-            where = f"{m['line']}:{m['column']}: " if m.get("line") is not None else ""
-            err.print(f"{indent}{where}error: {esc(m['text'])}")
+            err.print(f"{indent}error: {esc(explain(m, lines))}")
         for reason in attempt.verdict.get("reasons") or []:
-            err.print(f"{indent}- {esc(reason)}")
+            err.print(f"{indent}- {esc(plain_reason(reason))}")
     else:
         err.print(f"{indent}nothing to check: {esc(attempt.why_not)}")
 
@@ -126,7 +129,7 @@ def print_attempt(row: dict, attempt) -> None:
     """--show-attempts: the attempt's text, then Lean's errors."""
     for line in attempt_text(row, attempt).splitlines():
         err.print(f"    | {esc(line)}")
-    print_lean_errors(attempt, indent="    ")
+    print_lean_errors(attempt, indent="    ", row=row)
 
 
 class Announced:

@@ -4,7 +4,8 @@ Registered in prover/cli.py by one line; this module imports only typer at CLI s
 FastAPI/uvicorn when the command runs."""
 from __future__ import annotations
 
-from typing import Optional
+import time
+from typing import Callable, Optional
 
 import typer
 
@@ -53,12 +54,62 @@ def build(*, api_key=None, workers=None, checker=None, ray=None, cache=None, tim
     return create_app(chk, config, workers=settings.workers), chk
 
 
-def run_serve(*, host: str, port: int, **kw) -> int:
-    from rich.console import Console
+def key_warning(host: str, api_key: Optional[str]) -> Optional[str]:
+    """What running without --api-key exposes, or None with a key."""
+    if api_key:
+        return None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        return (f"listening beyond loopback without --api-key: anyone who reaches {host} can use your Lean "
+                "workers; set --api-key or PROVER_API_KEY")
+    return ("no --api-key: every local user and process can use this checker; set --api-key or PROVER_API_KEY "
+            "to require `Authorization: Bearer KEY`")
 
-    err = Console(stderr=True, soft_wrap=True)
+
+def with_request_log(app, write: Callable[[str], None]):
+    """The app, writing one line per HTTP request as it completes: method, path, status, seconds
+    (an ASGI wrapper, so the service itself stays unaware of the console)."""
+    async def logged(scope, receive, send):
+        if scope.get("type") != "http":
+            return await app(scope, receive, send)
+        started, status = time.monotonic(), {}
+
+        async def send_and_note(message):
+            if message.get("type") == "http.response.start":
+                status["code"] = message.get("status")
+            await send(message)
+
+        try:
+            await app(scope, receive, send_and_note)
+        finally:
+            client = scope.get("client") or ("?", 0)
+            write(f"{scope.get('method')} {scope.get('path')} -> {status.get('code', 'no response')} "
+                  f"in {time.monotonic() - started:.2f}s ({client[0]})")
+    return logged
+
+
+def make_server(app, host: str, port: int, write: Callable[[str], None]):
+    """A uvicorn server that says `listening on http://HOST:PORT` once its socket is bound (the
+    port it really got, when asked for 0)."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            if self.started:
+                bound = [s.getsockname() for srv in getattr(self, "servers", []) for s in srv.sockets]
+                where = bound[0][1] if bound else port
+                shown = f"[{host}]" if ":" in host else host
+                write(f"listening on http://{shown}:{where} (POST /api/check, POST /v1/verify, GET /docs; "
+                      "Ctrl-C stops)")
+
+    return Announcing(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+
+
+def run_serve(*, host: str, port: int, **kw) -> int:
+    from prover.console import err, esc, warn
+
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401
     except ImportError:
         err.print("[red]error:[/] prover serve needs fastapi and uvicorn: pip install -e .")
         return 2
@@ -67,13 +118,14 @@ def run_serve(*, host: str, port: int, **kw) -> int:
     try:
         app, chk = build(**kw)
     except (ToolchainError, ValueError, ImportError, RuntimeError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {esc(exc)}")
         return 2
-    if host not in ("127.0.0.1", "localhost", "::1") and not kw.get("api_key"):
-        err.print("[yellow]warning:[/] listening beyond loopback without --api-key: anyone who reaches "
-                  f"{host}:{port} can use your Lean workers")
+    warning = key_warning(host, kw.get("api_key"))
+    if warning:
+        warn(warning)
+    write = lambda text: err.print(esc(text))  # noqa: E731
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        make_server(with_request_log(app, write), host, port, write).run()
     finally:
         chk.close()
     return 0

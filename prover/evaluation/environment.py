@@ -34,14 +34,15 @@ def lean_settings_for(rows: Sequence[dict], settings: Settings, dataset: str = "
     profiles = sorted({r.get("profile") for r in rows if r.get("profile") not in (None, "", "bundled")})
     for p in profiles:
         if profile_installed(p, settings):
-            return Settings.from_env(profile=p, timeout=settings.timeout, workers=settings.explicit_workers())
+            return Settings.from_env(profile=p, cache=settings.cache, timeout=settings.explicit_timeout(),
+                                     workers=settings.explicit_workers())
     want = profiles[0] if profiles else "minif2f-v4.24"
     raise EvalError(
         f"{dataset or 'this dataset'} imports Mathlib, which the bundled Lean (logic prelude only) does not have, "
         f"and no Mathlib environment is installed. Fix: on a machine with internet run `prover setup {want}` "
         f"(it installs Lean + Mathlib + the REPL for this dataset's statements), then rerun; the installed profile "
         f"is found by itself, or select it with PROVER_PROFILE={want}, or point --lean / PROVER_LEAN at a Lean "
-        f"whose LEAN_PATH has Mathlib.")
+        f"whose LEAN_PATH has Mathlib. (--dry-run shows what the run would do, without Lean.)")
 
 
 def lean_description(settings: Settings) -> dict:

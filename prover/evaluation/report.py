@@ -1,5 +1,5 @@
-"""The report of an eval: summary.md (pass@k by split and by problem source, attempts by
-status, time) and passk.png."""
+"""The report of an eval: summary.md (pass@k by split, by problem source where the names follow
+a known scheme (MiniF2F's, the logic benchmarks'), attempts by status, time) and passk.png."""
 from __future__ import annotations
 
 import io
@@ -16,16 +16,16 @@ _SOURCES = (("mathd_", "mathd"), ("amc", "amc"), ("aime", "aime"), ("imo", "imo"
             ("algebra", "algebra"), ("numbertheory", "numbertheory"))
 
 
-def source_category(name: str) -> str:
+def source_category(name: str) -> Optional[str]:
     """mathd / amc / aime / imo / induction / algebra / numbertheory for MiniF2F names;
-    logic_l1..3 for the logic benchmark; else the name's first word."""
+    logic_l1..3 for the logic benchmark, logic2_prop / logic2_fol ... for logic-v2; else None.
+    Only these naming schemes say where a problem comes from: a user's theorem names do not, so
+    their first word is no category."""
     for prefix, cat in _SOURCES:
         if name.startswith(prefix):
             return cat
-    m = re.match(r"(logic_l\d+)_", name)
-    if m:
-        return m.group(1)
-    return name.split("_", 1)[0] or "other"
+    m = re.match(r"(logic_l\d+|logic2_[a-z]+)_", name)
+    return m.group(1) if m else None
 
 
 def ks_to_report(k: int) -> list[int]:
@@ -58,11 +58,14 @@ def summary_markdown(records: list[ProblemRecord], card: dict) -> str:
     k = card["k"]
     ks = ks_to_report(k)
     by_split: dict[str, list[ProblemRecord]] = {"all": records}
-    for r in records:
-        by_split.setdefault(r.split or "(none)", []).append(r)
+    if any(r.split for r in records):  # rows without a split are "(none)" only beside named ones
+        for r in records:
+            by_split.setdefault(r.split or "(none)", []).append(r)
     by_source: dict[str, list[ProblemRecord]] = {}
-    for r in sorted(records, key=lambda r: source_category(r.name)):
-        by_source.setdefault(source_category(r.name), []).append(r)
+    categories = {r.name: source_category(r.name) for r in records}
+    if records and all(categories.values()):  # a known naming scheme; else no such section
+        for r in sorted(records, key=lambda r: categories[r.name]):
+            by_source.setdefault(categories[r.name], []).append(r)
     attempts = [a for r in records for a in r.attempts]
     statuses: dict[str, int] = {}
     for a in attempts:
@@ -82,10 +85,7 @@ def summary_markdown(records: list[ProblemRecord], card: dict) -> str:
         "",
         *_table(by_split, ks, "split"),
         "",
-        "## By problem source",
-        "",
-        *_table(by_source, ks, "source"),
-        "",
+        *(["## By problem source", "", *_table(by_source, ks, "source"), ""] if by_source else []),
         "## Attempts",
         "",
         f"{len(attempts)} attempts: " + ", ".join(f"{v} {k}" for k, v in sorted(statuses.items(), key=lambda kv: -kv[1])),

@@ -51,9 +51,10 @@ class EvalSpec:
     limit: Optional[int] = None
     model: Optional[str] = None
     prompt_format: Optional[str] = None
-    temperature: float = 1.0
-    top_p: float = 0.95
-    max_tokens: Optional[int] = None
+    temperature: Optional[float] = None  # None: the model's recipe (prover.recipes), else 1.0
+    top_p: Optional[float] = None  # None: the recipe's, else 0.95
+    max_tokens: Optional[int] = None  # new tokens per sample; None: the recipe's budget (default_max_tokens)
+    timeout: Optional[float] = None  # seconds per check; None: PROVER_TIMEOUT, else the profile's, else 60
     seed: Optional[int] = 0
     stop_at_first: bool = True
     round_size: Optional[int] = None
@@ -100,14 +101,121 @@ def make_search(method: str, policy, checker, params, budget: int, fmt: str, rou
         raise EvalError(str(exc)) from None
 
 
-def default_max_tokens(rows: Sequence[dict], fmt: str) -> int:
-    """Cheap for the logic benchmark (term proofs are short, CPU decoding is slow); the
-    provers' own budgets for MiniF2F (DeepSeek-V1.5: 2048; reasoning chat models: 8192)."""
+def default_max_tokens(rows: Sequence[dict], fmt: str, recipe=None) -> int:
+    """Cheap for the logic benchmark (term proofs are short, CPU decoding is slow); a published
+    prover's own budget (prover.recipes: DeepSeek-V1.5 2048, Kimina 32K, Goedel-V2 40960), else
+    2048 for continuation formats and 8192 for chat formats."""
     from protocol.prompts import get_format
 
     if rows and all(r.get("profile") == "bundled" for r in rows):
         return 128
+    if recipe is not None:
+        return recipe.max_new_tokens
     return 2048 if get_format(fmt).kind == "continuation" else 8192
+
+
+def default_split(dataset: str) -> Optional[str]:
+    """The split a run covers when --split is not given: `test` for miniF2F (the split every
+    paper reports; valid is for tuning), every row otherwise."""
+    import data
+
+    try:
+        v = data.variant(dataset)
+    except KeyError:
+        return None
+    return "test" if v.file.startswith("minif2f/") else None
+
+
+def default_engine() -> tuple[str, str]:
+    """(engine, why): vLLM where it is installed and a GPU is present (an hour-long eval takes
+    minutes there, and its paged KV cache cannot run out of memory the way a padded HF batch
+    can), else transformers."""
+    from prover.policies.vllm import has_cuda, vllm_available
+
+    if has_cuda():
+        if vllm_available():
+            return "vllm", "a GPU and vLLM are present"
+        return "hf", ("vLLM is not installed, so transformers generates (much slower; its batch is capped to fit "
+                      "GPU memory): `prover setup vllm` installs vLLM, or pass --engine hf to silence this")
+    return "hf", "no GPU"
+
+
+@dataclass
+class EvalPlan:
+    """Everything a run will do, decided before anything loads (the run and --dry-run share it)."""
+
+    spec: EvalSpec
+    rows: list[dict]
+    settings: Settings
+    fmt: str
+    recipe: Any  # prover.recipes.Recipe or None
+    params: Any  # prover.policies.SamplingParams
+    options: dict
+    card: dict
+
+
+def policy_kwargs(spec: EvalSpec) -> dict:
+    """What the engine needs from the model's recipe: vLLM's context (max_model_len) sized to
+    the authors' runs, so the KV cache is planned for the lengths the model will write."""
+    from prover.recipes import recipe_for
+
+    recipe = recipe_for(spec.model) if spec.model else None
+    if spec.engine == "vllm" and recipe is not None:
+        return {"max_model_len": recipe.max_model_len}
+    return {}
+
+
+def plan_eval(spec: EvalSpec, settings: Optional[Settings] = None, *, need_lean: bool = True) -> EvalPlan:
+    """Resolve the spec: rows, Lean settings, prompt format, sampling. `need_lean=False` (the
+    dry run) does not refuse a dataset whose Mathlib is not installed."""
+    from lean_env.soundness.limits import LimitError, check_object
+    from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format
+    from prover.policies import SamplingParams
+    from prover.recipes import recipe_for
+    from protocol.prompts import default_stop
+
+    try:  # NaN, inf, bools, negative counts: refused before anything loads
+        check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
+                            "batch_problems", "workers", "timeout"))
+    except LimitError as exc:
+        raise EvalError(str(exc)) from None
+    options = search_options(spec.search, spec.search_options, spec.stop_at_first)
+    rows = dataset_rows(spec)
+    if not rows:
+        raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
+    try:
+        settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers, timeout=spec.timeout)
+    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.soundness.limits)
+        raise EvalError(str(exc)) from None
+    if need_lean:
+        settings = lean_settings_for(rows, settings, spec.dataset)
+    settings = _trusting(settings, spec.trust)
+    model_name = spec.model or DEFAULT_MODEL
+    recipe = recipe_for(model_name)
+    try:
+        fmt = spec.prompt_format or default_prompt_format(model_name)
+    except ModelLoadError as exc:
+        raise EvalError(str(exc)) from None
+    temperature = spec.temperature if spec.temperature is not None else recipe.temperature if recipe else 1.0
+    top_p = spec.top_p if spec.top_p is not None else recipe.top_p if recipe else 0.95
+    params = SamplingParams(temperature=temperature, top_p=top_p,
+                            max_tokens=spec.max_tokens or default_max_tokens(rows, fmt, recipe), seed=spec.seed,
+                            stop=default_stop(fmt))
+    card: dict[str, Any] = {
+        "model": model_name, "dataset": spec.dataset, "split": spec.split, "limit": spec.limit, "k": spec.k,
+        "prompt_format": fmt, "sampling": params.to_dict(), "stop_at_first": spec.stop_at_first,
+        "search_method": spec.search,
+        "search": {"method": spec.search.replace("-", "_"), "round_size": spec.round_size,
+                   "batch_problems": spec.batch_problems, **_jsonable(options)},
+        "dataset_variant": dataset_description(spec, rows),
+    }
+    if recipe is not None:
+        card["recipe"] = recipe.name
+    if options:
+        card["search_options"] = _jsonable(options)
+    if settings.trust:  # part of the identity: a resumed run cannot mix trusted and strict verdicts
+        card["trust"] = settings.trust
+    return EvalPlan(spec, rows, settings, fmt, recipe, params, options, card)
 
 
 def _jsonable(options: dict) -> dict:
@@ -115,10 +223,22 @@ def _jsonable(options: dict) -> dict:
 
 
 def dataset_rows(spec: EvalSpec) -> list[dict]:
-    import data
+    """The rows to score: the held-out splits unless spec.split names one or `all`
+    (prover.evaluation.splits)."""
+    import functools
 
+    import data
+    from prover.evaluation.splits import select_rows
+
+    skipped: list[str] = []  # unusable rows of the user's file: named and left out, as check does
     try:
-        return data.load(spec.dataset, split=spec.split, limit=spec.limit)
+        rows = select_rows(functools.partial(data.load, skipped=skipped), spec.dataset, spec.split, spec.limit,
+                           spec.model)
+        for why in skipped:
+            log.warning(f"skipped {why}")
+        if skipped:
+            log.warning(f"{len(skipped)} unusable row(s) of {spec.dataset} skipped; scoring the other {len(rows)}")
+        return rows
     except (KeyError, ValueError, FileNotFoundError) as exc:
         raise EvalError(str(exc).strip('"')) from None
 
@@ -126,7 +246,8 @@ def dataset_rows(spec: EvalSpec) -> list[dict]:
 def dataset_description(spec: EvalSpec, rows: Sequence[dict]) -> dict:
     import data
 
-    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows)}
+    d: dict[str, Any] = {"spec": spec.dataset, "split": spec.split, "limit": spec.limit, "problems": len(rows),
+                         "splits": sorted({str(r.get("split", "")) for r in rows})}
     try:
         v = data.variant(spec.dataset)
         d.update(file=v.file, profile=v.profile, description=v.description)
@@ -145,44 +266,10 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     """Evaluate, appending to out_dir/results.jsonl; problems already there are skipped.
     `policy` / `checker` may be given (tests, benchmarks); else they are built from `spec`."""
     from lean_env.factory import make_checker
-    from prover.models import DEFAULT_MODEL, default_prompt_format
-    from prover.policies import SamplingParams, load_policy
-    from protocol.prompts import default_stop
+    from prover.policies import load_policy
 
-    from lean_env.soundness.limits import LimitError, check_object
-
-    try:  # NaN, inf, bools, negative counts: refused before anything loads
-        check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
-                            "batch_problems", "workers"))
-    except LimitError as exc:
-        raise EvalError(str(exc)) from None
-    options = search_options(spec.search, spec.search_options, spec.stop_at_first)
-    rows = dataset_rows(spec)
-    if not rows:
-        raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
-    try:
-        settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
-    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.soundness.limits)
-        raise EvalError(str(exc)) from None
-    settings = lean_settings_for(rows, settings, spec.dataset)
-    settings = _trusting(settings, spec.trust)
-    model_name = spec.model or DEFAULT_MODEL
-    fmt = spec.prompt_format or default_prompt_format(model_name)
-    params = SamplingParams(temperature=spec.temperature, top_p=spec.top_p,
-                            max_tokens=spec.max_tokens or default_max_tokens(rows, fmt), seed=spec.seed,
-                            stop=default_stop(fmt))
-    card: dict[str, Any] = {
-        "model": model_name, "dataset": spec.dataset, "split": spec.split, "limit": spec.limit, "k": spec.k,
-        "prompt_format": fmt, "sampling": params.to_dict(), "stop_at_first": spec.stop_at_first,
-        "search_method": spec.search,
-        "search": {"method": spec.search.replace("-", "_"), "round_size": spec.round_size,
-                   "batch_problems": spec.batch_problems, **_jsonable(options)},
-        "dataset_variant": dataset_description(spec, rows),
-    }
-    if options:
-        card["search_options"] = _jsonable(options)
-    if settings.trust:  # part of the identity: a resumed run cannot mix trusted and strict verdicts
-        card["trust"] = settings.trust
+    plan = plan_eval(spec, settings)
+    rows, settings, fmt, params, options, card = plan.rows, plan.settings, plan.fmt, plan.params, plan.options, plan.card
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         check_identity(out_dir, card)
@@ -209,7 +296,7 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     try:
         if todo:
             if policy is None:
-                policy = load_policy(spec.model, backend=spec.engine)
+                policy = load_policy(spec.model, backend=spec.engine, **policy_kwargs(spec))
             if checker is None:
                 checker = make_checker(spec.checker_backend, settings)
             if not (out_dir / RUN_CARD).exists():  # written once the model loaded: a killed run can resume
@@ -260,9 +347,11 @@ def _trusting(settings: Settings, trust: str) -> Settings:
     from lean_env.running.settings import normalize_trust
 
     try:
-        return dataclasses.replace(settings, trust=normalize_trust(trust))
+        trusting = dataclasses.replace(settings, trust=normalize_trust(trust))
     except ValueError as exc:
         raise EvalError(str(exc)) from None
+    trusting.explicit = getattr(settings, "explicit", frozenset())  # where the timeout came from (the dry run)
+    return trusting
 
 
 def _runtime_card(out_dir: Path, policy, checker, settings: Settings, stats, started: float, resumed: int,

@@ -6,6 +6,7 @@ import time
 from typing import Any, Optional, Sequence
 
 from protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
+from protocol.prompts import starts_with_bos
 
 
 class HFPolicy:
@@ -42,9 +43,8 @@ class HFPolicy:
         return next(self.model.parameters()).device
 
     def _encode(self, prompts: Sequence[str]):
-        bos = getattr(self.tokenizer, "bos_token", None)
         # A chat template may already have written the BOS token: do not add a second one.
-        add_special = not (bos and all(p.startswith(bos) for p in prompts))
+        add_special = not all(starts_with_bos(self.tokenizer, p) for p in prompts)
         self.tokenizer.padding_side = "left"
         return self.tokenizer(list(prompts), return_tensors="pt", padding=True,
                               add_special_tokens=add_special).to(self.device)
@@ -56,12 +56,22 @@ class HFPolicy:
         if params.seed is not None:
             torch.manual_seed(params.seed)
         n_gen = 1 if params.temperature == 0 else params.n  # greedy: one sample, repeated
-        per_chunk = max(1, self.max_batch // n_gen)
+        cap = self._batch_cap(prompts, params.max_tokens)
         seeds = params.seeds if n_gen == params.n else None
         out: list[list[Completion]] = []
-        for i in range(0, len(prompts), per_chunk):
-            chunk_seeds = None if seeds is None else [s for row in seeds[i : i + per_chunk] for s in row]
-            out += self._generate_chunk(prompts[i : i + per_chunk], params, n_gen, chunk_seeds)
+        if n_gen <= cap:
+            per_chunk = max(1, cap // n_gen)
+            for i in range(0, len(prompts), per_chunk):
+                chunk_seeds = None if seeds is None else [s for row in seeds[i : i + per_chunk] for s in row]
+                out += self._generate_chunk(prompts[i : i + per_chunk], params, n_gen, chunk_seeds)
+        else:  # more samples of one prompt than fit at once: its samples in parts
+            for i, prompt in enumerate(prompts):
+                row: list[Completion] = []
+                for j in range(0, n_gen, cap):
+                    part = min(cap, n_gen - j)
+                    part_seeds = None if seeds is None else list(seeds[i][j : j + part])
+                    row += self._generate_chunk([prompt], params, part, part_seeds)[0]
+                out.append(row)
         if n_gen != params.n:
             out = [[Completion(c.text, c.finish_reason, c.num_tokens, c.logprob) for _ in range(params.n) for c in cs]
                    for cs in out]
@@ -70,6 +80,19 @@ class HFPolicy:
         self.stats.tokens += sum(c.num_tokens for cs in out for c in cs)
         self.stats.seconds += time.monotonic() - start
         return out
+
+    def _batch_cap(self, prompts: Sequence[str], max_tokens: int) -> int:
+        """Sequences per generate call: max_batch, lowered on a GPU to what its free memory holds
+        for the KV cache of prompt + max_tokens tokens each (a padded HF batch grows to the longest
+        sample; 64 x 2.5K tokens of a 7B model is ~75 GiB of cache)."""
+        import torch
+
+        if self.device.type != "cuda":
+            return self.max_batch
+        free, _ = torch.cuda.mem_get_info(self.device)
+        longest = max(len(self.tokenizer(p)["input_ids"]) for p in prompts) if prompts else 0
+        dtype_bytes = next(self.model.parameters()).dtype.itemsize
+        return batch_cap(self.model.config, free, longest + max_tokens, dtype_bytes, self.max_batch)
 
     def _generate_chunk(self, prompts: Sequence[str], params: SamplingParams, n_gen: int,
                         seeds: Optional[list[int]] = None) -> list[list[Completion]]:
@@ -145,6 +168,24 @@ class HFPolicy:
 
     def close(self) -> None:
         pass
+
+
+KV_SHARE = 0.8  # of free GPU memory for the KV cache; the rest for activations and logits
+
+
+def kv_bytes_per_token(config: Any, dtype_bytes: int) -> int:
+    """Key + value cache of one token across all layers (grouped-query heads counted once)."""
+    text = getattr(config, "text_config", None) or config
+    heads = text.num_attention_heads
+    kv_heads = getattr(text, "num_key_value_heads", None) or heads
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // heads
+    return 2 * text.num_hidden_layers * kv_heads * head_dim * dtype_bytes
+
+
+def batch_cap(config: Any, free_bytes: int, seq_tokens: int, dtype_bytes: int, max_batch: int) -> int:
+    """How many sequences of seq_tokens fit in KV_SHARE of free_bytes (at least 1, at most max_batch)."""
+    per_sequence = kv_bytes_per_token(config, dtype_bytes) * max(1, seq_tokens)
+    return max(1, min(max_batch, int(free_bytes * KV_SHARE) // per_sequence))
 
 
 class _SeededSampler:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Optional, Sequence
 
 from protocol.policy import Completion, GenerationStats, SamplingParams
+from protocol.prompts import starts_with_bos
 
 
 def vllm_available() -> bool:
@@ -178,6 +179,12 @@ class VLLMPolicy:
             raise _explain(name, exc) from None
         return cls(llm, name=name)
 
+    def _inputs(self, prompts: Sequence[str]) -> list:
+        """vLLM tokenizes a text prompt with special tokens, so a chat prompt whose template
+        wrote the BOS would get a second one: such prompts go in as token ids without it."""
+        return [{"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]}
+                if starts_with_bos(self.tokenizer, p) else p for p in prompts]
+
     def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
         from vllm import SamplingParams as VSP
 
@@ -195,12 +202,12 @@ class VLLMPolicy:
             # one request per completion, each with its own seed (vLLM seeds per request), so a
             # sample does not depend on what shares its call
             flat = [(p, s) for p, row in zip(prompts, params.seeds) for s in row]
-            outputs = self.llm.generate([p for p, _ in flat], [vsp(1, s) for _, s in flat], use_tqdm=False)
+            outputs = self.llm.generate(self._inputs([p for p, _ in flat]), [vsp(1, s) for _, s in flat], use_tqdm=False)
             singles = [completions(o)[0] for o in outputs]
             result = [singles[i * params.n:(i + 1) * params.n] for i in range(len(prompts))]
         else:  # greedy samples once and repeats it n times, as the transformers backend does
             n_gen = 1 if params.temperature == 0 else params.n
-            outputs = self.llm.generate(list(prompts), vsp(n_gen, params.seed), use_tqdm=False)
+            outputs = self.llm.generate(self._inputs(prompts), vsp(n_gen, params.seed), use_tqdm=False)
             result = [[c for _ in range(params.n // n_gen) for c in completions(o)] for o in outputs]
         self.stats.calls += 1
         self.stats.completions += sum(len(r) for r in result)

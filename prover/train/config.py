@@ -61,10 +61,14 @@ class TrainConfig:
     ray_address: str = "auto"  # "auto" (join a running cluster, else start one), "local", or an address
     ray_actors: int = 0  # checker actors (0: the cluster's CPUs / checker_workers)
     lean: str = ""  # a lean executable instead of the bundled one
+    profile: str = ""  # the `prover setup NAME` profile (Lean + Mathlib + REPL) to check with; "" = $PROVER_PROFILE, else the bundled Lean
+    checker_url: str = ""  # a running `prover serve` every process sends its checks to ("": one process - a local
+    # checker; several (accelerate launch) - the launcher's first process on each node starts one for the node)
     trust: str = ""  # "native_decide": rewards and held-out checks accept it (as Kimina's checker does); "": strict
 
     # --- GRPO extras TRL lacks ---
     dynamic_sampling: bool = True  # DAPO: groups whose rewards are all equal carry no signal; drop them
+    dynamic_sampling_refills: int = 0  # DAPO's refill: up to N extra generation rounds per batch replace them with informative groups
     format_reward: float = 0.0  # weight of the format reward (0: off)
     overlong_buffer: int = 0  # DAPO soft overlong punishment: the last N tokens before max_completion_length (0: off)
     overlong_penalty: float = 1.0  # weight of that punishment (it is in [-1, 0] before weighting)
@@ -134,7 +138,33 @@ def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
     if cfg.options is not None:
         _check_types(cfg.options, source)
     _check_ranges(cfg, source)
+    check_reporters(cfg.trl.get("report_to"), source)
     return cfg
+
+
+# What `pip install` gives each logger transformers can report to (the extra where we pin one).
+REPORTER_INSTALL = {"tensorboard": 'pip install -e ".[gpu]" (pins tensorboard)'}
+
+
+def check_reporters(report_to: Any, source: str) -> None:
+    """Refuse a `report_to` logger that is not installed now, with the fix, rather than let the
+    trainer raise at its construction after the model has loaded (transformers checks late)."""
+    if report_to in (None, "none", "all", []):
+        return
+    names = [report_to] if isinstance(report_to, str) else list(report_to)
+    from transformers.integrations.integration_utils import (INTEGRATION_TO_CALLBACK,
+                                                             get_available_reporting_integrations)
+
+    available = set(get_available_reporting_integrations())
+    for name in names:
+        if name == "none":
+            continue
+        if name not in INTEGRATION_TO_CALLBACK:
+            raise ConfigError(f"{source}: report_to {name!r} is not a logger transformers knows; use one of "
+                              f"{', '.join(sorted(INTEGRATION_TO_CALLBACK))}, or none")
+        if name not in available:
+            fix = REPORTER_INSTALL.get(name, f"pip install {name}")
+            raise ConfigError(f"{source}: report_to {name!r} is not installed: {fix}, or set report_to: none")
 
 
 def _check_ranges(cfg: TrainConfig, source: str) -> None:
@@ -152,6 +182,8 @@ def _check_ranges(cfg: TrainConfig, source: str) -> None:
         raise ConfigError(str(exc)) from None
     if not 0.0 <= cfg.drop_negatives < 1.0:
         raise ConfigError(f"{source}: drop_negatives must be a fraction in [0, 1), got {cfg.drop_negatives!r}")
+    if cfg.dynamic_sampling_refills < 0:
+        raise ConfigError(f"{source}: dynamic_sampling_refills must be a whole number >= 0, got {cfg.dynamic_sampling_refills!r}")
     if cfg.overlong_buffer < 0:
         raise ConfigError(f"{source}: overlong_buffer must be a whole number of tokens >= 0, got {cfg.overlong_buffer!r}")
     if cfg.options is not None and hasattr(cfg.options, "check"):

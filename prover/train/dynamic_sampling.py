@@ -4,7 +4,7 @@ A group whose completions all got the same reward (all proved, or all failed) ha
 advantage for every member: it teaches nothing, yet under a token-normalised loss it still
 counts in the normaliser (diluting the groups that do carry signal) and under a KL penalty it
 still pulls toward the reference. DAPO drops such groups and samples more prompts until the
-batch is full. TRL 1.16 has no hook for refilling, so we do the drop and not the refill:
+batch is full. TRL 1.16 has no hook for either, so:
 
 - `GRPOTrainer._calculate_rewards` is wrapped to remember the gathered rewards of the batch;
 - `GRPOTrainer._generate_and_score_completions` is wrapped to zero the `completion_mask` of
@@ -13,7 +13,10 @@ batch is full. TRL 1.16 has no hook for refilling, so we do the drop and not the
 
 Zeroing the mask rather than deleting rows keeps tensor shapes, so TRL's split of a
 generation batch into `steps_per_generation` micro-batches and multi-process slicing work
-unchanged. Effect by loss type: `dapo`/`bnpo`/`cispo` normalise by the kept tokens, so the
+unchanged. With `refills: N` (DAPO's refill, prover.train.refill; the config's
+`dynamic_sampling_refills`) up to N extra batches of fresh prompts are generated first and their
+informative groups take the uniform groups' places; what is still uniform after that is dropped
+as above. Effect by loss type: `dapo`/`bnpo`/`cispo` normalise by the kept tokens, so the
 informative groups get the full step (DAPO's semantics); `grpo`/`dr_grpo` average over all
 rows of the batch, so dropped rows contribute exactly zero (no KL) and the step is scaled by
 the kept fraction. When every group is uniform the step has no gradient at all.
@@ -58,9 +61,13 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
     """GRPOTrainer that drops uniform-reward groups from the loss (see module docstring).
     `dynamic_sampling=False` makes it behave exactly like GRPOTrainer."""
 
-    def __init__(self, *args: Any, dynamic_sampling: bool = True, drop_negatives: float = 0.0, **kwargs: Any):
+    def __init__(self, *args: Any, dynamic_sampling: bool = True, drop_negatives: float = 0.0, refills: int = 0,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.dynamic_sampling = dynamic_sampling
+        self.refills = refills  # DAPO's refill: extra generation rounds a batch may take (prover.train.refill)
+        self._drawer: Any = None
+        self._refill_warned = False
         self.drop_negatives = drop_negatives
         self.negatives_seen = 0
         self.negatives_dropped = 0
@@ -68,6 +75,7 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         self._batch_rewards: torch.Tensor | None = None
         self.groups_seen = 0
         self.groups_dropped = 0
+        self.refill_rounds = 0
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         rewards = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
@@ -79,6 +87,8 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         rewards, self._batch_rewards = self._batch_rewards, None
         if not self.model.training:
             return output
+        if self.dynamic_sampling and self.refills and rewards is not None:
+            output, rewards = self._refill(output, rewards)
         if self.drop_negatives > 0:
             self._drop_negatives(output)
         if not self.dynamic_sampling or rewards is None:
@@ -97,6 +107,51 @@ class DynamicSamplingGRPOTrainer(GRPOTrainer):
         self.groups_dropped += groups - kept
         self._metrics["train"]["dynamic_sampling/kept_group_fraction"].append(kept / max(groups, 1))
         return output
+
+    def _refill(self, output: dict, rewards: torch.Tensor) -> tuple[dict, torch.Tensor]:
+        """Up to `refills` extra batches of fresh prompts, generated and scored like the first on
+        every process in step (the decision to go on is taken on the gathered rewards, the same
+        everywhere); each process swaps their informative groups into its uniform groups' slots."""
+        from prover.train.refill import PromptDrawer, merge_groups, swaps_for
+
+        g = self.num_generations
+        n_local = output["completion_mask"].shape[0]
+        if n_local % g:
+            if not self._refill_warned:
+                self._refill_warned = True
+                import warnings
+
+                warnings.warn(f"dynamic_sampling_refills: a process holds {n_local} completions, not whole groups of "
+                              f"{g}; refill is skipped and uniform groups are only dropped (make "
+                              "per_device_train_batch_size x steps_per_generation a multiple of num_generations)")
+            return output, rewards
+        if self._drawer is None:
+            self._drawer = PromptDrawer(self.train_dataset, int(self.args.seed) + 1)
+        weights = self.reward_weights.to(rewards.device).unsqueeze(0)
+        start, groups = self.accelerator.process_index * n_local, n_local // g
+        pad_id = self.processing_class.pad_token_id if self.processing_class is not None else 0
+        rounds = 0
+        for _ in range(self.refills):
+            uniform = uniform_groups(rewards * weights, g)
+            if not bool(uniform.any()):
+                break
+            extra_inputs = self._drawer.draw(groups, self.accelerator.num_processes, self.accelerator.process_index, g)
+            extra = super()._generate_and_score_completions(extra_inputs)
+            extra_rewards, self._batch_rewards = self._batch_rewards, None
+            extra_uniform = uniform_groups(extra_rewards * weights, g)
+            first = start // g
+            slots = [i for i in range(groups) if bool(uniform[first + i])]
+            fresh = [i for i in range(groups) if not bool(extra_uniform[first + i])]
+            swaps = swaps_for(slots, fresh)
+            output = merge_groups(output, extra, swaps, g, pad_id)
+            local = rewards[start:start + n_local].clone()
+            for a, b in swaps:
+                local[a * g:(a + 1) * g] = extra_rewards[start + b * g:start + (b + 1) * g]
+            rewards = self.accelerator.gather(local)
+            rounds += 1
+        self.refill_rounds += rounds
+        self._metrics["train"]["dynamic_sampling/refill_rounds"].append(rounds)
+        return output, rewards
 
     def _recount(self, output: dict) -> None:
         """num_items_in_batch (the dapo/cispo normaliser) from the mask as it now is."""

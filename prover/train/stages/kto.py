@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from prover.train.config import TrainConfig
-from prover.train.preference import PreferenceOptions
+from prover.train.preference import PreferenceOptions, default_preference_args
 from prover.train.registry import Stage
 from prover.train.runner import RunResult
 
@@ -26,4 +26,4 @@ def run_kto(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = 
 
 
 STAGE = Stage("kto", "KTO: verified attempts desirable, failed undesirable (TRL KTOTrainer).",
-              "KTOConfig", run_kto, options=PreferenceOptions)
+              "KTOConfig", run_kto, options=PreferenceOptions, defaults=default_preference_args)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 from prover.train.config import ConfigError, TrainConfig
 from prover.train.registry import Stage
 from prover.train.runner import RunResult
+from prover.train.stages.grpo import default_grpo_args
 
 
 def run_rloo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = None, tokenizer: Any = None,
@@ -28,4 +29,5 @@ def run_rloo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
 
 
 STAGE = Stage("rloo", "RLOO: REINFORCE with a leave-one-out baseline, Lean's verdict as reward (TRL RLOOTrainer).",
-              "RLOOConfig", run_rloo, ray=True)
+              "RLOOConfig", run_rloo, ray=True,
+              defaults=default_grpo_args)

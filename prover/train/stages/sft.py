@@ -40,8 +40,9 @@ def run_sft(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = 
 
     from prover.train.data import limit, training_rows, sft_records
     from prover.train.evaluate import heldout_callback
-    from prover.train.models import config_checker, peft_config
+    from prover.train.models import peft_config
     from prover.train.runner import starting_model, train_and_save
+    from prover.train.verifier import training_checker
 
     model, tokenizer = starting_model(cfg, model, tokenizer)
     args = cfg.trl_args(**default_sft_args(cfg))
@@ -51,16 +52,16 @@ def run_sft(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = 
     if not records:
         raise ValueError(f"no rows with a reference proof (or prompt + completion) in split {cfg.split!r} "
                          f"of {cfg.dataset!r}")
-    checker = config_checker(cfg) if cfg.heldout_every else None
+    checker = training_checker(cfg, log) if cfg.heldout_every else None
     cb = heldout_callback(cfg, tokenizer, checker, 256) if checker is not None else None
     trainer = _sft_trainer_class()(model=model, args=args, train_dataset=Dataset.from_list(records),
                                    processing_class=tokenizer, peft_config=peft_config(cfg),
                                    callbacks=[cb] if cb else [])
     if cb is not None:
-        cb.trainer = trainer
+        cb.attach(trainer)
     log(f"sft: {len(records)} examples, format {cfg.prompt_format}, lora={cfg.lora}, output {args.output_dir}")
     return train_and_save(cfg, trainer, tokenizer, args, resume, log, callback=cb, closing=checker)
 
 
 STAGE = Stage("sft", "Supervised fine-tuning on statement + reference-proof rows (TRL SFTTrainer).",
-              "SFTConfig", run_sft)
+              "SFTConfig", run_sft, defaults=default_sft_args)
