@@ -11,8 +11,10 @@ The key is a hash of everything that decides a verdict and nothing else:
 - the rules: the source of every module of lean_env (allowlist and its lexer, limits, check file,
   judge, backends, sandbox ...), so a rule change never serves a verdict the new rules would
   not give (a hand-kept list of "the modules that decide ok" had already missed the lexer);
-- the task's text (statement, proof or code, name) and its limits (timeout, memory, native_decide).
-The backend is not in the key: every backend gives the same verdict by design.
+- the task's text (statement, proof or code, name), its header's provenance and its limits
+  (timeout, memory, native_decide);
+- the backend and its isolation: every backend gives the same verdict by design, but a false
+  accept that only one backend or one sandbox gives must not be served to the others.
 
 Only final verdicts are stored (proved, rejected, refused): a timeout or a crash says something
 about the machine at that moment, not about the proof, so it is checked again next time.
@@ -56,7 +58,8 @@ def rules_hash() -> str:
 def environment_id(settings: Settings, backend: object = None) -> str:
     """What the checking environment is, apart from the header: the Lean (version, path, the
     .olean directories), and the REPL/workspace where one is used."""
-    parts: dict = {"backend_lean": settings.lean, "memory_mb": settings.memory_mb, "threads": settings.threads}
+    parts: dict = {"backend_lean": settings.lean, "memory_mb": settings.memory_mb, "threads": settings.threads,
+                   "backend": getattr(backend, "name", ""), "isolation": getattr(backend, "isolation", "")}
     tc = getattr(backend, "toolchain", None)
     if tc is not None:
         parts.update(version=tc.version, lean=str(tc.lean), lean_path=[str(p) for p in tc.lean_path])
@@ -77,6 +80,7 @@ def task_key(env_id: str, task: ProofTask, default_timeout: float) -> str:
         "env": env_id, "rules": rules_hash(), "header": task.header, "statement": task.formal_statement,
         "proof": task.proof, "code": task.code, "name": task.name,
         "timeout": float(task.timeout or default_timeout), "native_decide": task.allow_native_decide,
+        "header_trusted": task.header_trusted,
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 

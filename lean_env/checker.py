@@ -11,10 +11,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from lean_env.running.backends import Backend
-from lean_env.soundness.checkfile import TaskError, compose, split_code_preamble
+from lean_env.soundness.checkfile import CheckFile, TaskError, compose
+from lean_env.soundness.header import HeaderError, blank, read_header, select
 from lean_env.soundness.messages import environment_error
 from lean_env.soundness.judge import is_resource_error, judge
-from lean_env.soundness.allowlist import violations
+from lean_env.soundness.allowlist import check_file_violations
 from lean_env.running.settings import Settings
 from lean_env.soundness.statement import StatementError
 from lean_env.soundness.verdict import ProofTask, Verdict
@@ -58,21 +59,40 @@ def refuse(task: ProofTask, reasons: list[str], backend: str = "") -> Verdict:
     return Verdict(name=task.name, ok=False, status="refused", reasons=reasons, backend=backend)
 
 
-def precheck(task: ProofTask) -> Optional[Verdict]:
-    """The verdict for a task that must not reach Lean, or None. A code block's own `import`
-    lines are judged against the header first (the header governs the environment); the
-    allowlist then reads the code as Lean will see it."""
-    if task.code is not None:
+def precheck(task: ProofTask, cf: Optional[CheckFile] = None) -> Optional[Verdict]:
+    """The verdict for a task that must not reach Lean, or None. The allowlist reads the check
+    file Lean will run (`cf`, composed here when not given): the candidate in its real left
+    context, any token across a seam refused. A code block's own `import` lines are judged against
+    the header first (the header governs the environment)."""
+    if cf is None:
         try:
-            text = split_code_preamble(task.code, task.header)
-        except TaskError as exc:
+            cf = compose(task)
+        except (TaskError, StatementError) as exc:
             return refuse(task, [f"the task cannot be checked: {exc}"])
-    else:
-        text = task.proof or ""
-    found = [v for v in violations(text) if not (task.allow_native_decide and v.rule == "native_decide")]
+    found = [v for v in check_file_violations(cf) if not (task.allow_native_decide and v.rule == "native_decide")]
     if found:
         return refuse(task, [v.reason() for v in found])
     return None
+
+
+def select_header(task: ProofTask, known: list[str]) -> tuple[ProofTask, Optional[Verdict]]:
+    """(the task as it will be checked, or the refusal). A header equal to a known one is that
+    environment, trusted. Any other untrusted header must select a known environment with its
+    `prelude`/`import` part (lean_env.soundness.header.select): the task then carries that environment's
+    imports followed by the untrusted rest (blanked where the imports were), which compose keeps
+    apart as text the allowlist reads. That rest stays before the target (a row's statement may
+    need its `open`s and helper definitions), so it has the power of the statement's own text:
+    a client must not put model output there (a Kimina snippet's rest goes to its body instead)."""
+    if task.header_trusted:
+        return task, None
+    if task.header in known:
+        return dataclasses.replace(task, header_trusted=True), None
+    split = read_header(task.header)
+    try:
+        env = select(split, known)
+    except HeaderError as exc:
+        return task, refuse(task, [f"the task cannot be checked: {exc}"])
+    return dataclasses.replace(task, header=env.text() + blank(task.header, split.end)), None
 
 
 class Checker:
@@ -89,6 +109,9 @@ class Checker:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="checker")
         self._header_problems: dict[str, Optional[str]] = {}
         self._header_lock = threading.Lock()
+        from lean_env.running.environments import known_headers
+
+        self.known_headers = known_headers(self.settings)
         self._init_cache(cache)
 
     def _init_cache(self, cache) -> None:
@@ -122,14 +145,17 @@ class Checker:
 
     def _check(self, task: ProofTask) -> Verdict:
         start = time.monotonic()
-        refused = precheck(task)
+        task, refused = select_header(task, self.known_headers)
+        if refused is None:
+            try:
+                cf = compose(task)
+            except (TaskError, StatementError) as exc:
+                refused = refuse(task, [f"the task cannot be checked: {exc}"])
+            else:
+                refused = precheck(task, cf)
         if refused is not None:
             refused.backend = self.backend.name
             return refused
-        try:
-            cf = compose(task)
-        except (TaskError, StatementError) as exc:
-            return refuse(task, [f"the task cannot be checked: {exc}"], self.backend.name)
         timeout = task.timeout or self.settings.timeout
         try:
             outcome = self.backend.run(cf, timeout)
@@ -142,7 +168,7 @@ class Checker:
         v = judge(judged, cf, outcome, self.backend.name, getattr(self.backend, "isolation", ""))
         if not v.ok and v.status in ("rejected", "crashed") and self.backend.name in ("cli", "server"):
             # (the REPL answers the header as its own command: the judge already sees its errors)
-            problem = self.header_problem(task.header)
+            problem = self.header_problem(cf.header)  # the header Lean ran, never an untrusted text
             if problem:  # the environment, not the proof: one verdict whatever the backend said
                 return Verdict(name=task.name, ok=False, status="rejected", reasons=[problem],
                                seconds=v.seconds, backend=self.backend.name, isolation=v.isolation)

@@ -143,4 +143,5 @@ def task_from_file(path: Path, theorem: str, env: Optional[str] = None) -> Proof
     statement = strip_comments(text)[span[0] : span[1]].rstrip() + " :="
     if env:
         return ProofTask(formal_statement=statement, header=header_for(env), code=text, name=theorem)
-    return ProofTask(formal_statement=statement, header=text[: span[0]], code=text[span[0] :], name=theorem)
+    line_start = text.rfind("\n", 0, span[0]) + 1  # the theorem's whole line: a header never ends mid-line
+    return ProofTask(formal_statement=statement, header=text[:line_start], code=text[line_start:], name=theorem)

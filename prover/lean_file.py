@@ -55,10 +55,12 @@ def file_task(path: Path, theorem: str, env: Optional[str] = None) -> FileTask:
     if env:
         code = text[:end]
         return FileTask(ProofTask(formal_statement=statement, header=header_for(env), code=code, name=theorem), 0, 0)
+    # cut at the start of the theorem's line: a header that ended mid-line (after `@[simp] ` or
+    # `private `) would be joined to the checker's next line and modify it instead
     before = text[: span[0]]
     line_start = before.rfind("\n") + 1
-    return FileTask(ProofTask(formal_statement=statement, header=before, code=text[span[0] : end], name=theorem),
-                    before.count("\n"), span[0] - line_start)
+    return FileTask(ProofTask(formal_statement=statement, header=text[:line_start], code=text[line_start:end],
+                              name=theorem), before.count("\n"), 0)
 
 
 _POSITION = re.compile(r"\bline (\d+):(\d+):")

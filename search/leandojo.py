@@ -25,6 +25,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+from lean_env.soundness.allowlist import violations
 from search.tactic_env import INDENT, TacticResult, clean_tactic, goals_in_message, state_comment
 
 INSTALL_HINT = ("lean-dojo is not installed: `pip install 'lean-prover-rl[leandojo]'` (it also needs elan, git and "
@@ -86,6 +87,9 @@ class DojoTacticEnv:
         tactics = tuple(tactics) + (tactic,)
         if self._dojo is None:
             return TacticResult("error", tactics=tactics, error="no Dojo is open (call start first)")
+        refused = violations(tactic)  # LeanDojo's Lean runs outside this project's sandbox: nothing unread goes in
+        if refused:
+            return TacticResult("error", tactics=tactics, error="; ".join(v.reason() for v in refused))
         try:
             res = self._dojo.run_tac(ts, tactic)
         except Exception as exc:  # DojoCrashError, DojoTacticTimeoutError

@@ -306,6 +306,9 @@ class ReplTacticEnv:
         tactics = tuple(tactics) + (tactic,)
         if not tactic:
             return TacticResult("error", tactics=tactics, error="empty tactic")
+        refused = self._refusal(tactics)
+        if refused:
+            return TacticResult("error", tactics=tactics, error=refused)
         start = time.monotonic()
         try:
             resp = self.worker.run_tactic(ps, self._option_prefix + tactic, self.timeout)
@@ -317,6 +320,22 @@ class ReplTacticEnv:
         if needs_whole_file_check(resp) and self.row is not None:
             return self._whole_file(resp.proof_state, tactics, start)
         return interpret_tactic_response(resp, tactics, time.monotonic() - start)
+
+    def _refusal(self, tactics: tuple[str, ...]) -> str:
+        """Why the allowlist refuses the newest tactic, or "". The REPL reads the tactic on its own
+        and the final check reads the joined script after the statement: both readings are judged,
+        before any of it reaches Lean (no candidate code runs in tactic mode either)."""
+        from lean_env.soundness.allowlist import violations
+        from lean_env.checker import precheck
+
+        found = [v.reason() for v in violations(tactics[-1])]
+        if not found and self.row is not None:
+            statement = self.row["formal_statement"]
+            task = ProofTask(formal_statement=statement, header=row_header(self.row),
+                             proof=tactic_proof(statement, tactics))
+            verdict = precheck(task)
+            found = verdict.reasons if verdict is not None else []
+        return "; ".join(found)
 
     def _whole_file(self, proof_state: int, tactics: tuple[str, ...], start: float) -> TacticResult:
         """No goals left and no `proofStatus` to say whether the proof holds (an old REPL): check

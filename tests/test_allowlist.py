@@ -151,7 +151,8 @@ def test_refuses_with_named_rule(text, rule):
 
 
 def test_every_rule_is_exercised():
-    assert {r for _, r in REFUSED} == set(RULES)
+    # `seam` needs a composed check file (two texts joined): tests/test_seams.py exercises it
+    assert {r for _, r in REFUSED} == set(RULES) - {"seam"}
 
 
 ALLOWED = [

@@ -41,14 +41,20 @@ def test_chat_takes_the_last_complete_block_after_think():
 def test_chat_blanks_imports_via_the_checkers_rule_keeping_lines():
     e = extract(ROW, chat("omega"), "deepseek-v2")
     lines = e.task.code.split("\n")
-    assert lines[0] == "" and lines[1] == "" and lines[3].startswith("theorem t1")
+    assert not lines[0].strip() and not lines[1].strip() and lines[3].startswith("theorem t1")
     assert precheck(e.task) is None  # the policy no longer sees `import`
 
 
+def test_chat_import_inside_the_headers_closure_is_allowed():
+    # Mathlib imports Aesop, so an answer's own `import Aesop` under a Mathlib header adds nothing
+    e = extract(dict(ROW, header="import Mathlib\n"), chat("omega"), "kimina")
+    assert e.ok and not e.task.code.split("theorem")[0].strip(), e.reason
+
+
 def test_chat_import_missing_from_header_is_a_reason():
-    row = dict(ROW, header="import Mathlib\n")
+    row = dict(ROW, header="prelude\nimport ProverLogic\n")
     e = extract(row, chat("omega"), "kimina")
-    assert not e.ok and "Aesop" in e.reason
+    assert not e.ok and "Aesop" in e.reason and "Mathlib" in e.reason
 
 
 def test_chat_reasons():

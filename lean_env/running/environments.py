@@ -65,3 +65,17 @@ def build_logic_olean(lean: Path, version: str, cache: Path) -> Path:
         else:
             os.mkdir(tmp)  # let TemporaryDirectory clean up the name it expects
     return target
+
+
+MATHLIB_HEADER = "import Mathlib\n"
+
+
+def known_headers(settings=None) -> list[str]:
+    """The trusted headers an untrusted one may select (lean_env.soundness.header.select): the logic
+    environment's, and Mathlib's where a Mathlib workspace is installed (every `prover setup`
+    profile imports Mathlib, and what else its header imports lies in Mathlib's closure; a test
+    checks each profile). Read from the settings alone, so this layer knows no profile table."""
+    headers = [logic_header()]
+    if settings is not None and (getattr(settings, "workspace", "") or getattr(settings, "profile", "")):
+        headers.append(MATHLIB_HEADER)
+    return headers

@@ -69,6 +69,10 @@ def row_task(row: Any, default_timeout: Optional[float], max_timeout: float) -> 
     so it can switch to the shared validator (lean_env.soundness.limits) when that lands."""
     task = task_from_row(row)
     task.timeout = min(task.timeout or default_timeout or max_timeout, max_timeout)
+    if isinstance(row, dict) and row.get("header") is not None:
+        # header text in a request is the client's (often a model's) text: it may only select a
+        # known environment (an `env` name, or a known header's exact text, is trusted)
+        task.header_trusted = False
     return task
 
 
@@ -294,9 +298,9 @@ def create_app(checker: Any, config: ServiceConfig | None = None, *, workers: in
 
     @app.get("/health", summary="liveness and load")
     async def health() -> dict:
-        cache = getattr(checker, "cache", None)
+        cache = getattr(checker, "cache", None)  # whether there is one, never where (no paths to anyone)
         return {"status": "ok", "backend": backend, "workers": workers, "queue_depth": admission.depth,
-                "queue_limit": config.max_queue, "cache": None if cache is None else str(cache.path)}
+                "queue_limit": config.max_queue, "cache": cache is not None}
 
     @app.get("/metrics", dependencies=[Depends(auth)], summary="Prometheus metrics")
     async def prom() -> Response:

@@ -12,16 +12,14 @@ Verdict rides along as `response.verdict` (clients that validate the response dr
 """
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from pydantic import BaseModel, Field
 
 from lean_env.soundness.messages import SORRY_WARNING_RE
-from lean_env.soundness.statement import _NAME_RE, StatementError, find_declaration, strip_comments
+from lean_env.soundness.header import blank, read_header
+from lean_env.soundness.statement import StatementError, _declarations, find_declaration, strip_comments
 from lean_env.soundness.verdict import Message, ProofTask, Verdict
-
-_HEADER_LINE = re.compile(r"^\s*(prelude|import\s+\S.*)?\s*$")
 
 
 class Snippet(BaseModel):
@@ -38,24 +36,19 @@ class CheckRequest(BaseModel):
 
 
 def split_header(code: str) -> tuple[str, str]:
-    """(header, body): the leading prelude/import lines (and blank or comment-only lines among
-    them), and the rest with those lines blanked, so Lean's line numbers are the snippet's own."""
-    lines = code.split("\n")
-    bare = strip_comments(code).split("\n")
-    n = 0
-    while n < len(lines) and _HEADER_LINE.match(bare[n]):
-        n += 1
-    # trailing blank/comment lines belong to the body (a docstring may open just before the theorem)
-    while n > 0 and not bare[n - 1].strip():
-        n -= 1
-    header = "\n".join(lines[:n]) + ("\n" if n else "")
-    return header, "\n" * n + "\n".join(lines[n:])
+    """(header, body): the header Lean will run, written from the snippet's leading `prelude` and
+    `import NAME` tokens alone, and the snippet with exactly those tokens (and the comments among
+    them) blanked, so Lean's line numbers are the snippet's own and whatever followed them on
+    their lines (an option, a command) stays in the body for the allowlist."""
+    split = read_header(code)
+    return split.text(), blank(code, split.end)
 
 
 def snippet_task(snippet: Snippet, timeout: Optional[float]) -> ProofTask:
-    """The ProofTask for a snippet; ValueError (naming what to fix) when it has no theorem."""
+    """The ProofTask for a snippet; ValueError (naming what to fix) when it has no theorem. Its
+    header is untrusted: the Checker refuses it unless it selects a known environment."""
     header, body = split_header(snippet.code)
-    names = [m.group(2) for m in _NAME_RE.finditer(strip_comments(body))]
+    names = [name.text for _, name, _, _ in _declarations(body)]
     if not names:
         raise ValueError("the snippet declares no `theorem` or `lemma`: this server checks proofs, "
                          "and the last theorem in the snippet is the one it checks")
@@ -65,7 +58,8 @@ def snippet_task(snippet: Snippet, timeout: Optional[float]) -> ProofTask:
         raise ValueError(f"`theorem {name}` has no `:=`")
     statement = strip_comments(body)[span[0]: span[1]].strip() + " :="
     try:
-        return ProofTask(formal_statement=statement, header=header, code=body, name=name, timeout=timeout)
+        return ProofTask(formal_statement=statement, header=header, code=body, name=name, timeout=timeout,
+                         header_trusted=False)
     except StatementError as exc:
         raise ValueError(str(exc)) from None
 

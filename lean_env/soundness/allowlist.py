@@ -8,6 +8,12 @@ assume nor redefine what the kernel trusts. It reads the text through lean_env.s
 agrees with Lean on where comments, strings and identifiers are, so nothing hides in a spelling.
 
 Design (every rule is in RULES, with its reason):
+- one text, one reading: the Checker runs check_file_violations on the composed check file
+  (lean_env.soundness.checkfile), the exact text Lean runs, lexed once from its first character; the rules
+  read the candidate (and the statement, the restated target, an untrusted header's rest) in that
+  real left context. `violations(text)` reads a text on its own (policy reports, tactic text).
+- seam: a token that runs across a boundary between joined texts (header | target | statement |
+  proof | checks) is refused: Lean would read it as neither text alone (`:= by` + `'…` is `by'…`).
 - size: over MAX_CHARS is refused before lexing.
 - lexical_error: any token Lean itself would reject (tab, lone CR, U+00A0/U+2028 ..., an
   unterminated comment/string/«», a bad escape). After such an error Lean re-reads quoted text as
@@ -43,10 +49,15 @@ Each Violation's reason() names the rule, says why and shows the offending text.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lean_env.soundness.lexer import ERROR, IDENT, NAME, STRING, SYMBOL, Token, code_tokens
+from lean_env.soundness.lexer import COMMENT, DOC_COMMENT, ERROR, IDENT, NAME, SPACE, STRING, SYMBOL, Token, code_tokens, tokenize
+
+if TYPE_CHECKING:
+    from lean_env.soundness.checkfile import CheckFile
 
 MAX_CHARS = 1_000_000
 
@@ -74,6 +85,8 @@ RULES: dict[str, str] = {
                       "influence; its soundness cannot be audited: use `decide`"),
     "search_tactic": "proof-search tactics leave no checkable proof (and were exploited in Lean 4.9)",
     "quotation": "name literals and syntax quotations are metaprogramming, which a proof does not need",
+    "seam": ("a token runs across the boundary between two texts the checker joins, so Lean would read it "
+             "differently from either text alone"),
 }
 
 HASH_COMMANDS = frozenset({"#check", "#print"})
@@ -107,7 +120,7 @@ ATTRIBUTES = frozenset("""simp simps reducible irreducible semireducible inline 
 
 # set_option names a proof may use, and allowed prefixes (normalized)
 SET_OPTIONS = frozenset("""maxHeartbeats maxRecDepth synthInstance.maxHeartbeats synthInstance.maxSize autoImplicit
-    relaxedAutoImplicit linter.all tactic.hygienic push_neg.use_distrib maxSteps exponentiation.threshold""".split())
+    relaxedAutoImplicit linter.all tactic.hygienic push_neg.use_distrib maxSteps exponentiation.threshold checkBinderAnnotations""".split())
 SET_OPTION_PREFIXES = ("linter.",)
 
 # identifier roots refused anywhere, and single names refused anywhere (normalized)
@@ -143,9 +156,11 @@ class Violation:
     rule: str
     why: str
     snippet: str
+    where: str = ""  # e.g. "line 3:4 of the proof" (candidate lines, as Lean's messages are)
 
     def reason(self) -> str:
-        return f"refused by policy rule '{self.rule}': {self.why} (found `{self.snippet}`)"
+        at = f" at {self.where}" if self.where else ""
+        return f"refused by policy rule '{self.rule}': {self.why} (found `{self.snippet}`{at})"
 
 
 def _snippet(t: Token, limit: int = 60) -> str:
@@ -164,7 +179,10 @@ class _Scan:
     def add(self, rule: str, tok: Token, detail: str = "") -> None:
         if rule not in self.found:
             why = RULES[rule] + (f": {detail}" if detail else "")
-            self.found[rule] = Violation(rule, why, _snippet(tok))
+            self.found[rule] = Violation(rule, why, _snippet(tok), self.where(tok))
+
+    def where(self, tok: Token) -> str:
+        return ""
 
     def at(self, k: int) -> Token | None:
         return self.toks[k] if 0 <= k < len(self.toks) else None
@@ -286,6 +304,7 @@ class _Scan:
 
 
 _CORE_INSTANCE = re.compile(r"inst[A-Z]")  # core instances the elaborator finds by name (instOfNatNat …)
+_NOT_CODE = frozenset({COMMENT, DOC_COMMENT, SPACE})
 
 
 def violations(text: str) -> list[Violation]:
@@ -293,6 +312,76 @@ def violations(text: str) -> list[Violation]:
     if len(text) > MAX_CHARS:
         return [Violation("size", RULES["size"], f"{len(text)} characters")]
     return _Scan(code_tokens(text)).run()
+
+
+_REGION_WORDS = {"header": "the header", "preamble": "the header's text after its imports",
+                 "target_name": "the checker's target axiom", "target": "the target statement (as the checker restates it)",
+                 "statement": "the statement", "proof": "the proof", "code": "the code", "checks": "the checker's own lines"}
+
+
+class _RegionScan(_Scan):
+    """A scan of one region of a composed check file, positions told in candidate lines."""
+
+    def __init__(self, toks: list[Token], cf: "CheckFile", region: str):
+        super().__init__(toks)
+        self.region, self.first_line = region, cf.header_lines + cf.candidate_start
+
+    def where(self, tok: Token) -> str:
+        if self.region in ("statement", "proof", "code"):
+            return f"line {tok.line - self.first_line + 1}:{tok.col} of the candidate"
+        return _REGION_WORDS.get(self.region, self.region)
+
+
+def _region_of(cf: "CheckFile", offset: int) -> str:
+    for name, a, b in cf.regions:
+        if a <= offset < b:
+            return name
+    return "between"
+
+
+def judged_tokens(cf: "CheckFile", toks: list[Token] | None = None) -> dict[str, list[Token]]:
+    """The code tokens of each judged region, as the lexer reads the whole composed file (a token
+    that runs across the region's end is not in it: the `seam` rule refuses that one)."""
+    toks = tokenize(cf.text, spaces=False) if toks is None else toks
+    starts = [t.start for t in toks]
+    out: dict[str, list[Token]] = {}
+    for name, a, b in cf.regions:
+        if name not in cf.judged:
+            continue
+        inside = out.setdefault(name, [])
+        for t in toks[bisect.bisect_left(starts, a):]:
+            if t.start >= b:
+                break
+            if t.end <= b and t.kind not in _NOT_CODE:
+                inside.append(t)
+    return out
+
+
+def check_file_violations(cf: "CheckFile") -> list[Violation]:
+    """The allowlist over a composed check file: the one text Lean runs, lexed once from its
+    first character, so every region is read in its real left context. Refused: any token that
+    runs across a region boundary (`seam`), any lexical error anywhere (after one, Lean's reading
+    of what follows is not ours to predict), and whatever the rules refuse in the regions the file
+    marks as judged (the candidate, an untrusted header's rest, the restated target)."""
+    size = sum(b - a for name, a, b in cf.regions if name in cf.judged)
+    if size > MAX_CHARS:
+        return [Violation("size", RULES["size"], f"{size} characters")]
+    toks = tokenize(cf.text, spaces=False)
+    bounds = sorted({x for _, a, b in cf.regions for x in (a, b)})
+    found: dict[str, Violation] = {}
+    for t in toks:
+        k = bisect.bisect_right(bounds, t.start)
+        if k < len(bounds) and bounds[k] < t.end and t.kind != SPACE and "seam" not in found:
+            left, right = _region_of(cf, t.start), _region_of(cf, t.end - 1)
+            found["seam"] = Violation("seam", RULES["seam"] + f": from {_REGION_WORDS.get(left, left)} into "
+                                      f"{_REGION_WORDS.get(right, 'the text between regions')}", _snippet(t))
+        if t.kind == ERROR and "lexical_error" not in found and _region_of(cf, t.start) not in cf.judged:
+            found["lexical_error"] = Violation("lexical_error", RULES["lexical_error"] + f": {t.message}",
+                                               _snippet(t), _REGION_WORDS.get(_region_of(cf, t.start), ""))
+    for name, inside in judged_tokens(cf, toks).items():
+        for v in _RegionScan(inside, cf, name).run():
+            found.setdefault(v.rule, v)
+    return list(found.values())
 
 
 # Rules that also apply to a file's own preamble in `prover check FILE.lean` (the text before the

@@ -2,6 +2,7 @@
 the candidate, then the checks. Shared by every backend, so all see the same file.
 
     <header>                                        environment (imports / prelude / opens)
+    [<preamble>]                                    an untrusted header's text after its imports
     axiom __prover_target_<n> <binders> : <type>    the target, elaborated before any candidate text
     <candidate>                                     statement+proof, or the model's code block
     #print axioms _root_.__prover_target_<n>        closes whatever the candidate left open
@@ -24,15 +25,15 @@ Why each line is there:
 """
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 
-from lean_env.soundness.statement import strip_comments, target_as_axiom
+from lean_env.soundness.header import blank, in_closure, read_header
+from lean_env.soundness.lexer import IDENT, code_tokens
+from lean_env.soundness.statement import target_as_axiom
 from lean_env.soundness.verdict import ProofTask
 
 RESERVED_PREFIX = "__prover_"
-_IMPORT_RE = re.compile(r"^[ \t]*import[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 
 
 class TaskError(ValueError):
@@ -40,32 +41,30 @@ class TaskError(ValueError):
 
 
 def header_imports(header: str) -> set[str]:
-    mods: set[str] = set()
-    for m in _IMPORT_RE.finditer(strip_comments(header)):
-        mods.update(m.group(1).split())
-    return mods
+    """The modules a (trusted) header imports, read with the project's lexer."""
+    return set(read_header(header).modules)
 
 
 def split_code_preamble(code: str, header: str) -> str:
-    """Blank the code block's own `import` lines (imports must be at the file's top, where the
-    header already is). Lines stay in place so Lean's positions still match the code. Imports
-    the header does not have are an error: the header governs the environment."""
-    stripped = strip_comments(code)
-    have = header_imports(header)
-    missing = []
-    lines = code.split("\n")
-    stripped_lines = stripped.split("\n")
-    for i, sline in enumerate(stripped_lines):
-        m = re.match(r"^[ \t]*import[ \t]+(.+?)[ \t]*$", sline)
-        if m:
-            missing += [mod for mod in m.group(1).split() if mod not in have]
-            lines[i] = ""
+    """Blank the code block's own leading `prelude`/`import` part (imports must be at the file's
+    top, where the header already is), read with the project's lexer. Positions stay, so Lean's
+    still match the code. That part is untrusted: it may only name modules the header already
+    brings in (its import closure) and `prelude` only under a prelude header; the header governs
+    the environment. Whatever follows it is code the allowlist reads (a later `import` included)."""
+    own = read_header(code)
+    if not own.end:
+        return code
+    have = read_header(header)
+    missing = [m for m in own.modules if not in_closure(m, have)]
     if missing:
         raise TaskError(
             f"the code imports {', '.join(sorted(set(missing)))}, which the task's header does not; "
             "the header governs the environment: add the import to the header"
         )
-    return "\n".join(lines)
+    if own.prelude and not have.prelude:
+        raise TaskError("the code starts with `prelude` but the task's header does not: "
+                        "the header governs the environment")
+    return blank(code, own.end)
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,10 @@ class CheckFile:
     closer_line: int  # body line of the sacrificial `#print axioms` of the target axiom
     check_line: int  # body line of the check theorem
     axioms_line: int  # body line of `#print axioms` of the check theorem
+    # (name, start, end) offsets into `text`, in order: header, [preamble], target_name, target,
+    # [statement], proof|code, checks. A token may not straddle two of them (the `seam` rule).
+    regions: tuple[tuple[str, int, int], ...] = ()
+    judged: tuple[str, ...] = ()  # the regions the allowlist reads (model or untrusted text)
 
     @property
     def text(self) -> str:
@@ -110,19 +113,49 @@ class CheckFile:
         lines = self.body.split("\n")
         return "\n".join(lines[self.candidate_start - 1 : self.candidate_end])
 
+    def region(self, name: str) -> tuple[int, int]:
+        for n, a, b in self.regions:
+            if n == name:
+                return a, b
+        raise KeyError(name)
+
+
+def trusted_header(task: ProofTask) -> tuple[str, str]:
+    """(header Lean runs, untrusted rest that belongs to the body). A trusted header runs as it is.
+    An untrusted one runs as the header written from its `prelude`/`import` names alone; the text
+    after them (options, `open`s, anything else) is returned with the import part blanked, so it
+    keeps its lines and the allowlist reads it. Which environments it may select is the Checker's
+    call (lean_env.soundness.header.select)."""
+    header = task.header
+    if task.header_trusted:
+        return header, ""
+    split = read_header(header)
+    rest = blank(header, split.end)
+    return split.text(), rest if rest.strip() else ""
+
 
 def compose(task: ProofTask, nonce: str | None = None) -> CheckFile:
-    header = task.header
+    """The one producer of the text Lean runs (every backend sends exactly `text`, or its parts
+    split at the regions' line boundaries), with the regions the allowlist reads."""
+    header, preamble = trusted_header(task)
     if header and not header.endswith("\n"):
         header += "\n"
+    if preamble and not preamble.endswith("\n"):
+        preamble += "\n"
+    named = code_tokens(task.name)
+    if len(named) != 1 or named[0].kind != IDENT or named[0].text != task.name or "\n" in task.name:
+        # the name is written into the checker's own lines: one identifier on one line, nothing more
+        raise TaskError(f"the theorem's name {task.name[:60]!r} is not one Lean identifier on one line")
     nonce = nonce or secrets.token_hex(8)
     target_name = f"{RESERVED_PREFIX}target_{nonce}"
     check_name = f"{RESERVED_PREFIX}check_{nonce}"
     target = target_as_axiom(task.formal_statement, target_name)
     if task.code is not None:
         candidate = split_code_preamble(task.code, header)
+        parts = [("code", candidate)]
     else:
         candidate = task.formal_statement + task.proof
+        parts = [("statement", task.formal_statement), ("proof", task.proof)]
     pre = target + "\n\n"
     candidate_start = pre.count("\n") + 1
     candidate_end = candidate_start + candidate.count("\n")
@@ -132,5 +165,18 @@ def compose(task: ProofTask, nonce: str | None = None) -> CheckFile:
         f"#print axioms _root_.{check_name}\n"
     )
     closer = candidate_end + 2
-    return CheckFile(header, pre + candidate + checks, task.name, nonce, candidate_start, candidate_end,
-                     closer, closer + 1, closer + 2)
+    head = header + preamble
+    regions = [("header", 0, len(header))]
+    if preamble:
+        regions.append(("preamble", len(header), len(head)))
+    name_end = len(head) + len(f"axiom {target_name}")
+    regions += [("target_name", len(head), name_end), ("target", name_end, len(head) + len(target))]
+    at = len(head) + len(pre)
+    for name, text in parts:
+        regions.append((name, at, at + len(text)))
+        at += len(text)
+    regions.append(("checks", at, at + len(checks)))
+    judged = ("preamble",) * bool(preamble) + ("target",) + tuple(name for name, _ in parts)
+    # (the preamble is body text to Lean's positions: the judge reads its lines as the header's)
+    return CheckFile(head, pre + candidate + checks, task.name, nonce, candidate_start, candidate_end,
+                     closer, closer + 1, closer + 2, tuple(regions), judged)

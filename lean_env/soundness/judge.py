@@ -9,7 +9,9 @@ ok needs positive evidence, not silence. The judge requires, and records in `Ver
 - that line lists only standard axioms (the check theorem's value is `@NAME`, so this is what
   NAME rests on, plus anything the elaborator inserted to make it fit the target's type);
 - for a code block, the theorem is stated with exactly the target's text.
-A message in the checks' lines that is not one of the expected ones is itself a reason.
+A message in the checks' lines that is not one of the expected ones is itself a reason, and so
+is any message outside the candidate and the checks (the header, the target's line, the blank
+lines between regions): code that ran there must not go unseen.
 """
 from __future__ import annotations
 
@@ -48,7 +50,9 @@ class RunOutcome:
 
 
 def _relocate(m: Message, cf: CheckFile) -> tuple[str, Message]:
-    """(region, message with candidate-relative lines). Regions: header, target, candidate, checks."""
+    """(region, message with candidate-relative lines). Regions: header (with an untrusted header's
+    rest), target, candidate, checks, between (the blank lines the checker puts between them, and
+    past its last line), unknown (no position)."""
     if m.line is None:
         return "unknown", m
     if m.line <= 0:
@@ -57,13 +61,17 @@ def _relocate(m: Message, cf: CheckFile) -> tuple[str, Message]:
     off = cf.candidate_start - 1
     rel = Message(m.severity, m.text, m.line - off, m.column,
                   None if m.end_line is None else m.end_line - off, m.end_column)
-    if m.line < cf.candidate_start:
+    if m.line < cf.candidate_start - 1:
         return "target", m
-    if m.line <= cf.candidate_end:
+    if m.line <= cf.candidate_end and m.line >= cf.candidate_start:
         return "candidate", rel
     if cf.closer_line <= m.line <= cf.axioms_line:
         return "checks", m
-    return "candidate", rel  # lines Lean attributes past the candidate (e.g. parse errors at EOF)
+    return "between", rel
+
+
+_OUTSIDE = {"header": "the environment header", "target": "the target statement's line",
+            "between": "the lines between the checker's regions"}
 
 
 def _clip(text: str, limit: int = MAX_REASON_CHARS) -> str:
@@ -123,7 +131,9 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
     for m in run.messages:
         region, rel = _relocate(m, cf)
         regions.setdefault(region, []).append(rel)
-    candidate = regions.get("candidate", []) + regions.get("unknown", [])
+    # errors Lean places past the candidate (a parse error at the end of the file) are the proof's
+    candidate = (regions.get("candidate", []) + regions.get("unknown", [])
+                 + [m for m in regions.get("between", []) if m.severity == "error"])
     errors = [m for m in candidate if m.severity == "error"]
     warnings = [m for m in candidate if m.severity == "warning"]
     v.errors, v.warnings = _keep(errors), _keep(warnings)
@@ -163,6 +173,11 @@ def judge(task: ProofTask, cf: CheckFile, run: RunOutcome, backend: str, isolati
         reasons.append("the target statement does not elaborate in this environment: " + _first(target_errors))
     if errors:
         reasons.append(f"Lean reported {len(errors)} error(s) in the proof; first: {_first(errors)}")
+    for region, where in _OUTSIDE.items():  # no silent messages: nothing the candidate did may show only there
+        quiet = [m for m in regions.get(region, []) if m.severity != "error"]
+        if quiet:
+            reasons.append(f"Lean reported {len(quiet)} message(s) in {where}, outside the candidate and the "
+                           f"checks; first: {quiet[0].severity}: {_first(quiet)}")
     if v.sorries:
         reasons.append("the proof uses sorry (or admit)")
 

@@ -61,34 +61,17 @@ def theorem_name(formal_statement: str) -> str:
     )
 
 
-def _top_level_assign(text: str, start: int) -> int:
-    """Index of the first `:=` at bracket depth 0 at or after `start`, or -1."""
-    depth = 0
-    opens, closes = "([{⦃⟨", ")]}⦄⟩"
-    i = start
-    while i < len(text):
-        c = text[i]
-        if c in opens:
-            depth += 1
-        elif c in closes:
-            depth -= 1
-        elif depth == 0 and text.startswith(":=", i):
-            return i
-        i += 1
-    return -1
-
-
 def statement_signature(formal_statement: str) -> str:
     """The statement without its trailing `:= by` / `:=` and without comments, whitespace
-    normalized: `theorem NAME BINDERS : TYPE` with `lemma` read as `theorem`."""
+    normalized: `theorem NAME BINDERS : TYPE` with `lemma` read as `theorem`. The `:=` is a
+    token (one inside a string or char literal does not end the statement)."""
     text = strip_comments(formal_statement)
-    m = _NAME_RE.search(text)
-    if not m:
-        raise StatementError("no `theorem NAME` in the statement")
-    end = _top_level_assign(text, m.end())
-    body = text[m.start() : end if end >= 0 else len(text)]
-    body = re.sub(r"^lemma\b", "theorem", body.strip())
-    return normalize_ws(body)
+    for keyword, _, toks, k in _declarations(text):
+        end = _assign_after(toks, k)
+        body = text[keyword.start : end if end >= 0 else len(text)]
+        body = re.sub(r"^lemma\b", "theorem", body.strip())
+        return normalize_ws(body)
+    raise StatementError("no `theorem NAME` in the statement")
 
 
 def find_declaration(code: str, name: str) -> tuple[int, int] | None:
@@ -108,12 +91,14 @@ def find_declaration(code: str, name: str) -> tuple[int, int] | None:
 
 def target_as_axiom(formal_statement: str, axiom_name: str) -> str:
     """Restate the target as `axiom AXIOM_NAME BINDERS : TYPE` (same binders, same text), so
-    Lean elaborates the target exactly as written, in the header's environment."""
-    text = strip_comments(formal_statement)
-    m = _NAME_RE.search(text)
-    if not m:
-        raise StatementError("no `theorem NAME` in the statement")
-    end = _top_level_assign(text, m.end())
-    if end < 0:
-        raise StatementError("the formal statement must end with `:=` or `:= by`")
-    return f"axiom {axiom_name}" + text[m.end() : end].rstrip()
+    Lean elaborates the target exactly as written, in the header's environment. The name and
+    the `:=` are found as Lean's lexer reads the statement (a `:=` inside a string or a char
+    literal is not one), and a space follows the new name, so the text after the old name is read
+    after a token boundary just as it was after that name."""
+    for _, name, toks, k in _declarations(formal_statement):
+        end = _assign_after(toks, k)
+        if end < 0:
+            raise StatementError("the formal statement must end with `:=` or `:= by`")
+        rest = strip_comments(formal_statement[name.end : end])
+        return f"axiom {axiom_name} " + rest.strip()
+    raise StatementError("no `theorem NAME` in the statement")

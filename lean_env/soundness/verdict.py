@@ -19,6 +19,9 @@ class ProofTask:
     `formal_statement` is the target (`theorem NAME ... := by` or `:=`). Exactly one of
     `proof` (text that continues the statement) or `code` (a whole Lean block that states the
     theorem itself) is given. `header` (imports / prelude / opens) governs the environment.
+    `header_trusted` is its provenance: True for a header the user chose (a shipped dataset row,
+    an installed profile, their CLI or config); False for one that arrived inside model output
+    or a service request, which may only select a known environment (lean_env.soundness.header).
     """
 
     formal_statement: str
@@ -28,10 +31,13 @@ class ProofTask:
     name: str = ""
     timeout: Optional[float] = None
     allow_native_decide: bool = False
+    header_trusted: bool = True
 
     def __post_init__(self) -> None:
         if (self.proof is None) == (self.code is None):
             raise ValueError("a ProofTask needs exactly one of `proof` or `code`")
+        if not isinstance(self.header_trusted, bool):
+            raise ValueError("`header_trusted` must be true or false")
         from lean_env.soundness.limits import check_object
 
         # types, ranges and sizes first: a NaN timeout or a 50 MB proof never reaches a backend
