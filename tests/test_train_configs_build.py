@@ -76,8 +76,8 @@ def eval_records(tmp_path_factory, cli_checker):
     rows = limit(training_rows(from_dict({"dataset": "logic-v2"}, "dpo"), "train"), 3)
     script = {r["name"]: [" True.intro\n```", r["proof"].rstrip() + "\n```", " (fun h => h) 0\n```"] for r in rows}
     pool = write_pool(rows, out / "pool.jsonl")
-    run_eval(EvalSpec(dataset=str(pool), k=3, model="scripted", prompt_format="deepseek-v1.5", stop_at_first=False,
-                      max_tokens=64), out / "run", policy=ScriptedPolicy(script), checker=cli_checker)
+    run_eval(EvalSpec(dataset=str(pool), split="all", k=3, model="scripted", prompt_format="deepseek-v1.5",
+                      stop_at_first=False, max_tokens=64), out / "run", policy=ScriptedPolicy(script), checker=cli_checker)
     return out / "run"
 
 
