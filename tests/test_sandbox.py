@@ -464,7 +464,10 @@ def test_fork_bomb_is_contained():
     assert res.timed_out
     assert "FORK-LIMIT" in res.stdout, res.stdout + res.stderr
     n = int(res.stdout.split("FORK-LIMIT")[1].split()[0])
-    assert n < 64
+    # RLIMIT_NPROC is the kernel's count of user nobody's tasks machine-wide, and other sandboxes (also
+    # nobody) start and exit while this one forks, so the cut-off is near 64, not at it (65 seen on a
+    # busy machine); an uncapped bomb forks thousands in these 4 s and never prints FORK-LIMIT
+    assert n < 64 + 16
     # every descendant died with the PID namespace
     leftovers = os.popen("ps -eo user,args | grep '^nobody.*os.fork' | grep -v grep").read()
     assert leftovers == ""
