@@ -17,6 +17,15 @@ _PRED_NAMES = (("P", "Q", "R"), ("p", "q", "r"), ("A", "B", "C"))
 _TYPE_NAMES = ("α", "β", "U", "D")
 _CONST_NAMES = (("a", "b", "c"), ("x", "y", "z"), ("u", "v", "w"))
 _HYP_STYLES = ("h", "H", "hyp", "named")
+# names="wide" (the train set at scale, data.logic_v2.train_set) adds what people write: words for
+# propositions, predicates and constants, more type names, and hypotheses named after what they
+# say (`h_wet_of_rain`, `hpq`, `hnq`). The shipped benchmark keeps the plain names above.
+_WORD_PROPS = (("rain", "wet", "cold", "windy"), ("sunny", "warm", "dry", "calm"), ("tired", "hungry", "happy", "busy"),
+               ("p₁", "p₂", "p₃", "p₄"), ("φ", "ψ", "χ", "θ"))
+_WORD_PREDS = (("Human", "Mortal", "Greek"), ("Even", "Odd", "Big"), ("Red", "Round", "Sweet"), ("P₁", "P₂", "P₃"))
+_WORD_CONSTS = (("socrates", "plato", "zeno"), ("alice", "bob", "carol"), ("n", "m", "k"), ("a₁", "a₂", "a₃"))
+_WIDE_TYPES = ("Person", "ι", "T", "Obj", "σ")
+NAMINGS = ("plain", "wide")
 
 
 
@@ -41,9 +50,14 @@ class Theorem:
     kind: str  # prop | fo | eq
 
 
-def build_theorem(rng: random.Random, limit: int = MAX_SEARCH, deep: bool = False) -> Optional[Theorem]:
+def build_theorem(rng: random.Random, limit: int = MAX_SEARCH, deep: bool = False,
+                  names: str = "plain") -> Optional[Theorem]:
     """One random theorem, or None when the search finds no proof. `deep` draws more
-    premises and a bigger goal (the source of test-ood's longer proofs)."""
+    premises and a bigger goal (the source of test-ood's longer proofs); `names` is "plain"
+    (the shipped benchmark's) or "wide" (see _WORD_PROPS)."""
+    if names not in NAMINGS:
+        raise ValueError(f"names must be one of {', '.join(NAMINGS)}, not {names!r}")
+    wide = names == "wide"
     w, prem, goal = random_sequent(rng, deep)
     ctx = [(f"h{i}", f) for i, f in enumerate(prem)]
     terms = list(w.consts)
@@ -69,10 +83,10 @@ def build_theorem(rng: random.Random, limit: int = MAX_SEARCH, deep: bool = Fals
     flat_prem, flat_goal = _flatten_goal(goal)
     key = canonical(named + flat_prem, flat_goal)
     # Names: atoms, predicates, constants, bound variables, hypotheses.
-    mapping = _surface_names(rng, w, hyps + [goal])
+    mapping = _surface_names(rng, w, hyps + [goal], wide)
     hyps = [rename(f, mapping) for f in hyps]
     goal = rename(goal, mapping)
-    hyp_names = _hyp_names(rng, len(hyps))
+    hyp_names = _hyp_names(rng, len(hyps)) if not wide else _wide_hyp_names(rng, hyps, mapping)
     ctx = list(zip(hyp_names, hyps))
     present: list = []
     for f in hyps + [goal]:
@@ -83,7 +97,7 @@ def build_theorem(rng: random.Random, limit: int = MAX_SEARCH, deep: bool = Fals
     if found is None:
         return None
     proof, size = found
-    binders, type_name = _binders(rng, w, mapping, hyps + [goal])
+    binders, type_name = _binders(rng, w, mapping, hyps + [goal], wide)
     style = Style(notation=rng.random() < 0.8, type_name=type_name, annotate=rng.random() < 0.15)
     hyp_text = " ".join(f"({h} : {render(f, style)})" for h, f in ctx)
     body = " ".join(x for x in (binders, hyp_text) if x)
@@ -102,17 +116,18 @@ def _kind(formulas) -> str:
     return "fo" if any(k in text for k in ('"pred"', '"forall"', '"exists"')) else "prop"
 
 
-def _surface_names(rng, w: World, formulas) -> dict:
+def _surface_names(rng, w: World, formulas, wide: bool = False) -> dict:
     names: list = []
     for f in formulas:
         names_in(f, names)
     mapping: dict = {}
-    props = list(rng.choice(_PROP_NAMES))
-    preds = list(rng.choice(_PRED_NAMES))
+    words = wide and rng.random() < 0.5
+    props = list(rng.choice(_WORD_PROPS if words else _PROP_NAMES))
+    preds = list(rng.choice(_WORD_PREDS if words else _PRED_NAMES))
     if w.fo and set(props) & set(preds):
         props = [p for p in ("p", "q", "r", "s", "t") if p not in preds][:4] if preds[0].isupper() else \
             ["A", "B", "C", "D"]
-    consts = list(rng.choice(_CONST_NAMES))
+    consts = list(rng.choice(_WORD_CONSTS if words else _CONST_NAMES))
     bvars = [v for v in ("x", "y", "z", "w", "u", "v") if v not in consts]
     used = set()
     for n in names:
@@ -145,7 +160,58 @@ def _hyp_names(rng, n: int) -> list[str]:
     return [f"h{c}" for c in "abcdefgh"[:n]]
 
 
-def _binders(rng, w: World, mapping: dict, formulas) -> str:
+def _wide_hyp_names(rng, hyps: list, mapping: dict) -> list[str]:
+    """Hypothesis names of the wide naming: half the time one of the plain styles, else each
+    named after what it says, compactly (`hpq`, `hnq`) or spelled out (`h_q_of_p`)."""
+    if rng.random() < 0.5:
+        return _hyp_names(rng, len(hyps))
+    spelled = rng.random() < 0.5
+    taken = set(mapping.values())
+    out = []
+    for i, f in enumerate(hyps):
+        words = _describe(f, spelled, rng)
+        name = ("h_" + "_".join(words)) if spelled else "h" + "".join(words)
+        if len(name) > 24 or not words:
+            name = f"h{i + 1}"
+        base, k = name, 2
+        while name in taken:
+            name = f"{base}_{k}" if spelled else f"{base}{k}"
+            k += 1
+        taken.add(name)
+        out.append(name)
+    return out
+
+
+def _describe(f, spelled: bool, rng) -> list[str]:
+    """Words for a formula, the way people name a hypothesis after it: p → q is `q of p`
+    (or `if`, `imp`) spelled out, `pq` compact; ¬p is `not p` / `np`."""
+    kind = f[0]
+    if kind == "atom":
+        return [f[1]]
+    if kind == "false":
+        return ["false"]
+    if kind == "pred":
+        return [f[1]] + [_term_word(t) for t in f[2]]
+    if kind == "eq":
+        return [_term_word(f[1]), "eq", _term_word(f[2])] if spelled else [_term_word(f[1]), _term_word(f[2])]
+    if kind == "not":
+        return ["not"] + _describe(f[1], spelled, rng) if spelled else ["n"] + _describe(f[1], spelled, rng)
+    if kind in ("forall", "exists"):
+        head = "all" if kind == "forall" else "ex"
+        return [head] + (_describe(f[2], spelled, rng) if spelled else [])
+    a, b = _describe(f[1], spelled, rng), _describe(f[2], spelled, rng)
+    if not spelled:
+        return a + b
+    if kind == "imp":
+        return rng.choice((b + ["of"] + a, b + ["if"] + a, a + ["imp"] + b))
+    return a + [kind] + b
+
+
+def _term_word(t) -> str:
+    return t if isinstance(t, str) else t[1] + _term_word(t[2])
+
+
+def _binders(rng, w: World, mapping: dict, formulas, wide: bool = False) -> str:
     present: list = []
     for f in formulas:
         names_in(f, present)
@@ -157,7 +223,7 @@ def _binders(rng, w: World, mapping: dict, formulas) -> str:
     parts = []
     ty = "α"
     if preds or consts or fn or w.fo:
-        ty = rng.choice(_TYPE_NAMES)
+        ty = rng.choice(_TYPE_NAMES + _WIDE_TYPES if wide else _TYPE_NAMES)
         groups = []
         if consts:
             groups.append(f"({' '.join(consts)} : {ty})")
