@@ -26,6 +26,7 @@ class HeldoutResult:
     generation_seconds: float
     verification_seconds: float
     stats: VerifyStats = field(default_factory=VerifyStats)
+    correct: list = field(default_factory=list)  # accepted samples per theorem (for paired intervals)
 
     def metrics(self, prefix: str = "heldout/") -> dict[str, float]:
         out = {f"{prefix}pass@{k}": v for k, v in self.pass_at.items()}
@@ -76,7 +77,7 @@ def evaluate_pass_at_k(model: Any, tokenizer: Any, records: list[dict], reward: 
     pass_at = {j: (sum(pass_at_k(k, c, j) for c in correct) / max(len(records), 1)) for j in ks}
     return HeldoutResult(theorems=len(records), samples=len(texts), pass_at=pass_at,
                       solved=sum(c > 0 for c in correct), generation_seconds=t1 - t0,
-                      verification_seconds=t2 - t1, stats=stats)
+                      verification_seconds=t2 - t1, stats=stats, correct=correct)
 
 
 class PendingLogsMixin:
