@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     sft_s, sft_cpu = time.monotonic() - t0, cpu_seconds() - c0
     model, tok = sft.trainer.model, sft.tokenizer
     losses = [h["loss"] for h in sft.trainer.state.log_history if "loss" in h]
-    log(f"SFT: {sft.global_step} steps, {sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, loss {losses[0]:.3f} -> "
-        f"{losses[-1]:.3f} ({load()})")
+    trend = f"loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "no loss logged"
+    log(f"SFT: {sft.global_step} steps, {sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, {trend} ({load()})")
 
     grpo_cfg = load_config(args.grpo_config, "grpo", {"output_dir": str(out / "grpo"), "prompt_format": fmt,
                                                       "max_steps": max(size["grpo_steps"], 1)})
