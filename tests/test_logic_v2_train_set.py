@@ -88,3 +88,24 @@ def test_generated_reference_proofs_check_on_lean(server_checker, cache):
              for r in rows for p in (r["proof"], r["proof_tactic"])]
     verdicts = server_checker.check_many(tasks)
     assert [(t.formal_statement[:60], v.summary()) for t, v in zip(tasks, verdicts) if not v.ok] == []
+
+
+@pytest.mark.lean
+def test_step_rows_of_generated_theorems_are_lean_s_states_and_compose_a_proof(server_checker, cache):
+    """A small sample walked on the real Lean: every reference proof walks through, each row's
+    completion is the next tactic, and the completions in order are a proof Lean accepts."""
+    from lean_env import ProofTask
+    from search.step_data import build
+
+    import data
+
+    rows = data.load("logic-v2-train:6:seed=7")
+    records, walks = build(rows, server_checker, "compact", workers=2)
+    assert [w.error for w in walks if not w.proved] == []
+    for row in rows:
+        steps = [r for r in records if r["name"] == row["name"]]
+        assert steps and [r["step"] for r in steps] == list(range(len(steps)))
+        assert all("/- tactic state:" in r["prompt"] and "⊢" in r["prompt"] for r in steps)
+        proof = " by\n" + "".join("  " + r["completion"] for r in steps).rstrip("\n")
+        v = server_checker.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"], proof=proof))
+        assert v.ok, (row["name"], v.summary())
