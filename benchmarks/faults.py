@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import data  # noqa: E402
 from lean_env.checker import Checker  # noqa: E402
-from lean_env.settings import Settings  # noqa: E402
+from lean_env.running.settings import Settings  # noqa: E402
 from prover.evaluation import RESULTS, EvalSpec, read_records, run_eval  # noqa: E402
 from prover.policies.scripted import DicePolicy  # noqa: E402
 from search.metrics import mean_pass_at_k  # noqa: E402

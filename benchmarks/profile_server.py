@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil  # noqa: E402
 
-import lean_env.backends.server as server  # noqa: E402
+import lean_env.running.backends.server as server  # noqa: E402
 import lean_env.checker as checker  # noqa: E402
-import lean_env.pool as pool  # noqa: E402
+import lean_env.running.pool as pool  # noqa: E402
 from benchmarks.verify import task_set  # noqa: E402
-from lean_env.checkfile import compose  # noqa: E402
-from lean_env.settings import Settings  # noqa: E402
-from lean_env.toolchain import find_toolchain  # noqa: E402
+from lean_env.soundness.checkfile import compose  # noqa: E402
+from lean_env.running.settings import Settings  # noqa: E402
+from lean_env.running.toolchain import find_toolchain  # noqa: E402
 
 TIMES: dict[str, list[float]] = defaultdict(list)
 

@@ -51,7 +51,7 @@ def main() -> int:
     import data
     from prover.policies import SamplingParams, load_policy
     from prover.policies.vllm import vllm_available
-    from prover.protocol.prompts import build_prompt
+    from protocol.prompts import build_prompt
 
     prompts = [build_prompt(r).text for r in data.load("logic", limit=args.prompts)]
     rates: dict[tuple[str, int], float] = {}

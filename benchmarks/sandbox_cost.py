@@ -16,19 +16,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lean_env import sandbox  # noqa: E402
+from lean_env.running.isolation import isolation_method  # noqa: E402
+from lean_env.running.sandbox import Sandbox  # noqa: E402
+from lean_env.running.sandbox_limits import Limits  # noqa: E402
 from lean_env.checker import Checker  # noqa: E402
-from lean_env.environments import logic_header  # noqa: E402
-from lean_env.settings import Settings  # noqa: E402
-from lean_env.verdict import ProofTask  # noqa: E402
+from lean_env.running.environments import logic_header  # noqa: E402
+from lean_env.running.settings import Settings  # noqa: E402
+from lean_env.soundness.verdict import ProofTask  # noqa: E402
 
 METHODS = ("none", "unshare+nobody", "bwrap+nobody", "mountns+nobody")
 
 
 def use(method: str) -> bool:
     os.environ["PROVER_SANDBOX"] = method
-    sandbox.isolation_method.cache_clear()
-    return sandbox.isolation_method() == method
+    isolation_method.cache_clear()
+    return isolation_method() == method
 
 
 def main() -> None:
@@ -53,7 +55,7 @@ def main() -> None:
                 checks[m].append(1000 * (time.perf_counter() - t))
                 assert v.ok and v.isolation == m, (m, v.isolation, v.reasons)
                 t = time.perf_counter()
-                sandbox.Sandbox(sandbox.Limits(timeout_s=10)).run(["/usr/bin/true"])
+                Sandbox(Limits(timeout_s=10)).run(["/usr/bin/true"])
                 trues[m].append(1000 * (time.perf_counter() - t))
     finally:
         for c in checkers.values():

@@ -164,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import data
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
     from prover.policies import SamplingParams, load_policy
-    from prover.protocol.prompts import default_stop
+    from protocol.prompts import default_stop
 
     fmt = "deepseek-v1.5"
     t0 = time.monotonic()

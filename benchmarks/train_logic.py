@@ -52,7 +52,7 @@ def load() -> str:
 def whole_proof_rows(rows: list[dict], fmt: str) -> list[dict]:
     """prompt/completion rows: the statement, then its reference tactic proof as a flat script
     (one tactic a line, the style BFS writes and MCTS cuts), then the fence that ends a proof."""
-    from prover.protocol.prompts import build_prompt
+    from protocol.prompts import build_prompt
     from search.step_data import flat_tactics
     from search.tactic_env import tactic_proof
 
@@ -72,7 +72,7 @@ def step_rows_cached(spec: str, fmt: str, workers: int, log, where: Path) -> lis
     in the folder `where` (the walk is the slow part: a few Lean checks per tactic)."""
     import data
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
     from search.step_data import build
 
     path = where / f"steps-{spec.replace(':', '-').replace('=', '')}-{fmt}.jsonl"
@@ -114,7 +114,7 @@ def bfs(model, tok, checker, fmt: str, split: str, budget: int, limit: int, seed
     """Best-first search with the step policy, at most `budget` Lean checks per theorem."""
     import data
     from prover.policies.hf import HFPolicy
-    from prover.protocol.policy import SamplingParams
+    from protocol.policy import SamplingParams
     from prover.evaluation import make_search
 
     rows = data.load("logic-v2", split=split, limit=limit)

@@ -32,11 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lean_env.checker import Checker  # noqa: E402
-from lean_env.checkfile import compose  # noqa: E402
-from lean_env.environments import logic_header  # noqa: E402
-from lean_env.settings import Settings  # noqa: E402
-from lean_env.toolchain import find_toolchain  # noqa: E402
-from lean_env.verdict import ProofTask  # noqa: E402
+from lean_env.soundness.checkfile import compose  # noqa: E402
+from lean_env.running.environments import logic_header  # noqa: E402
+from lean_env.running.settings import Settings  # noqa: E402
+from lean_env.running.toolchain import find_toolchain  # noqa: E402
+from lean_env.soundness.verdict import ProofTask  # noqa: E402
 
 
 def task_set(n: int, seed: int = 11) -> list[ProofTask]:
@@ -111,9 +111,9 @@ def floor_ms(tasks: list[ProofTask], files: int) -> float:
 _BASELINE_SNIPPET = """
 import json, statistics, sys, time
 from lean_env.checker import Checker
-from lean_env.environments import logic_header
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask
+from lean_env.running.environments import logic_header
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask
 from data.logic import generate
 n, backend = int(sys.argv[1]), sys.argv[2]
 rows = generate(n, seed=11)
@@ -142,7 +142,7 @@ def baseline(rev: str, n: int, backend: str) -> dict:
 
 
 def repl_installed(settings: Settings) -> bool:
-    from lean_env.backends.repl import repl_available
+    from lean_env.running.backends.repl import repl_available
 
     return repl_available(settings)
 

@@ -2,7 +2,7 @@
 Hugging Face dataset, with a field mapping for files that name their columns differently.
 
 Every row comes back with name, split, header, informal_prefix, formal_statement, source and
-the setup profile its statements need (`prover setup PROFILE`; lean_env/setup.py defines the
+the setup profile its statements need (`prover setup PROFILE`; lean_env/install/profiles.py defines the
 profiles). A complete Lean file is header + informal_prefix + formal_statement + proof.
 """
 from __future__ import annotations
@@ -25,15 +25,32 @@ class Variant:
     profile: str
     description: str
     env: Optional[str] = None
+    adapt: Optional[str] = None  # a function in data.adapters that turns the file's rows into rows
 
 
 # The one place that says which Lean environment each shipped dataset needs. Profile names are
-# lean_env.setup's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
+# lean_env.install.profiles's: "bundled" is the bundled Lean 4.35 with the logic prelude (no Mathlib).
 VARIANTS: dict[str, Variant] = {
     "minif2f-deepseek": Variant("minif2f/deepseek_v1.5.jsonl", "deepseek-v1.5",
                                 "miniF2F as DeepSeek-Prover-V1.5 ships it (Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),
     "minif2f-v4.24": Variant("minif2f/lean4_v4.24.jsonl", "minif2f-v4.24",
                              "yangky11/miniF2F-lean4 port (Lean v4.24.0, Mathlib v4.24.0), with 2026 test-split fixes"),
+    "minif2f-goedel-v2": Variant("minif2f/goedel_prover_v2_test.jsonl", "deepseek-v1.5",
+                                 "miniF2F test as Goedel-Prover-V2 scores it: DeepSeek's with 14 statements corrected "
+                                 "(Lean v4.9.0-rc1, DeepSeek's Mathlib fork)"),
+    "minif2f-kimina": Variant("minif2f/kimina_preview_test.jsonl", "kimina-v4.15",
+                              "miniF2F test as Kimina-Prover Preview scores it, rebuilt from its published proofs "
+                              "(225 statements known, 19 best-guessed; Lean v4.15.0, Mathlib v4.15.0)"),
+    "proofnet": Variant("proofnet/deepseek_v1.5.jsonl", "deepseek-v1.5",
+                        "ProofNet as DeepSeek-Prover-V1.5 ships it (185 valid + 186 test; repeated names made unique)",
+                        adapt="proofnet_rows"),
+    "putnambench": Variant("putnambench/putnambench_lean4.jsonl", "putnambench-v4.27",
+                           "PutnamBench, 672 problems; the published answer filled in where one is asked for "
+                           "(Lean v4.27.0, Mathlib v4.27.0)", adapt="putnam_given_rows"),
+    "putnambench-find": Variant("putnambench/putnambench_lean4.jsonl", "putnambench-v4.27",
+                                "PutnamBench's 346 answer-asking problems with the answer to be found: the model "
+                                "writes the answer and the proof; Lean must prove the answer equals the published one",
+                                adapt="putnam_find_rows"),
     "logic": Variant("logic/v1.jsonl", "bundled",
                      "generated propositional/first-order logic theorems over the logic prelude", env="logic"),
     "logic-v2": Variant("logic/v2.jsonl", "bundled",
@@ -105,7 +122,7 @@ def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = Non
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError(f"a row has no formal_statement (columns: {', '.join(raw)}); "
                          "map one with --field formal_statement=COLUMN")
-    from lean_env.limits import check_fields
+    from lean_env.soundness.limits import check_fields
     from lean_env.tasks_io import resolve_header
 
     check_fields({k: row[k] for k in ("name", "header", "env", "formal_statement", "informal_prefix") if k in row})
@@ -121,7 +138,7 @@ def normalize_row(raw: Mapping[str, Any], fields: Mapping[str, str] | None = Non
         row["informal_prefix"] = row.get("informal_prefix") or informal
         row["formal_statement"] = statement
     if not row.get("name"):
-        from lean_env.statement import theorem_name
+        from lean_env.soundness.statement import theorem_name
 
         row["name"] = theorem_name(row["formal_statement"])
     row.setdefault("informal_prefix", "")
@@ -157,8 +174,13 @@ _read_jsonl = read_jsonl
 
 def _load_shipped(name: str) -> list[dict]:
     v = variant(name)
+    rows = _read_jsonl(DATA_DIR / v.file)
+    if v.adapt:
+        from data import adapters
+
+        rows = getattr(adapters, v.adapt)(rows)
     key = ALIASES.get(name, name)
-    return _shipped_rows(_read_jsonl(DATA_DIR / v.file), v, f"data/{v.file} ({key})")
+    return _shipped_rows(rows, v, f"data/{v.file} ({key})")
 
 
 def _load_generated(spec: str, n: int, seed: int) -> list[dict]:
@@ -173,7 +195,7 @@ def _shipped_rows(rows: list[dict], v: Variant, source: str) -> list[dict]:
     for raw in rows:
         row = dict(raw)
         if v.env:
-            from lean_env.environments import header_for
+            from lean_env.running.environments import header_for
 
             row["header"] = header_for(v.env)
             row["prompt_header"] = ""  # the model sees the theorem, not the whole prelude

@@ -1,5 +1,5 @@
 """The logic benchmark: seeded, versioned theorems of propositional and first-order logic over
-the project's logic prelude (lean_env/prelude/Logic.lean), each with a reference term proof.
+the project's logic prelude (lean_env/running/prelude/Logic.lean), each with a reference term proof.
 
 Why: MiniF2F needs Mathlib, which these machines cannot have. The logic prelude runs on the
 bundled Lean everywhere, so this benchmark gives real-kernel rewards for tests, CI and the CPU
@@ -12,7 +12,7 @@ schemas, and any propositional schema with compound formulas in place of atoms; 
 
 Statements use the prelude's names (`And a b`, `Or`, `Not`, `Iff`, `Exists (fun x => ..)`):
 the bundled Lean has no parser descriptors, so `∧`-style notation cannot be declared
-(see lean_env/prelude). `→`, `∀` and `fun` are built in. Term mode: statements end with `:=`.
+(see lean_env/running/prelude). `→`, `∀` and `fun` are built in. Term mode: statements end with `:=`.
 
 Atoms are renamed in order of first appearance (p q r ..., P Q R ...), so two theorems that
 differ only by renaming are the same row; the split is a hash of that canonical text, so a

@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Callable
 
-from lean_env.verdict import ProofTask
+from lean_env.soundness.verdict import ProofTask
 
 
 class Batcher:

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask, Verdict
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask, Verdict
 
 FINAL_STATUSES = frozenset({"proved", "rejected", "refused"})
 _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (

@@ -10,18 +10,17 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
-from lean_env.backends import Backend
-from lean_env.checkfile import TaskError, compose, split_code_preamble
-from lean_env.messages import environment_error
-from lean_env.judge import is_resource_error, judge
-from lean_env.allowlist import violations
-from lean_env.settings import Settings
-from lean_env.statement import StatementError
-from lean_env.verdict import ProofTask, Verdict
+from lean_env.running.backends import Backend
+from lean_env.soundness.checkfile import TaskError, compose, split_code_preamble
+from lean_env.soundness.messages import environment_error
+from lean_env.soundness.judge import is_resource_error, judge
+from lean_env.soundness.allowlist import violations
+from lean_env.running.settings import Settings
+from lean_env.soundness.statement import StatementError
+from lean_env.soundness.verdict import ProofTask, Verdict
 
 if TYPE_CHECKING:
     from lean_env.cache import VerdictCache
-    from lean_env.interface import ProofChecker
 
 BACKENDS = ("cli", "server", "repl")
 
@@ -31,8 +30,8 @@ def default_backend(settings: Settings) -> str:
     Mathlib profile); else the LSP server pool when a Lean exists; else one process per check."""
     if settings.backend:
         return settings.backend
-    from lean_env.backends.repl import repl_available
-    from lean_env.backends.server import server_available
+    from lean_env.running.backends.repl import repl_available
+    from lean_env.running.backends.server import server_available
 
     if repl_available(settings):
         return "repl"
@@ -41,40 +40,18 @@ def default_backend(settings: Settings) -> str:
 
 def make_backend(name: str, settings: Settings) -> Backend:
     if name == "cli":
-        from lean_env.backends.cli import CliBackend
+        from lean_env.running.backends.cli import CliBackend
 
         return CliBackend(settings)
     if name == "server":
-        from lean_env.backends.server import ServerBackend
+        from lean_env.running.backends.server import ServerBackend
 
         return ServerBackend(settings)
     if name == "repl":
-        from lean_env.backends.repl import ReplBackend
+        from lean_env.running.backends.repl import ReplBackend
 
         return ReplBackend(settings)
     raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
-
-
-def make_checker(backend: str | None = None, settings: Settings | None = None, *, workers: int | None = None,
-                 cache: "VerdictCache | str | None" = None, ray: str | bool | None = None,
-                 ray_actors: int | None = None) -> "ProofChecker":
-    """The one way entry points build a checker (lean_env.interface.ProofChecker). `backend` None
-    is the one default everywhere: the fastest installed (default_backend). `ray` (an address,
-    "auto", "local", or True for "auto") fans the same Checker out over Ray actors, each with a
-    pool of `workers` Lean processes; the verdict cache is then read by the actors from
-    $PROVER_VERDICT_CACHE."""
-    settings = settings or Settings.from_env()
-    name = backend or default_backend(settings)
-    if ray:
-        import os
-
-        from lean_env.ray_checker import RayChecker
-
-        if cache is not None:  # actors' Checkers read it from their environment (a local cluster inherits ours;
-            os.environ["PROVER_VERDICT_CACHE"] = str(cache)  # on a real cluster set it on the nodes)
-        return RayChecker(name, settings, address="auto" if ray is True else str(ray), actors=ray_actors,
-                          workers_per_actor=workers or 1)
-    return Checker(name, settings, workers=workers, cache=cache)
 
 
 def refuse(task: ProofTask, reasons: list[str], backend: str = "") -> Verdict:
@@ -92,7 +69,7 @@ def precheck(task: ProofTask) -> Optional[Verdict]:
             return refuse(task, [f"the task cannot be checked: {exc}"])
     else:
         text = task.proof or ""
-    found = violations(text)
+    found = [v for v in violations(text) if not (task.allow_native_decide and v.rule == "native_decide")]
     if found:
         return refuse(task, [v.reason() for v in found])
     return None
@@ -127,6 +104,8 @@ class Checker:
         self._cache_env = environment_id(self.settings, self.backend) if self.cache is not None else ""
 
     def check(self, task: ProofTask) -> Verdict:
+        if self.settings.trusts("native_decide") and not task.allow_native_decide:
+            task = dataclasses.replace(task, allow_native_decide=True)  # before the cache key: it names the flag
         if self.cache is None:
             return self._check(task)
         from lean_env.cache import task_key
@@ -175,7 +154,7 @@ class Checker:
         plain `lean` run, so every backend reports a broken environment the same way."""
         with self._header_lock:
             if header not in self._header_problems:
-                from lean_env.backends.cli import CliBackend
+                from lean_env.running.backends.cli import CliBackend
 
                 try:
                     errors = CliBackend(self.settings).errors_in(header, max(self.settings.timeout, 60.0))

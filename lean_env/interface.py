@@ -1,18 +1,18 @@
 """What every checker offers its callers (evaluation, search, rewards, the service), so a local
 `Checker` and the Ray-backed `RayChecker` are interchangeable; build either with
-`lean_env.checker.make_checker`."""
+`lean_env.factory.make_checker`."""
 from __future__ import annotations
 
 from concurrent.futures import Future
 from typing import Callable, Iterable, Optional, Protocol, runtime_checkable
 
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask, Verdict
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask, Verdict
 
 
 class BackendInfo(Protocol):
     name: str  # "cli" | "server" | "repl" locally; "ray:<backend>" over Ray
-    isolation: str  # how Lean processes are sealed (lean_env.sandbox)
+    isolation: str  # how Lean processes are sealed (lean_env.running.sandbox)
 
 
 @runtime_checkable

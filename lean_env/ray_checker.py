@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from lean_env.batching import Batcher
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask, Verdict
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask, Verdict
 
 
 class CheckerActorImpl:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-from lean_env.environments import header_for
-from lean_env.limits import MAX_TEXT_CHARS, LimitError, check, check_fields, check_row_size
-from lean_env.statement import StatementError, find_declaration, strip_comments
-from lean_env.verdict import ProofTask
+from lean_env.running.environments import header_for
+from lean_env.soundness.limits import MAX_TEXT_CHARS, LimitError, check, check_fields, check_row_size
+from lean_env.soundness.statement import StatementError, find_declaration, strip_comments
+from lean_env.soundness.verdict import ProofTask
 
 ROW_FIELDS = ("name", "header", "env", "formal_statement", "proof", "code", "timeout", "allow_native_decide")
 

@@ -35,10 +35,20 @@ def engine(name: Optional[str]) -> None:
 
 
 def prompt_format(name: Optional[str]) -> None:
-    from prover.protocol.prompts import FORMATS
+    from protocol.prompts import FORMATS
 
     if name is not None:
         _one_of("--format (prompt format)", name, list(FORMATS))
+
+
+def trust(values: Optional[list[str]]) -> str:
+    """`--trust` (repeatable or comma-separated) as the canonical string Settings.trust holds."""
+    from lean_env.running.settings import normalize_trust
+
+    try:
+        return normalize_trust(",".join(values or []))
+    except ValueError as exc:
+        raise UsageError(f"--trust: {exc}") from None
 
 
 def search_method(name: str) -> None:
@@ -77,7 +87,7 @@ def search_choice(method: str, pairs: Optional[list[str]], config: Optional[Path
 
 
 def environment(name: Optional[str]) -> None:
-    from lean_env.environments import header_for
+    from lean_env.running.environments import header_for
 
     if name is None:
         return
@@ -115,8 +125,8 @@ def _shipped() -> list[str]:
 
 def positive(option: str, value: Optional[float]) -> None:
     """A numeric option, by the one rule table every row, config and request uses
-    (lean_env.limits): `--max-tokens` is checked as `max_tokens`."""
-    from lean_env.limits import RULES, LimitError, check
+    (lean_env.soundness.limits): `--max-tokens` is checked as `max_tokens`."""
+    from lean_env.soundness.limits import RULES, LimitError, check
 
     field = option.lstrip("-").replace("-", "_")
     try:

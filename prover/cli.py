@@ -76,6 +76,7 @@ def check(
     timeout: Optional[float] = typer.Option(None, "--timeout", help="seconds per check (rows may set their own)"),
     lean: Optional[str] = typer.Option(None, "--lean", help="a lean executable to use instead of the bundled one"),
     ray: Optional[str] = typer.Option(None, "--ray", help="check on Ray actors: auto (join or start a cluster) or a cluster ADDRESS"),
+    trust: Optional[list[str]] = typer.Option(None, "--trust", help="trust what the kernel cannot check: native_decide (Lean's compiler; Kimina's checker accepts it). Default: nothing"),
     old_backend: Optional[str] = typer.Option(None, "--backend", "-b", hidden=True),
 ) -> None:
     """Check proofs; print one JSON Verdict per line on stdout as each check finishes (`line`: its row's
@@ -84,10 +85,10 @@ def check(
     from prover.commands.check import run_check
 
     backend = _renamed("--backend", old_backend, "--checker", checker)
-    _usage(lambda: (choices.checker_backend(backend), choices.environment(env),
+    _usage(lambda: (choices.checker_backend(backend), choices.environment(env), choices.trust(trust),
                     choices.positive("--timeout", timeout), choices.positive("--workers", workers)))
     raise typer.Exit(run_check(path, theorem=theorem, env=env, backend=backend, workers=workers,
-                               timeout=timeout, lean=lean, ray=ray))
+                               timeout=timeout, lean=lean, ray=ray, trust=choices.trust(trust)))
 
 
 @app.command()
@@ -115,6 +116,7 @@ def prove(
     search_option: Optional[list[str]] = typer.Option(None, "--search-option", "-O", help="a knob of the search method, KEY=VALUE (repeatable), e.g. -O c=2.0 -O max_checks=64 (an unknown KEY lists the method's options)"),
     search_config: Optional[Path] = typer.Option(None, "--search-config", help="YAML file of the method's knobs (and optionally `method:`); -O wins over it"),
     show_attempts: bool = typer.Option(False, "--show-attempts", help="print every attempt's proof and Lean's errors (stderr)"),
+    trust: Optional[list[str]] = typer.Option(None, "--trust", help="trust what the kernel cannot check: native_decide (Lean's compiler; Kimina's checker accepts it). Default: nothing"),
     old_backend: Optional[str] = typer.Option(None, "--backend", hidden=True),
 ) -> None:
     """Try to prove one theorem; print the proof Lean accepted (exit 0), or the best attempt and Lean's errors (exit 1)."""
@@ -124,11 +126,12 @@ def prove(
     engine = _renamed("--backend", old_backend, "--engine", engine) or "hf"
     search, options = _checked_search(lambda: (
         choices.environment(env), choices.prompt_format(prompt_format), choices.engine(engine),
-        choices.checker_backend(checker), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens)),
-        search, search_option, search_config)
+        choices.checker_backend(checker), choices.positive("-n", n), choices.positive("--max-tokens", max_tokens),
+        choices.trust(trust)), search, search_option, search_config)
     raise typer.Exit(run_prove(theorem, model=model, n=n, env=env, prompt_format=prompt_format, max_tokens=max_tokens,
                                temperature=temperature, seed=seed, lean=lean, engine=engine, checker=checker,
-                               search=search, search_options=options, show_attempts=show_attempts))
+                               search=search, search_options=options, show_attempts=show_attempts,
+                               trust=choices.trust(trust)))
 
 
 @app.command("eval")
@@ -152,6 +155,7 @@ def eval_(
     search: str = typer.Option("best-of-n", "--search", help="search: best-of-n (independent samples) | mcts (RMaxTS: resume from verified prefixes) | bfs (tactic-level best-first; server/repl checker) | repair (sample, show Lean's first error and goal, revise); the budget counts model samples"),
     search_option: Optional[list[str]] = typer.Option(None, "--search-option", "-O", help="a knob of the search method, KEY=VALUE (repeatable), e.g. -O c=2.0 -O max_checks=64 (an unknown KEY lists the method's options)"),
     search_config: Optional[Path] = typer.Option(None, "--search-config", help="YAML file of the method's knobs (and optionally `method:`); -O wins over it"),
+    trust: Optional[list[str]] = typer.Option(None, "--trust", help="trust what the kernel cannot check: native_decide (Lean's compiler; Kimina's checker accepts it). Recorded in the run card; a resumed run must say the same"),
     old_backend: Optional[str] = typer.Option(None, "--backend", hidden=True),
 ) -> None:
     """pass@k of a model on a dataset: results jsonl (resumable), summary.md, pass@k curve, run card."""
@@ -163,9 +167,9 @@ def eval_(
     search, options = _checked_search(lambda: (
         choices.dataset(dataset), choices.prompt_format(prompt_format), choices.engine(engine),
         choices.checker_backend(checker), choices.positive("-k", k), choices.positive("--limit", limit),
-        choices.positive("--max-tokens", max_tokens), choices.positive("--workers", workers)),
+        choices.positive("--max-tokens", max_tokens), choices.positive("--workers", workers), choices.trust(trust)),
         search, search_option, search_config)
-    spec = EvalSpec(dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
+    spec = EvalSpec(trust=choices.trust(trust), dataset=dataset, k=k, split=split, limit=limit, model=model, prompt_format=prompt_format,
                     temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                     stop_at_first=not all_samples, engine=engine, checker_backend=checker, lean=lean,
                     workers=workers, search=search, search_options=options)

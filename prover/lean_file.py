@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from lean_env.environments import header_for
-from lean_env.statement import find_declaration, strip_comments
-from lean_env.verdict import Message, ProofTask, Verdict
+from lean_env.running.environments import header_for
+from lean_env.soundness.statement import find_declaration, strip_comments
+from lean_env.soundness.verdict import Message, ProofTask, Verdict
 
 # Words that begin a new top-level command (Lean 4 core and Mathlib's common ones). A term or
 # tactic block cannot contain them as keywords, so the first line that starts with one, at

@@ -17,10 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from lean_env.verdict import STATUSES, Verdict
-from prover.protocol.extract import extract
+from lean_env.soundness.verdict import STATUSES, Verdict
+from protocol.extract import extract
 
-# Dataset columns a row needs for extraction (prover.protocol.prompts reads these).
+# Dataset columns a row needs for extraction (protocol.prompts reads these).
 EXTRACTION_KEYS = ("formal_statement", "header", "informal_prefix", "name")
 
 

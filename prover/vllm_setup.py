@@ -161,7 +161,7 @@ def _selftest_in_process() -> int:
     """Child of selftest(): load the default model, sample with a seed and a stop string."""
     import vllm
 
-    from prover.protocol.policy import SamplingParams
+    from protocol.policy import SamplingParams
     from prover.policies.vllm import VLLMPolicy
 
     t0 = time.monotonic()

@@ -1,6 +1,6 @@
 """The one interface every search method implements, and the code they share.
 
-A search takes a policy (prover.protocol.policy), a Checker, sampling parameters, a budget of
+A search takes a policy (protocol.policy), a Checker, sampling parameters, a budget of
 model samples per problem and a prompt format, plus its own knobs in a config dataclass; it
 turns dataset rows into one ProblemRecord each (search.records), so evaluation, training and
 the benchmarks can swap one method for another. A method is one module that subclasses
@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional
 
-from prover.protocol.policy import Policy, SamplingParams
-from prover.protocol.prompts import get_format
-from lean_env.verdict import ProofTask
+from protocol.policy import Policy, SamplingParams
+from protocol.prompts import get_format
+from lean_env.soundness.verdict import ProofTask
 from search.records import Attempt, ProblemRecord, Row
 
 
@@ -30,6 +30,7 @@ class SearchStats:
     completions: int = 0
     tokens: int = 0
     checks: int = 0
+    corrections: int = 0  # samples drawn as corrections of failed ones (search.self_correct); part of completions
 
 
 def sample_seed(seed: int, split: str, name: str, index: int) -> int:

@@ -3,7 +3,7 @@ its first proof. Checking overlaps generation: a round's candidates go to the Ch
 threads, and the next round is generated while Lean checks them. Several problems share each
 generate call (the prompts of one round are batched), which is what keeps a GPU busy.
 
-The policy only writes text; extraction (prover.protocol.extract) turns it into a ProofTask and the
+The policy only writes text; extraction (protocol.extract) turns it into a ProofTask and the
 Checker alone decides whether it is a proof.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional
 
-from prover.protocol.extract import extract
-from prover.protocol.policy import Completion, SamplingParams
-from prover.protocol.prompts import build_prompt, default_stop
+from protocol.extract import extract
+from protocol.policy import Completion, SamplingParams
+from protocol.prompts import build_prompt, default_stop
 from search.base import Search, sample_seed, task_dict
 from search.records import Attempt, ProblemRecord, Row
 from search.registry import register

@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from lean_env.verdict import ProofTask, Verdict
-from prover.protocol.policy import Completion, SamplingParams
-from prover.protocol.prompts import row_header
+from lean_env.soundness.verdict import ProofTask, Verdict
+from protocol.policy import Completion, SamplingParams
+from protocol.prompts import row_header
 from search.base import Search, sample_seed
 from search.records import Attempt, ProblemRecord, Row
 from search.registry import register

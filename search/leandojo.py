@@ -136,7 +136,7 @@ def tactic_step_records(theorems: Iterable[Mapping[str, Any]], fmt: str = "deeps
     """prompt/completion pairs, one per traced tactic: the prompt shows the tactic state as the
     `/- tactic state -/` comment search.bfs shows the model, the completion is the tactic on
     its own line. Tactics that leave no state before them (empty) are skipped."""
-    from prover.protocol.prompts import get_format
+    from protocol.prompts import get_format
 
     lead = "Complete the following Lean 4 code:\n\n```lean4\n"
     if get_format(fmt).kind != "continuation":

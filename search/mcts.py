@@ -31,10 +31,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from lean_env.verdict import ProofTask, Verdict
-from prover.protocol.extract import extract
-from prover.protocol.policy import SamplingParams
-from prover.protocol.prompts import default_stop, row_header
+from lean_env.soundness.verdict import ProofTask, Verdict
+from protocol.extract import extract
+from protocol.policy import SamplingParams
+from protocol.prompts import default_stop, row_header
 from search.base import Search, task_dict
 from search.records import Attempt, ProblemRecord, Row
 from search.registry import register

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 _METHODS: dict[str, type] = {}
 _discovered = False
-_ORDER = ("best-of-n", "mcts", "bfs", "repair")  # how listings show the built-in ones
+_ORDER = ("best-of-n", "mcts", "bfs", "repair", "self-correct")  # how listings show the built-in ones
 
 
 def register(cls: type) -> type:
@@ -85,7 +85,7 @@ def parse_options(name: str, pairs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _convert(method: str, key: str, raw: Any, hint: Any) -> Any:
-    from lean_env.limits import MAX_COUNT, RULES, LimitError, Rule, check
+    from lean_env.soundness.limits import MAX_COUNT, RULES, LimitError, Rule, check
 
     optional = type(None) in typing.get_args(hint)
     kinds = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]

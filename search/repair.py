@@ -21,10 +21,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from lean_env.verdict import ProofTask, Verdict
-from prover.protocol.extract import extract
-from prover.protocol.policy import SamplingParams
-from prover.protocol.prompts import build_prompt, default_stop, repair_prompt, row_header
+from lean_env.soundness.verdict import ProofTask, Verdict
+from protocol.extract import extract
+from protocol.policy import SamplingParams
+from protocol.prompts import build_prompt, default_stop, repair_prompt, row_header
 from search.base import Search, task_dict
 from search.mcts import cut_points, first_error, valid_prefix_state
 from search.records import Attempt, ProblemRecord, Row
@@ -267,7 +267,7 @@ def repair_rows(rows, checker, per_row: int = 1, proof_field: str = "proof") -> 
     note before the statement, exactly as `Repair` does at search time."""
     import re
 
-    from prover.protocol.prompts import repair_note
+    from protocol.prompts import repair_note
 
     candidates = []
     for row in rows:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from prover.protocol.prompts import build_prompt, get_format
+from protocol.prompts import build_prompt, get_format
 from search.tactic_env import ServerTacticEnv, resume_prompt, tactic_proof
 
 Row = Mapping[str, Any]
@@ -198,7 +198,7 @@ def write_steps(out: str | Path, dataset: str = "logic-v2", splits: Sequence[str
     """Walk the dataset's reference proofs on the bundled Lean's server pool and write the rows."""
     import data
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
 
     rows = [r for s in splits for r in data.load(dataset, split=s, limit=limit)]
     t0 = time.monotonic()

@@ -10,7 +10,7 @@ so best-first search (search.bfs) runs unchanged on either:
   its "unsolved goals" errors.
 - `ReplTacticEnv`: leanprover-community/repl's tactic mode (`{"tactic", "proofState"}`), where
   each state is a proof-state id inside one REPL process. `goals == []` is not "done": only the
-  REPL's `proofStatus == "Completed"` with no error is (see lean_env.repl_protocol). REPLs
+  REPL's `proofStatus == "Completed"` with no error is (see lean_env.running.repl_protocol). REPLs
   before leanprover-community/repl#63 (the deepseek-v1.5 profile's) send no `proofStatus`:
   there a state with no goals is decided by checking the whole file (statement + script).
 
@@ -28,9 +28,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Optional, Protocol, Sequence
 
-from lean_env.checkfile import compose
-from lean_env.verdict import Message, ProofTask, Verdict
-from prover.protocol.prompts import build_prompt, get_format, row_header
+from lean_env.soundness.checkfile import compose
+from lean_env.soundness.verdict import Message, ProofTask, Verdict
+from protocol.prompts import build_prompt, get_format, row_header
 
 TacticStatus = Literal["open", "proved", "error"]
 UNSOLVED = "unsolved goals"
@@ -56,8 +56,8 @@ def writes_sorry(verdict: Verdict, text: str) -> bool:
     closes the goals of an unfinished proof with a synthetic sorry, so every open state has
     sorryAx among its axioms; only a written sorry (Lean's "declaration uses sorry" warning,
     or the word in the text outside comments) disqualifies a state."""
-    from lean_env.messages import is_sorry_warning
-    from lean_env.statement import strip_comments
+    from lean_env.soundness.messages import is_sorry_warning
+    from lean_env.soundness.statement import strip_comments
 
     return any(is_sorry_warning(w) for w in verdict.warnings) or bool(_SORRY_RE.search(strip_comments(text)))
 
@@ -238,7 +238,7 @@ class ServerTacticEnv:
 # -- (b) leanprover-community/repl tactic mode -------------------------------------------------
 class ReplTacticEnv:
     """Tactic mode of one REPL process (proof-state ids live in that process, so the env owns a
-    worker rather than borrowing from a pool). `worker` is a lean_env.backends.repl.ReplWorker."""
+    worker rather than borrowing from a pool). `worker` is a lean_env.running.backends.repl.ReplWorker."""
 
     name = "repl"
 
@@ -260,8 +260,8 @@ class ReplTacticEnv:
         """A REPL process as the `repl` backend would start it (argv, workspace, sandbox)."""
         from pathlib import Path
 
-        from lean_env.backends.repl import ReplWorker, repl_argv, workspace_env
-        from lean_env.settings import Settings
+        from lean_env.running.backends.repl import ReplWorker, repl_argv, workspace_env
+        from lean_env.running.settings import Settings
 
         s = settings or Settings.from_env()
         argv = repl_argv(s)
@@ -272,7 +272,7 @@ class ReplTacticEnv:
         return cls(ReplWorker(argv, s, readable, extra), timeout or s.timeout, checker=checker)
 
     def start(self, row: Mapping[str, Any]) -> TacticResult:
-        from lean_env.repl_protocol import CommandResponse, command
+        from lean_env.running.repl_protocol import CommandResponse, command
 
         deadline = time.monotonic() + self.timeout
         header = row.get("header") or ""
@@ -299,7 +299,7 @@ class ReplTacticEnv:
 
     def apply(self, state: Any, tactic: str) -> TacticResult:
         """`state` is (proof-state id, tactics so far) as returned in TacticResult.state."""
-        from lean_env.repl_protocol import ErrorResponse
+        from lean_env.running.repl_protocol import ErrorResponse
 
         ps, tactics = state if isinstance(state, tuple) else (state, ())
         tactic = clean_tactic(tactic)
@@ -322,8 +322,8 @@ class ReplTacticEnv:
         """No goals left and no `proofStatus` to say whether the proof holds (an old REPL): check
         statement + script as one file, with the Checker when there is one (a real Verdict), else
         in this REPL's command mode (a search signal, which search.bfs confirms with its Checker)."""
-        from lean_env.messages import is_sorry_warning
-        from lean_env.repl_protocol import CommandResponse, command
+        from lean_env.soundness.messages import is_sorry_warning
+        from lean_env.running.repl_protocol import CommandResponse, command
 
         assert self.row is not None
         self.whole_file_checks += 1
@@ -360,7 +360,7 @@ class ReplTacticEnv:
 def needs_whole_file_check(resp) -> bool:
     """A tactic response that looks finished (no goals, no error, no sorry) from a REPL that does
     not say whether the proof holds (no `proofStatus`: before leanprover-community/repl#63)."""
-    from lean_env.repl_protocol import TacticResponse
+    from lean_env.running.repl_protocol import TacticResponse
 
     return (isinstance(resp, TacticResponse) and not resp.reports_status and not resp.goals
             and not resp.errors and not resp.sorries)
@@ -381,7 +381,7 @@ def interpret_tactic_response(resp, tactics: tuple[str, ...], seconds: float = 0
     """A REPL tactic response as a search step. Only `completed` (proofStatus "Completed", no
     goals, no error, no sorry) is "proved"; no goals with an error, a sorry or a kernel failure
     is an error, however finished it looks."""
-    from lean_env.repl_protocol import TacticResponse
+    from lean_env.running.repl_protocol import TacticResponse
 
     if not isinstance(resp, TacticResponse):
         return TacticResult("error", tactics=tactics, error="the REPL did not answer with a proof state", seconds=seconds)

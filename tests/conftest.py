@@ -1,8 +1,8 @@
 """Fixtures shared by the test files: the logic header and one checker per backend kind."""
 import pytest
 
-from lean_env.environments import logic_header
-from lean_env.settings import Settings
+from lean_env.running.environments import logic_header
+from lean_env.running.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 kernel trusts, whatever the spelling, and names the rule; ordinary proof text passes."""
 import pytest
 
-from lean_env.allowlist import MAX_CHARS, RULES, cheat_flags, preamble_violations, violations
+from lean_env.soundness.allowlist import MAX_CHARS, RULES, cheat_flags, preamble_violations, violations
 
 
 def rules(text):
@@ -257,8 +257,8 @@ def test_lean_reads_the_spellings_as_the_policy_normalizes_them(tmp_path):
     import os
     import subprocess
 
-    from lean_env.environments import logic_header
-    from lean_env.toolchain import ToolchainError, find_toolchain
+    from lean_env.running.environments import logic_header
+    from lean_env.running.toolchain import ToolchainError, find_toolchain
 
     try:
         tc = find_toolchain()

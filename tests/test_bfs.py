@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.repl_protocol import parse_response, split_requests, split_responses
-from prover.protocol.policy import Completion, SamplingParams
+from lean_env.running.repl_protocol import parse_response, split_requests, split_responses
+from protocol.policy import Completion, SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.tactic_env import (ReplTacticEnv, ServerTacticEnv, TacticResult, interpret_tactic_response,
@@ -145,8 +145,8 @@ def test_repl_tactic_responses_become_search_steps():
 def test_bfs_on_replayed_repl_tactic_mode_rechecks_with_real_lean(server_checker, header):
     """The REPL answers are a real v4.24 transcript replayed by the stand-in; the theorem also
     holds over the logic prelude, so the final whole-proof check is real Lean's."""
-    from lean_env.backends.repl import ReplWorker
-    from lean_env.settings import Settings
+    from lean_env.running.backends.repl import ReplWorker
+    from lean_env.running.settings import Settings
 
     argv = shlex.split(f"{shlex.quote(sys.executable)} {shlex.quote(str(FAKE))}") + [
         "--replay", str(TRANSCRIPTS / "proof_branching.expected.out")]

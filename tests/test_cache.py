@@ -1,13 +1,15 @@
 """The verdict cache: what its key covers, what it stores, and a real Checker serving hits."""
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from lean_env.cache import VerdictCache, environment_id, task_key
 from lean_env.checker import Checker
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask, Verdict
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask, Verdict
 
+ROOT = Path(__file__).resolve().parent.parent
 AND_SWAP = "theorem and_swap (p q : Prop) (h : And p q) : And q p :="
 
 
@@ -48,9 +50,10 @@ def test_rule_changes_change_the_key(monkeypatch):
 def test_the_rules_hash_reads_every_module_that_can_decide_a_verdict():
     from lean_env.cache import rule_files
 
-    names = {str(p.relative_to(p.parents[1] if p.parent.name == "backends" else p.parent)) for p in rule_files()}
-    for needed in ("allowlist.py", "lexer.py", "limits.py", "checkfile.py", "judge.py", "messages.py",
-                   "statement.py", "checker.py", "sandbox.py", "backends/server.py", "backends/cli.py"):
+    names = {str(p.relative_to(ROOT / "lean_env")) for p in rule_files()}
+    for needed in ("soundness/allowlist.py", "soundness/lexer.py", "soundness/limits.py", "soundness/checkfile.py",
+                   "soundness/judge.py", "soundness/messages.py", "soundness/statement.py", "checker.py",
+                   "running/sandbox.py", "running/backends/server.py", "running/backends/cli.py"):
         assert needed in names, needed
 
 

@@ -1,9 +1,9 @@
 """The real-kernel suite: the bundled Lean 4.35 with the logic prelude decides every verdict here."""
 import pytest
 
-from lean_env import judge as judge_mod
-from lean_env.checkfile import compose
-from lean_env.verdict import ProofTask
+from lean_env.soundness import judge as judge_mod
+from lean_env.soundness.checkfile import compose
+from lean_env.soundness.verdict import ProofTask
 
 pytestmark = pytest.mark.lean
 
@@ -114,16 +114,16 @@ def test_standard_axioms_are_accepted(cli_checker, header):
     assert v.axioms == ["propext"]
 
 
-def test_native_decide_axiom_is_rejected_even_when_allowed(cli_checker, header):
+def test_native_decide_axiom_is_rejected_by_default(cli_checker, header):
     # stand-in for native_decide's axiom: the bundled prelude has no compiler-backed decide
+    # (the opt-in, allow_native_decide / --trust native_decide: tests/test_trust_native_decide.py)
     hdr = header + "axiom Lean.ofReduceBool (a b : Bool) (h : Eq a b) : True\n"
     statement = "theorem nd : True :="
     proof = " Lean.ofReduceBool Bool.true Bool.true rfl"
-    for allow in (False, True):
-        v = cli_checker.check(ProofTask(statement, header=hdr, proof=proof, allow_native_decide=allow))
-        assert not v.ok, v.reasons
-        assert v.status in ("rejected", "refused")
-        assert any("native_decide" in r for r in v.reasons)
+    v = cli_checker.check(ProofTask(statement, header=hdr, proof=proof))
+    assert not v.ok, v.reasons
+    assert v.status in ("rejected", "refused")
+    assert any("native_decide" in r for r in v.reasons)
 
 
 def test_unterminated_comment_cannot_swallow_the_checks(cli_checker, header):
@@ -224,7 +224,7 @@ set_option maxRecDepth 1000000
 
 def test_check_past_its_timeout_is_killed_and_reported(header):
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
 
     # ~65 s of kernel reduction on an idle 2-core machine; the limit is 3 s
     task = ProofTask("theorem slow : usub (umul 200 200) (umul 200 200) = 0 :=", header=header + SLOW_DEFS,
@@ -238,7 +238,7 @@ def test_check_past_its_timeout_is_killed_and_reported(header):
 
 def test_memory_limit_is_reported_as_crash_not_as_wrong_proof(header):
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
 
     task = ProofTask("theorem slow : umul 300 300 = 90000 :=", header=header + SLOW_DEFS, proof=" rfl")
     with Checker("cli", Settings.from_env(memory_mb=100), workers=1) as c:
@@ -249,7 +249,7 @@ def test_memory_limit_is_reported_as_crash_not_as_wrong_proof(header):
 
 def test_address_space_limit_is_reported_as_crash(header):
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
 
     with Checker("cli", Settings.from_env(address_space_mb=1500), workers=1) as c:
         v = c.check(ProofTask(AND_SWAP, header=header, proof=" ⟨h.2, h.1⟩"))
@@ -274,8 +274,8 @@ def test_notation_and_tactics_of_the_prelude(cli_checker, header):
 
 def test_a_configured_lean_of_the_bundled_version_checks_the_logic_environment(header):
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
-    from lean_env.toolchain import find_toolchain
+    from lean_env.running.settings import Settings
+    from lean_env.running.toolchain import find_toolchain
 
     bundled = find_toolchain(Settings.from_env(lean=""))
     with Checker("cli", Settings.from_env(lean=str(bundled.lean)), workers=1) as c:

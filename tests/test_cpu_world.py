@@ -21,7 +21,7 @@ def _rows(n=12):
 
 
 def test_compact_prompt_has_no_instruction_and_no_name():
-    from prover.protocol.prompts import build_prompt, default_stop
+    from protocol.prompts import build_prompt, default_stop
     from search.tactic_env import resume_prompt
 
     row = _rows(1)[0]
@@ -56,7 +56,7 @@ def test_whole_proof_rows_are_flat_scripts_closed_by_the_fence():
 
 @pytest.mark.lean
 def test_whole_proof_rows_are_proofs_lean_accepts(server_checker):
-    from prover.protocol.extract import extract
+    from protocol.extract import extract
 
     rows = _rows(12)
     tasks = [extract(row, rec["completion"], "compact").task

@@ -33,7 +33,7 @@ def test_minif2f_rows_are_uniform(name, count):
 
 
 def test_profiles_are_named_once_and_known_to_setup():
-    from lean_env.setup import PROFILES
+    from lean_env.install.profiles import PROFILES
 
     assert data.load("minif2f")[0]["profile"] == "deepseek-v1.5"
     assert data.load("minif2f-v4.24")[0]["profile"] == "minif2f-v4.24"
@@ -82,8 +82,8 @@ def test_statement_with_its_own_header_is_split_like_deepseeks():
 
 
 def test_logic_rows_get_the_prelude_header_and_a_short_prompt_header():
-    from lean_env.environments import logic_header
-    from prover.protocol.prompts import build_prompt
+    from lean_env.running.environments import logic_header
+    from protocol.prompts import build_prompt
 
     rows = data.load("logic", split="test")
     assert rows and all(r["split"] == "test" for r in rows)

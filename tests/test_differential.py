@@ -8,9 +8,9 @@ import random
 import pytest
 
 from lean_env.checker import Checker
-from lean_env.environments import logic_header
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask
+from lean_env.running.environments import logic_header
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask
 
 logic = pytest.importorskip("data.logic")
 

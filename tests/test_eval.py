@@ -6,7 +6,7 @@ import json
 import pytest
 
 import data
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation import CURVE, RESULTS, RUN_CARD, SUMMARY, EvalError, EvalSpec, read_records, run_eval
 from prover.evaluation.report import source_category
 from prover.policies.scripted import ScriptedPolicy

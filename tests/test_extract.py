@@ -2,7 +2,7 @@
 import pytest
 
 from lean_env.checker import precheck
-from prover.protocol.extract import code_blocks, cut_continuation, extract
+from protocol.extract import code_blocks, cut_continuation, extract
 
 HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 0\n\n"
 ROW = {"name": "t1", "header": HEADER, "informal_prefix": "", "formal_statement": "theorem t1 (a b : ℕ) : a + b = b + a := by\n"}

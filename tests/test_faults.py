@@ -213,8 +213,8 @@ def test_a_killed_and_resumed_eval_equals_an_unbroken_one(tmp_path, cli_checker,
 @pytest.mark.lean
 def test_the_timeout_reason_names_the_configured_limit(header):
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
-    from lean_env.verdict import ProofTask
+    from lean_env.running.settings import Settings
+    from lean_env.soundness.verdict import ProofTask
     from tests.test_checker_real import SLOW_DEFS
 
     task = ProofTask("theorem slow : usub (umul 200 200) (umul 200 200) = 0 :=", header=header + SLOW_DEFS, proof=" rfl")
@@ -228,7 +228,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from lean_env.checker import Checker
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation import run_eval
 from tests.test_faults import Dice, _eval_spec
 

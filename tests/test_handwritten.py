@@ -24,7 +24,7 @@ def test_not_generator_names():
 @pytest.mark.lean
 def test_every_reference_proof_checks_and_a_broken_one_does_not():
     from lean_env import Checker, ProofTask
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
 
     rows = data.load("logic-handwritten")
     tasks = [ProofTask(formal_statement=r["formal_statement"], header=r["header"], proof=r["proof"]) for r in rows]

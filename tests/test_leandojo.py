@@ -12,7 +12,7 @@ from typing import Optional
 
 import pytest
 
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.leandojo import DojoTacticEnv, load_benchmark, tactic_step_records

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lean_env.lexer import code_tokens, tokenize
+from lean_env.soundness.lexer import code_tokens, tokenize
 
 
 def kinds(text):
@@ -195,7 +195,7 @@ _PRINTED = re.compile(r"^'(probe_\d+)' does not depend on any axioms$", re.M)
 
 @pytest.fixture(scope="module")
 def lean_run(tmp_path_factory):
-    from lean_env.toolchain import ToolchainError, find_toolchain
+    from lean_env.running.toolchain import ToolchainError, find_toolchain
 
     try:
         tc = find_toolchain()
@@ -262,7 +262,7 @@ TRICKS = [
 
 # Tokens this lexer knows that the logic environment's Lean lacks (`//` is Init notation, `''` and
 # `⁻¹'` are Mathlib's): there the lexer reads more as code than Lean does, never less (see
-# lean_env/lexer.py).
+# lean_env/soundness/lexer.py).
 OVER = ("//", "\\/", "''", "⁻¹'", "∑'", "∏'")
 
 

@@ -82,7 +82,7 @@ def _corrupt(proof: str) -> str:
 @pytest.mark.lean
 def test_every_reference_proof_checks_and_corruptions_fail():
     from lean_env import Checker, ProofTask
-    from lean_env.environments import logic_header
+    from lean_env.running.environments import logic_header
 
     header = logic_header()
     rows = _shipped()

@@ -122,8 +122,8 @@ def test_regenerating_gives_the_shipped_file_byte_for_byte(tmp_path):
 @pytest.mark.lean
 def test_every_reference_proof_checks_in_both_styles_and_corruptions_fail():
     from lean_env import Checker, ProofTask
-    from lean_env.environments import logic_header
-    from lean_env.settings import Settings
+    from lean_env.running.environments import logic_header
+    from lean_env.running.settings import Settings
 
     header = logic_header()
     rows = _shipped()

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from lean_env.verdict import Message, ProofTask, Verdict
-from prover.protocol.policy import SamplingParams
+from lean_env.soundness.verdict import Message, ProofTask, Verdict
+from protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.mcts import MCTS, ROOT, Arm, Tree, checkpoint_dict, cut_points, first_error, load_checkpoint
 from search.records import Attempt

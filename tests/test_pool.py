@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.backends.repl import ReplBackend, ReplWorker, repl_argv
+from lean_env.running.backends.repl import ReplBackend, ReplWorker, repl_argv
 from lean_env.checker import Checker
-from lean_env.checkfile import compose
-from lean_env.pool import Pool, PoolBusy, PoolClosed
-from lean_env.repl_protocol import CommandResponse, TacticResponse, command, tactic
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask
+from lean_env.soundness.checkfile import compose
+from lean_env.running.pool import Pool, PoolBusy, PoolClosed
+from lean_env.running.repl_protocol import CommandResponse, TacticResponse, command, tactic
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask
 from tests.procs import alive
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
@@ -198,7 +198,7 @@ def test_worker_start_failure_is_a_crashed_verdict(tmp_path):
 
 def test_generic_pool_with_a_python_worker():
     """The pool is backend-agnostic: any object with the Worker methods."""
-    from lean_env.judge import RunOutcome
+    from lean_env.soundness.judge import RunOutcome
 
     class Echo:
         def __init__(self):

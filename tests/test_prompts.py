@@ -1,7 +1,7 @@
 """Prompt formats: the published wording, the row's parts in order, chat template vs fallback."""
 import pytest
 
-from prover.protocol.prompts import DEEPSEEK_HEADER, FORMATS, build_prompt, get_format, informal_text, with_sorry
+from protocol.prompts import DEEPSEEK_HEADER, FORMATS, build_prompt, get_format, informal_text, with_sorry
 
 ROW = {
     "name": "mathd_algebra_10",

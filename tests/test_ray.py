@@ -8,8 +8,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from lean_env.ray_checker import RayChecker  # noqa: E402
-from lean_env.settings import Settings  # noqa: E402
-from lean_env.verdict import ProofTask  # noqa: E402
+from lean_env.running.settings import Settings  # noqa: E402
+from lean_env.soundness.verdict import ProofTask  # noqa: E402
 from tests.procs import alive
 
 pytestmark = pytest.mark.lean

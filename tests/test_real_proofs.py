@@ -2,15 +2,16 @@
 Kimina-Prover-Preview). The proofs have no clear license, so they are read from ../shared/data
 (or $PROVER_SHARED_DATA) and never copied into the project; the tests skip where it is absent."""
 from tests.shared_data import SHARED
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from lean_env.allowlist import cheat_flags, violations
-from lean_env.statement import find_declaration, statement_signature, strip_comments
-from prover.protocol.extract import code_task, extract
+from lean_env.soundness.allowlist import cheat_flags, violations
+from lean_env.soundness.statement import find_declaration, statement_signature, strip_comments
+from protocol.extract import code_task, extract
 
 KIMINA = SHARED / "proofs" / "kimina_preview" / "minif2f_test_solved.jsonl"
 DSV2 = SHARED / "proofs" / "deepseek_prover_v2" / "minif2f_solutions.jsonl"
@@ -94,7 +95,7 @@ def test_no_real_proof_is_refused_by_the_policy(kimina, dsv2, deepseek):
     extracted code (imports blanked by the Checker's own rule). The only refusals are the 16
     Kimina proofs that use `native_decide`, refused on purpose: in Lean 4.35 it rests on a per-use
     auxiliary axiom and runs compiled code the candidate can influence, so it cannot be audited
-    (see lean_env/allowlist.py). They are exactly the proofs cheat_flags marks `native_decide`."""
+    (see lean_env/soundness/allowlist.py). They are exactly the proofs cheat_flags marks `native_decide`."""
     refused = {}
     for r in kimina + dsv2:
         target = deepseek[r["name"]]
@@ -107,6 +108,18 @@ def test_no_real_proof_is_refused_by_the_policy(kimina, dsv2, deepseek):
     native = {r["name"] for r in kimina if "native_decide" in cheat_flags(r["proof_text"])}
     assert len(native) == 16
     assert refused == {name: ["native_decide"] for name in native}
+
+
+def test_trusting_native_decide_lets_kiminas_16_native_proofs_reach_lean(kimina, deepseek):
+    """With --trust native_decide (allow_native_decide), the policy refuses none of Kimina's proofs."""
+    from lean_env.checker import precheck
+
+    native = [r for r in kimina if "native_decide" in cheat_flags(r["proof_text"])]
+    for r in native:
+        e = code_task(r["proof_text"], _file_statement(r["proof_text"], r["name"]), deepseek[r["name"]]["header"])
+        assert precheck(e.task) is not None
+        trusted = dataclasses.replace(e.task, allow_native_decide=True)
+        assert precheck(trusted) is None, r["name"]
 
 
 def test_cheat_flags_on_real_proofs(kimina, dsv2):

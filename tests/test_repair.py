@@ -5,9 +5,9 @@ import pytest
 
 from prover.evaluation import make_search
 from search.registry import names as search_names
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
-from prover.protocol.prompts import REPAIR_MARK, build_prompt, repair_prompt
+from protocol.prompts import REPAIR_MARK, build_prompt, repair_prompt
 from search.repair import Repair
 
 TACTIC_ROW = {"name": "r1", "formal_statement": "theorem r1 (p q : Prop) (h : p ∧ q) : q ∧ p :=", "split": "test"}

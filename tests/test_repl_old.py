@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.backends import repl as repl_backend
-from lean_env.backends.repl import ReplWorker, olean_dir, workspace_env
+from lean_env.running.backends import repl as repl_backend
+from lean_env.running.backends.repl import ReplWorker, olean_dir, workspace_env
 from lean_env.checker import Checker
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask
 from search.tactic_env import (ReplTacticEnv, interpret_tactic_response, needs_whole_file_check,
                                tactic_option_prefix, tactic_proof)
 
@@ -58,7 +58,7 @@ def test_repl_stdout_setting_is_checked():
 def test_a_pty_worker_reports_the_repl_exit_as_end_of_stream():
     w = ReplWorker(shlex.split(fake()), Settings.from_env(repl_stdout="pty", timeout=20.0), [Path(sys.executable)], {})
     try:
-        from lean_env.checkfile import compose
+        from lean_env.soundness.checkfile import compose
 
         out = w.run(compose(ProofTask(TASK.formal_statement, header="x", proof=" h -- FAKE_CRASH")), 20.0)
         assert out.crash and "exited" in out.crash  # EIO on the pty is the end, not an I/O error
@@ -70,7 +70,7 @@ def test_a_pty_worker_reports_the_repl_exit_as_end_of_stream():
 def test_command_responses_with_the_forks_ast_field_are_read():
     w = ReplWorker(shlex.split(fake("--ast")), settings(), [Path(sys.executable)], {})
     try:
-        from lean_env.repl_protocol import CommandResponse, command
+        from lean_env.running.repl_protocol import CommandResponse, command
         import time
 
         resp = w.request(command("import Mathlib"), time.monotonic() + 20)
@@ -122,7 +122,7 @@ def test_old_repl_tactic_proof_is_proved_by_the_whole_file_check_with_real_lean(
     """A real v4.24 transcript replayed with `proofStatus` removed (what the v4.9 REPL sends):
     the last tactic leaves no goals, the env cannot trust that, and the Checker's real Lean
     verdict on statement + script is what makes it proved."""
-    from lean_env.repl_protocol import TacticResponse, parse_response, split_responses
+    from lean_env.running.repl_protocol import TacticResponse, parse_response, split_responses
     import json
 
     out = TRANSCRIPTS / "core" / "proof_branching.expected.out"

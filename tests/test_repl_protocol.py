@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lean_env.judge import RunOutcome
-from lean_env.repl_protocol import (CommandResponse, ErrorResponse, ProtocolError, ResponseReader,
+from lean_env.soundness.judge import RunOutcome
+from lean_env.running.repl_protocol import (CommandResponse, ErrorResponse, ProtocolError, ResponseReader,
                                     TacticResponse, command, encode_request, parse_response,
                                     split_requests, split_responses, tactic, unpickle_env)
 

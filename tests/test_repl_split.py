@@ -6,10 +6,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from lean_env.backends.repl import ReplBackend, ReplWorker
-from lean_env.checkfile import compose
-from lean_env.settings import Settings
-from lean_env.verdict import ProofTask
+from lean_env.running.backends.repl import ReplBackend, ReplWorker
+from lean_env.soundness.checkfile import compose
+from lean_env.running.settings import Settings
+from lean_env.soundness.verdict import ProofTask
 
 FAKE = Path(__file__).parent / "fakes" / "fake_repl.py"
 
@@ -46,7 +46,7 @@ def test_a_response_over_the_cap_is_a_protocol_error_not_a_memory_hog():
 
     import pytest
 
-    from lean_env.repl_protocol import ProtocolError, ResponseReader
+    from lean_env.running.repl_protocol import ProtocolError, ResponseReader
 
     ok = ResponseReader(io.BytesIO(b'{"env": 0}\n\n'), max_bytes=100)
     assert ok.next().env == 0

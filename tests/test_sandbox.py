@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from lean_env import sandbox as sandbox_mod
-from lean_env.sandbox import (Limits, Sandbox, SandboxError, clean_stale_scratch, describe_isolation,
-                              isolation_method, read_line_capped, scratch_root, seals_filesystem)
+from lean_env.running import isolation
+from lean_env.running.sandbox_limits import STDOUT_CAP, Limits, SandboxError
+from lean_env.running.sandbox import Sandbox
+from lean_env.running.scratch import LEGACY_AGE_S, clean_legacy_scratch, clean_stale_scratch, scratch_root
+from lean_env.running.isolation import INSTALL_HINT, describe_isolation, isolation_method, seals_filesystem
+from lean_env.running.capped_output import read_line_capped
 from tests.procs import with_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,14 +28,14 @@ PY = sys.executable if os.access(sys.executable, os.X_OK) else "/usr/bin/python3
 SYS_PY = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else PY
 namespaces = pytest.mark.skipif(isolation_method() == "none", reason="no namespaces on this machine")
 # the sealing methods that work here; each seal test runs under each of them
-SEALED_HERE = [m for m in ("bwrap+nobody", "mountns+nobody", "bwrap-user") if sandbox_mod._probe_method(m)]
+SEALED_HERE = [m for m in ("bwrap+nobody", "mountns+nobody", "bwrap-user") if isolation._probe_method(m)]
 
 
 @pytest.fixture(params=SEALED_HERE or [None])
 def sealed(request, monkeypatch):
     """Runs the test under one sealing method (PROVER_SANDBOX), or skips saying why none works."""
     if request.param is None:
-        pytest.skip(f"no sealed filesystem here ({isolation_method()}): {sandbox_mod.INSTALL_HINT}, or run as root")
+        pytest.skip(f"no sealed filesystem here ({isolation_method()}): {INSTALL_HINT}, or run as root")
     monkeypatch.setenv("PROVER_SANDBOX", request.param)
     isolation_method.cache_clear()
     assert isolation_method() == request.param
@@ -80,6 +83,17 @@ def test_scratch_root_is_private_and_ours():
     st = os.stat(scratch_root())
     assert st.st_uid == os.geteuid()
     assert st.st_mode & 0o777 == 0o711  # others may not list it
+
+
+def test_the_mountns_probe_does_not_depend_on_the_callers_path(tmp_path, monkeypatch):
+    """The mount script runs on after the pivot, where the caller's PATH may name nothing: a PATH
+    without /usr/bin must not fail the sealed method's probe (a silent fall back to a method that
+    leaves the whole filesystem readable)."""
+    if not isolation._probe_method("mountns+nobody"):
+        pytest.skip("mountns+nobody does not work here (needs root, unshare and setpriv)")
+    (tmp_path / "unshare").symlink_to(shutil.which("unshare"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert isolation._probe_method("mountns+nobody")
 
 
 def test_unknown_method_is_a_clear_error(monkeypatch):
@@ -212,7 +226,7 @@ def test_a_readable_path_may_not_expose_other_sandboxes(sealed):
 
 
 def test_can_read_and_run_the_toolchain(sealed):
-    from lean_env.toolchain import ToolchainError, find_toolchain
+    from lean_env.running.toolchain import ToolchainError, find_toolchain
 
     try:
         tc = find_toolchain(build=False)
@@ -305,7 +319,8 @@ def test_sandbox_dies_with_a_sigkilled_parent(sealed):
     token = half + rest
     code = textwrap.dedent(f"""
         import subprocess, time
-        from lean_env.sandbox import Limits, Sandbox
+        from lean_env.running.sandbox_limits import Limits
+        from lean_env.running.sandbox import Sandbox
         sb = Sandbox(Limits(timeout_s=60))
         proc = sb.popen([{SYS_PY!r}, "-c", "import time; print('IN', flush=True); time.sleep(1000)", {half!r} + {rest!r}],
                         sb.scratch_dir(), stdout=subprocess.PIPE)
@@ -354,8 +369,8 @@ def test_stdout_cap_holds_and_is_flagged():
         sys.stdout.flush()
     """, timeout_s=60)
     assert res.truncated and not res.timed_out
-    assert len(res.stdout) == sandbox_mod.STDOUT_CAP
-    assert f"stdout exceeded {sandbox_mod.STDOUT_CAP} bytes" in res.truncation
+    assert len(res.stdout) == STDOUT_CAP
+    assert f"stdout exceeded {STDOUT_CAP} bytes" in res.truncation
 
 
 def test_stderr_cap_holds_and_output_under_the_cap_is_whole():
@@ -380,7 +395,7 @@ def test_read_line_capped_drops_the_rest_of_an_overlong_line():
 
 
 def _child_with_scratch(token: str) -> tuple[subprocess.Popen, Path]:
-    code = ("import sys, time; from lean_env.sandbox import Sandbox; "
+    code = ("import sys, time; from lean_env.running.sandbox import Sandbox; "
             "print(Sandbox().scratch_dir(), flush=True); time.sleep(1000)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([PY, "-c", code, token], stdout=subprocess.PIPE, env=env, text=True)
@@ -416,13 +431,13 @@ def test_legacy_scratch_dirs_are_removed_when_old_and_unused():
     when untouched for a day and nobody's working directory."""
     tmp = Path(tempfile.gettempdir())
     old, fresh, busy = (Path(tempfile.mkdtemp(prefix="prover-sandbox-", dir=tmp)) for _ in range(3))
-    day_ago = time.time() - 2 * sandbox_mod.LEGACY_AGE_S
+    day_ago = time.time() - 2 * LEGACY_AGE_S
     for d in (old, busy):
         (d / "check.lean").write_text("left behind")
         os.utime(d, (day_ago, day_ago))
     user = subprocess.Popen([PY, "-c", "import time; time.sleep(60)"], cwd=busy)
     try:
-        removed = sandbox_mod.clean_legacy_scratch()
+        removed = clean_legacy_scratch()
         assert old in removed and not old.exists()
         assert fresh.is_dir() and busy.is_dir() and fresh not in removed and busy not in removed
     finally:
@@ -504,8 +519,8 @@ def test_real_lean_checks_proofs_inside_the_sandbox(sealed, backend, header):
     """The bundled Lean (its driver, libleanshared.so, the compiled logic environment) runs
     under the strongest method here, and each Verdict names that method."""
     from lean_env.checker import Checker
-    from lean_env.settings import Settings
-    from lean_env.verdict import ProofTask
+    from lean_env.running.settings import Settings
+    from lean_env.soundness.verdict import ProofTask
 
     statement = "theorem and_swap (p q : Prop) (h : And p q) : And q p :="
     with Checker(backend, Settings.from_env(timeout=60), workers=1) as checker:

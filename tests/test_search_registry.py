@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from lean_env.checker import Checker, make_checker
+from lean_env.checker import Checker
+from lean_env.factory import make_checker
 from lean_env.interface import ProofChecker
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation import EvalError, EvalSpec, run_eval
 from prover.policies.scripted import ScriptedPolicy
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 from search import registry
 from search.base import Search
 from search.records import Attempt
@@ -79,7 +80,7 @@ class Twice(Search):
     def _solve(self, row):
         import time
 
-        from lean_env.verdict import ProofTask
+        from lean_env.soundness.verdict import ProofTask
         from search.records import ProblemRecord
 
         started = time.monotonic()

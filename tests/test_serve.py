@@ -12,9 +12,9 @@ import pytest
 
 from lean_env.batching import Batcher
 from lean_env.checker import Checker
-from lean_env.kimina_api import Snippet, snippet_task, split_header
-from lean_env.service import ServiceConfig, create_app
-from lean_env.settings import Settings
+from lean_env.service.kimina_api import Snippet, snippet_task, split_header
+from lean_env.service.app import ServiceConfig, create_app
+from lean_env.running.settings import Settings
 from tests.procs import kill_busy_file_worker
 
 pytestmark = pytest.mark.lean

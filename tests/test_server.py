@@ -5,12 +5,12 @@ import time
 
 import pytest
 
-from lean_env.backends.server import ServerBackend, ServerWorker
+from lean_env.running.backends.server import ServerBackend, ServerWorker
 from lean_env.checker import Checker
-from lean_env.checkfile import compose
-from lean_env.settings import Settings
-from lean_env.toolchain import find_toolchain
-from lean_env.verdict import ProofTask
+from lean_env.soundness.checkfile import compose
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import find_toolchain
+from lean_env.soundness.verdict import ProofTask
 from tests.procs import alive, kill_busy_file_worker
 
 pytestmark = pytest.mark.lean
@@ -124,7 +124,7 @@ def test_close_leaves_no_lean_processes(header):
 def test_an_lsp_message_over_the_cap_ends_the_stream_instead_of_filling_memory():
     import io
 
-    from lean_env.lsp import MAX_MESSAGE_BYTES, read_message
+    from lean_env.running.lsp import MAX_MESSAGE_BYTES, read_message
 
     assert read_message(io.BytesIO(b'Content-Length: 2\r\n\r\n{}')) == {}
     flood = io.BytesIO(b"Content-Length: %d\r\n\r\n" % (MAX_MESSAGE_BYTES + 1) + b"x" * 16)

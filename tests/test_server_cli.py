@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lean_env.checker import default_backend
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 
 pytestmark = pytest.mark.lean
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.step_data import build, flat_tactics, proof_row, step_rows, walk

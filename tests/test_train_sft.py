@@ -1,7 +1,7 @@
 """SFT data shaping and a LoRA smoke run (no Lean needed)."""
 import math
 
-from prover.protocol.extract import extract
+from protocol.extract import extract
 from prover.train.config import TrainConfig, from_dict
 from prover.train.data import grpo_records, reference_completion, sft_records, with_header
 from prover.train.stages.sft import run_sft

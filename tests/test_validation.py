@@ -1,14 +1,14 @@
-"""lean_env.limits: every field a row, a task, settings or a config can carry is checked for
+"""lean_env.soundness.limits: every field a row, a task, settings or a config can carry is checked for
 type, range and size up front, and the error names the field and the fix (issue 16 item 2)."""
 import json
 import math
 
 import pytest
 
-from lean_env.limits import MAX_TEXT_CHARS, MAX_TIMEOUT_S, LimitError, check
-from lean_env.settings import Settings
+from lean_env.soundness.limits import MAX_TEXT_CHARS, MAX_TIMEOUT_S, LimitError, check
+from lean_env.running.settings import Settings
 from lean_env.tasks_io import read_tasks, task_from_row
-from lean_env.verdict import ProofTask
+from lean_env.soundness.verdict import ProofTask
 
 ROW = {"formal_statement": "theorem t (p : Prop) (hp : p) : p :=", "proof": " hp", "env": "logic"}
 

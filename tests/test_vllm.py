@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prover import vllm_setup as vs
-from prover.protocol.policy import SamplingParams
+from protocol.policy import SamplingParams
 from prover.policies.vllm import cpu_defaults, vllm_available
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,8 @@ def test_cpu_defaults_run_in_process_eager_float32(monkeypatch):
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")  # the user's value wins
     monkeypatch.delenv("VLLM_ENABLE_V1_MULTIPROCESSING", raising=False)
     kw = cpu_defaults({"dtype": "auto", "max_model_len": 512})
-    assert kw == {"enforce_eager": True, "dtype": "float32", "max_model_len": 512}
+    assert kw == {"enforce_eager": True, "dtype": "float32", "max_model_len": 512,  # no split prompts: see
+                  "enable_chunked_prefill": False, "max_num_batched_tokens": 4096}  # tests/test_vllm_cpu_prefill.py
     import os
 
     assert os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] == "0" and os.environ["VLLM_CPU_KVCACHE_SPACE"] == "1"
@@ -164,7 +165,7 @@ def test_a_grpo_step_generates_with_colocated_vllm(tmp_path, monkeypatch):
     import vllm
     from trl.generation import vllm_generation
 
-    from lean_env.verdict import STATUSES
+    from lean_env.soundness.verdict import STATUSES
     from prover.policies.vllm import CPU_ENV
     from prover.train.config import from_dict
     from prover.train.stages.grpo import run_grpo
@@ -187,6 +188,8 @@ def test_a_grpo_step_generates_with_colocated_vllm(tmp_path, monkeypatch):
                      "checker_timeout": 60, "dynamic_sampling": False, "torch_threads": 1}, "grpo")
     result = run_grpo(cfg, log=lambda _: None, on_scored=lambda rows, texts, verdicts, rewards: scored.append((texts, verdicts)))
     assert result.global_step == 1 and len(built) == 1
+    # the project built TRL's engine with the CPU settings (no split prompts: prover.policies.vllm.cpu_defaults)
+    assert built[0]["enable_chunked_prefill"] is False and built[0]["max_num_batched_tokens"] >= 1024
     logs = next(h for h in result.trainer.state.log_history if "loss" in h)
     # vLLM sampled the completions: TRL compares its log-probabilities with the trainer's
     assert "sampling/sampling_logp_difference/mean" in logs and logs["sampling/sampling_logp_difference/mean"] < 0.5

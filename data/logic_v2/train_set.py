@@ -89,7 +89,7 @@ def chunk_rows(seed: int, index: int) -> list[dict]:
 
 
 def cache_root() -> Path:
-    from lean_env.settings import Settings
+    from lean_env.running.settings import Settings
 
     return Path(Settings.from_env().cache) / NAME
 

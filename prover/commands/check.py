@@ -17,12 +17,13 @@ from typing import Optional
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lean_env.checker import default_backend, make_checker, refuse
-from lean_env.allowlist import preamble_violations
-from lean_env.settings import Settings
+from lean_env.checker import default_backend, refuse
+from lean_env.factory import make_checker
+from lean_env.soundness.allowlist import preamble_violations
+from lean_env.running.settings import Settings
 from lean_env.tasks_io import TasksFileError, read_tasks
-from lean_env.toolchain import ToolchainError
-from lean_env.verdict import STATUSES
+from lean_env.running.toolchain import ToolchainError
+from lean_env.soundness.verdict import STATUSES
 from prover.console import err, error, info, is_quiet
 from prover.lean_file import file_task, to_file_positions
 
@@ -62,7 +63,7 @@ def summary_line(counts: Counter, seconds: float, unreadable: int = 0) -> str:
 
 
 def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend: Optional[str], workers: Optional[int],
-              timeout: Optional[float], lean: Optional[str], ray: Optional[str] = None) -> int:
+              timeout: Optional[float], lean: Optional[str], ray: Optional[str] = None, trust: Optional[str] = None) -> int:
     if not path.exists():
         error(f"{path} does not exist")
         return 2
@@ -70,8 +71,8 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
         error("checking a .lean file needs --theorem NAME")
         return 2
     try:
-        settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers)
-    except ValueError as exc:  # e.g. --timeout nan (lean_env.limits says the fix)
+        settings = Settings.from_env(lean=lean, timeout=timeout, workers=workers, trust=trust)
+    except ValueError as exc:  # e.g. --timeout nan (lean_env.soundness.limits says the fix)
         error(exc)
         return 2
     backend = backend or default_backend(settings)
@@ -93,6 +94,7 @@ def run_check(path: Path, *, theorem: Optional[str], env: Optional[str], backend
         if path.suffix == ".lean":
             task = ft.task
             bad = [] if env or task.header.lstrip().startswith("prelude") else preamble_violations(task.header)
+            bad = [b for b in bad if not (settings.trusts("native_decide") and b.rule == "native_decide")]
             verdict = refuse(task, [b.reason() for b in bad], backend) if bad else checker.check(task)
             _write_verdict(out, to_file_positions(verdict, ft))
             info(summary_line(Counter([verdict.status]), time.monotonic() - started))

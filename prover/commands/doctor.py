@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lean_env.sandbox import INSTALL_HINT, describe_isolation, isolation_method, scratch_root, seals_filesystem
-from lean_env.settings import Settings
-from lean_env.toolchain import ToolchainError, find_toolchain
+from lean_env.running.isolation import INSTALL_HINT, describe_isolation, isolation_method, seals_filesystem
+from lean_env.running.scratch import scratch_root
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import ToolchainError, find_toolchain
 
 out = Console()
 
@@ -41,9 +42,9 @@ def run_doctor(lean: Optional[str] = None) -> int:
     table.add_row("sandbox", f"{method}: {describe_isolation(method)}\nscratch dirs in {scratch_root()}", fix)
     table.add_row("cores / workers", f"{settings.workers}", "set PROVER_WORKERS to change")
     try:
-        from lean_env import setup as mathlib_setup  # present once the Mathlib profiles exist
+        from lean_env.install.status import doctor_notes, doctor_rows  # present once the Mathlib profiles exist
 
-        for row in mathlib_setup.doctor_rows(settings) + mathlib_setup.doctor_notes(settings):
+        for row in doctor_rows(settings) + doctor_notes(settings):
             table.add_row(*row)
     except ImportError:
         table.add_row("mathlib", "[yellow]not set up[/]", "Mathlib environments need `prover setup` on a machine with internet")

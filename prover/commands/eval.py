@@ -33,7 +33,7 @@ def resume_command(spec: EvalSpec, out_dir: Path) -> str:
                           ("--format", "prompt_format"), ("--max-tokens", "max_tokens"),
                           ("--temperature", "temperature"), ("--top-p", "top_p"), ("--seed", "seed"),
                           ("--engine", "engine"), ("--checker", "checker_backend"), ("--lean", "lean"),
-                          ("--workers", "workers"), ("--search", "search")):
+                          ("--workers", "workers"), ("--search", "search"), ("--trust", "trust")):
         value = getattr(spec, field)
         if value != getattr(defaults, field) and value is not None:
             args += [option, str(value)]
@@ -90,7 +90,7 @@ class LazyPolicy:
 
 
 def run_eval_command(spec: EvalSpec, out: Optional[Path]) -> int:
-    from lean_env.toolchain import ToolchainError
+    from lean_env.running.toolchain import ToolchainError
     from prover.models import ModelLoadError
 
     out_dir = out or default_out_dir(spec)

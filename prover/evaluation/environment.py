@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from lean_env.settings import Settings, profile_dir
+from lean_env.running.settings import Settings, profile_dir
 from prover.evaluation.errors import EvalError
 
 
 def _needs_outside_lean(row: dict) -> bool:
     """Whether the row imports something the bundled environment lacks (Mathlib)."""
-    from lean_env.checkfile import header_imports
-    from lean_env.environments import LOGIC_MODULE
+    from lean_env.soundness.checkfile import header_imports
+    from lean_env.running.environments import LOGIC_MODULE
 
     if row.get("profile") not in (None, "", "bundled"):
         return True
@@ -48,7 +48,7 @@ def lean_description(settings: Settings) -> dict:
     """Lean and Mathlib versions for the run card."""
     out: dict[str, Any] = {"profile": settings.profile or None}
     try:
-        from lean_env.toolchain import find_toolchain
+        from lean_env.running.toolchain import find_toolchain
 
         tc = find_toolchain(settings, build=False)
         out.update(lean=tc.version, lean_path=str(tc.lean), bundled=tc.bundled)
@@ -56,7 +56,7 @@ def lean_description(settings: Settings) -> dict:
         out.update(lean=None, lean_error=str(exc))
     if settings.profile:
         try:
-            from lean_env.setup import get_profile
+            from lean_env.install.profiles import get_profile
 
             p = get_profile(settings.profile)
             out.update(mathlib=p.mathlib_rev, toolchain=p.toolchain, repl=p.repl_rev)

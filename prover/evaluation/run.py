@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from lean_env.settings import Settings
+from lean_env.running.settings import Settings
 from prover.evaluation.environment import lean_description, lean_settings_for
 from prover.evaluation.errors import EvalError, UnreadableCard
 from prover.evaluation.report import write_report
@@ -64,6 +64,7 @@ class EvalSpec:
     workers: Optional[int] = None
     search: str = "best-of-n"  # a search.registry name: k is the sample budget of each
     search_options: dict = field(default_factory=dict)  # the method's knobs (its Config fields)
+    trust: str = ""  # what the checker trusts beyond the kernel (lean_env.running.settings.TRUSTABLE): "" or native_decide
     extra: dict = field(default_factory=dict)
 
 
@@ -102,7 +103,7 @@ def make_search(method: str, policy, checker, params, budget: int, fmt: str, rou
 def default_max_tokens(rows: Sequence[dict], fmt: str) -> int:
     """Cheap for the logic benchmark (term proofs are short, CPU decoding is slow); the
     provers' own budgets for MiniF2F (DeepSeek-V1.5: 2048; reasoning chat models: 8192)."""
-    from prover.protocol.prompts import get_format
+    from protocol.prompts import get_format
 
     if rows and all(r.get("profile") == "bundled" for r in rows):
         return 128
@@ -143,12 +144,12 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
              on_attempt: Optional[Callable[[dict, Attempt], None]] = None) -> EvalResult:
     """Evaluate, appending to out_dir/results.jsonl; problems already there are skipped.
     `policy` / `checker` may be given (tests, benchmarks); else they are built from `spec`."""
-    from lean_env.checker import make_checker
+    from lean_env.factory import make_checker
     from prover.models import DEFAULT_MODEL, default_prompt_format
     from prover.policies import SamplingParams, load_policy
-    from prover.protocol.prompts import default_stop
+    from protocol.prompts import default_stop
 
-    from lean_env.limits import LimitError, check_object
+    from lean_env.soundness.limits import LimitError, check_object
 
     try:  # NaN, inf, bools, negative counts: refused before anything loads
         check_object(spec, ("k", "limit", "temperature", "top_p", "max_tokens", "seed", "round_size",
@@ -161,9 +162,10 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
         raise EvalError(f"{spec.dataset} has no rows" + (f" in split {spec.split!r}" if spec.split else ""))
     try:
         settings = settings or Settings.from_env(lean=spec.lean, workers=spec.workers)
-    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.limits)
+    except ValueError as exc:  # PROVER_TIMEOUT=nan and the like (lean_env.soundness.limits)
         raise EvalError(str(exc)) from None
     settings = lean_settings_for(rows, settings, spec.dataset)
+    settings = _trusting(settings, spec.trust)
     model_name = spec.model or DEFAULT_MODEL
     fmt = spec.prompt_format or default_prompt_format(model_name)
     params = SamplingParams(temperature=spec.temperature, top_p=spec.top_p,
@@ -179,6 +181,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     }
     if options:
         card["search_options"] = _jsonable(options)
+    if settings.trust:  # part of the identity: a resumed run cannot mix trusted and strict verdicts
+        card["trust"] = settings.trust
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         check_identity(out_dir, card)
@@ -210,7 +214,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
                 checker = make_checker(spec.checker_backend, settings)
             if not (out_dir / RUN_CARD).exists():  # written once the model loaded: a killed run can resume
                 write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-            search = make_search(spec.search, policy, checker, params, spec.k, fmt, round_size=spec.round_size,
+            judged = answer_checker(checker, rows)
+            search = make_search(spec.search, policy, judged, params, spec.k, fmt, round_size=spec.round_size,
                                  stop_at_first=spec.stop_at_first, batch_problems=spec.batch_problems,
                                  on_attempt=on_attempt, options=options)
             writer = ResultsWriter(results_path)
@@ -223,6 +228,8 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
             finally:
                 writer.close()
                 stats = search.stats
+                if judged is not checker:
+                    judged.close()
     finally:
         if own_checker and checker is not None:
             checker.close()
@@ -234,6 +241,28 @@ def run_eval(spec: EvalSpec, out_dir: Path, *, policy=None, checker=None, settin
     write_atomic(out_dir / RUN_CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     summary = write_report(out_dir, records, card)
     return EvalResult(out_dir, records, card, summary, resumed=len(kept), new=len(new))
+
+
+def answer_checker(checker, rows: Sequence[dict]):
+    """PutnamBench's answer-to-find rows are judged by Lean against the published answer
+    (lean_env.answer); other datasets use the checker as it is."""
+    if not any(r.get("answer_track") == "find" for r in rows):
+        return checker
+    from lean_env.answer import AnswerChecker
+
+    return AnswerChecker(checker, rows, owns_inner=False)
+
+
+def _trusting(settings: Settings, trust: str) -> Settings:
+    """The eval's checker trusts exactly what the spec says (not PROVER_TRUST), so the card is true."""
+    import dataclasses
+
+    from lean_env.running.settings import normalize_trust
+
+    try:
+        return dataclasses.replace(settings, trust=normalize_trust(trust))
+    except ValueError as exc:
+        raise EvalError(str(exc)) from None
 
 
 def _runtime_card(out_dir: Path, policy, checker, settings: Settings, stats, started: float, resumed: int,

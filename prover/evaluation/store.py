@@ -19,7 +19,7 @@ CURVE = "passk.png"
 
 # Fields of the run card that must match for a rerun to resume into the same directory.
 IDENTITY = ("model", "dataset", "split", "limit", "k", "prompt_format", "sampling", "stop_at_first", "search_method",
-            "search_options")
+            "search_options", "trust")
 
 log = logging.getLogger("prover.eval")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from prover.protocol.policy import Completion, GenerationStats, Policy, SamplingParams, cut_at_stop
+from protocol.policy import Completion, GenerationStats, Policy, SamplingParams, cut_at_stop
 
 ENGINES = ("hf", "vllm")
 

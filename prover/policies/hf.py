@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Optional, Sequence
 
-from prover.protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
+from protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
 
 
 class HFPolicy:

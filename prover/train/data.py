@@ -2,7 +2,7 @@
 
 SFT gets `prompt`/`completion` pairs (TRL trains on the completion only); GRPO gets `prompt`
 plus the columns the reward needs to rebuild the ProofTask (formal_statement, header, name).
-Prompts come from prover.protocol.prompts and completions are shaped so prover.protocol.extract cuts them
+Prompts come from protocol.prompts and completions are shaped so protocol.extract cuts them
 back out: training, reward and evaluation read a model's answer the same way.
 
 A row's Lean header: its own `header` column, else the header of its environment (`env`
@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from lean_env.environments import header_for
+from lean_env.running.environments import header_for
 from lean_env.tasks_io import resolve_header
-from prover.protocol.prompts import build_prompt, get_format
+from protocol.prompts import build_prompt, get_format
 from prover.train.config import TrainConfig
 
 

@@ -40,7 +40,7 @@ def sample(model: Any, tokenizer: Any, prompts: list[str], n: int, max_new_token
     """n sampled completions per prompt from the live model, through the project's HF policy:
     (text, truncated) where truncated means the token limit was hit before end-of-sequence.
     The model's train/eval mode and the tokenizer's padding side are restored afterwards."""
-    from prover.protocol.policy import SamplingParams
+    from protocol.policy import SamplingParams
     from prover.policies.hf import HFPolicy
 
     was_training, side = model.training, tokenizer.padding_side

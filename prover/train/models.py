@@ -70,13 +70,13 @@ def peft_config(cfg: TrainConfig) -> Any:
 
 def config_checker(cfg: TrainConfig) -> Any:
     """The verifier behind rewards and held-out evaluation, from the config's checker_* and ray*
-    keys through lean_env.checker.make_checker (the one factory; an empty checker_backend is its
+    keys through lean_env.factory.make_checker (the one factory; an empty checker_backend is its
     default, the fastest installed)."""
-    from lean_env.checker import make_checker
-    from lean_env.settings import Settings
+    from lean_env.factory import make_checker
+    from lean_env.running.settings import Settings
 
     settings = Settings.from_env(timeout=cfg.checker_timeout, lean=cfg.lean or None,
-                                 workers=cfg.checker_workers or None)
+                                 workers=cfg.checker_workers or None, trust=cfg.trust)
     if cfg.ray:  # each actor holds a pool of checker_workers Lean processes
         return make_checker(cfg.checker_backend or None, settings, ray=cfg.ray_address or True,
                             ray_actors=cfg.ray_actors or None, workers=cfg.checker_workers or 1)

@@ -60,12 +60,14 @@ def names() -> tuple[str, ...]:
     return tuple(stages())
 
 
-def get_stage(name: str) -> Stage:
-    from prover.train.config import ConfigError
+class UnknownStage(LookupError):
+    """No stage module registers this name (prover.train.config reports it as a ConfigError)."""
 
+
+def get_stage(name: str) -> Stage:
     found = stages().get(name)
     if found is None:
-        raise ConfigError(f"unknown stage {name!r}; use one of {', '.join(names())}")
+        raise UnknownStage(f"unknown stage {name!r}; use one of {', '.join(names())}")
     return found
 
 

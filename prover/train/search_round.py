@@ -38,7 +38,7 @@ class SearchSettings:
 def write_pool(rows: list[dict], path: Path) -> Path:
     """The statements to search as a jsonl file eval reads. A row whose header is its named
     environment's (the logic prelude) is written without it: the loader puts it back."""
-    from lean_env.environments import header_for
+    from lean_env.running.environments import header_for
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []

@@ -97,6 +97,7 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
 
     from prover.rewards import ProofReward
     from prover.train.data import grpo_records, limit, training_rows
+    from prover.policies.vllm import trl_engine_on_cpu
     from prover.train.evaluate import heldout_callback
     from prover.train.models import config_checker, peft_config
     from prover.train.runner import starting_model, train_and_save
@@ -117,9 +118,10 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
                          max_completion_length=args.max_completion_length, on_scored=on_scored)
     reward_funcs = reward_functions(cfg, args, reward)
     cb = heldout_callback(cfg, tokenizer, checker, args.max_completion_length)
-    trainer = trainer_cls(model=model, reward_funcs=reward_funcs, args=args, train_dataset=Dataset.from_list(records),
-                          processing_class=tokenizer, peft_config=peft_config(cfg), callbacks=[cb] if cb else [],
-                          **trainer_kwargs)
+    with trl_engine_on_cpu():  # a colocated vLLM on a CPU gets the eval engine's settings (prover.policies.vllm)
+        trainer = trainer_cls(model=model, reward_funcs=reward_funcs, args=args,
+                              train_dataset=Dataset.from_list(records), processing_class=tokenizer,
+                              peft_config=peft_config(cfg), callbacks=[cb] if cb else [], **trainer_kwargs)
     if cb is not None:
         cb.trainer = trainer
     knobs = ", ".join(f"{k}={getattr(args, k)}" for k in ("loss_type", "importance_sampling_level", "scale_rewards",

@@ -1,0 +1,1 @@
+"""The HTTP verification service (`prover serve`): our API and the Kimina-compatible one over one Checker."""
