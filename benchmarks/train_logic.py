@@ -123,7 +123,7 @@ def bfs(model, tok, checker, fmt: str, split: str, budget: int, limit: int, seed
     search = make_search("bfs", policy, checker, params, budget, fmt, round_size=min(budget, 8))
     t0 = time.monotonic()
     records = list(search.run(rows))
-    checks = sum(sum(a.verdict is not None for a in r.attempts) + 1 for r in records)
+    checks = search.stats.checks + len(records)  # every applied tactic and confirmation, plus one opening probe each
     return {"split": split, "method": f"BFS ({budget} checks)", "theorems": len(records), "checks": checks,
             "pass1": None, "passk": [float(r.solved) for r in records], "gen_s": search.stats.generation_seconds,
             "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}
@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bfs-checks", type=int, help="Lean checks per theorem for BFS and best-of-n (0: no BFS)")
     ap.add_argument("--seed", type=int, default=0, help="the train stream's seed (GRPO draws from seed+1)")
     ap.add_argument("--threads", type=int, help="torch threads for SFT (default: the config's)")
+    ap.add_argument("--model", help="continue from this trained model directory instead of a fresh tiny model")
     ap.add_argument("--layers", type=int)
     ap.add_argument("--hidden", type=int)
     ap.add_argument("--no-handwritten", action="store_true")
@@ -192,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     over = {"output_dir": str(out / "sft"), "max_steps": size["sft_steps"]}
     if args.threads:
         over["torch_threads"] = args.threads
+    if args.model:
+        over["model"] = args.model
     cfg = load_config(args.config, "sft", over)
     if args.layers or args.hidden:
         cfg.tiny = {**cfg.tiny, **({"layers": args.layers} if args.layers else {}),
