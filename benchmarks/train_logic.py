@@ -4,7 +4,7 @@ theorems it has not seen (at its frontier), and BFS with the step policy is comp
 best-of-n at equal Lean checks. The bundled real Lean is the only judge.
 
     python benchmarks/train_logic.py            # the full demonstration
-    python benchmarks/train_logic.py --quick    # the direction of each effect (<= 10 min on 2 idle cores)
+    python benchmarks/train_logic.py --quick    # the direction of each effect (~10 min on an idle machine)
 
 Recipe (docs/cpu-world.md says how each part was chosen, with measurements):
 - data: `logic-v2-train:N:seed=S` (data.logic_v2.train_set: generated in parallel, cached,
@@ -32,9 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FULL = {"train": 20000, "step_theorems": 3000, "sft_steps": 3000, "heldout": 100, "grpo_steps": 40,
+# Sizes from the CPU cost measured on 2026-12-07 (benchmarks/results/cpu_world_2026-12-07.md): an SFT
+# step of batch 32 costs ~0.8 CPU-s with 1 thread, so --quick's SFT is ~4 CPU-minutes and the full
+# run's ~27; wall time is that divided by the share of a core the machine gives (1 when idle).
+FULL = {"train": 20000, "step_theorems": 3000, "sft_steps": 2000, "heldout": 100, "grpo_steps": 40,
         "grpo_theorems": 400, "bfs_checks": 8}
-QUICK = {"train": 4000, "step_theorems": 400, "sft_steps": 400, "heldout": 24, "grpo_steps": 6,
+QUICK = {"train": 4000, "step_theorems": 400, "sft_steps": 300, "heldout": 24, "grpo_steps": 6,
          "grpo_theorems": 48, "bfs_checks": 8}
 HANDWRITTEN = ROOT / "data/logic/handwritten.jsonl"
 
