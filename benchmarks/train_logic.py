@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
                 path = out / "grpo_frontier.jsonl"
                 path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep), encoding="utf-8")
                 g_cfg = dataclasses.replace(grpo_cfg, dataset=str(path), split="train")
+                gens = int(g_cfg.trl.get("num_generations", 8))  # a batch of at most the prompts there are
+                batch = min(int(g_cfg.trl.get("per_device_train_batch_size", 64)), gens * len(keep))
+                g_cfg = dataclasses.replace(g_cfg, trl={**g_cfg.trl, "per_device_train_batch_size": batch})
                 t0 = time.monotonic()
                 grpo = run_grpo(g_cfg, model=model, tokenizer=tok, log=log)
                 grpo_note = (f"GRPO: {grpo.global_step} steps on {len(keep)} frontier theorems, "

@@ -16,7 +16,12 @@ def test_unchanged_weights_or_zero_gradients_are_named_with_what_to_change():
 
 def test_a_zero_grpo_loss_with_a_gradient_is_a_signal():
     assert no_signal_reason("grpo", GRPO_LIVE, unchanged=False, steps=1) is None
-    assert no_signal_reason("grpo", GRPO_DEAD, unchanged=False, steps=0) is None  # nothing was trained
+
+
+
+def test_a_run_with_no_optimizer_step_says_so():
+    reason = no_signal_reason("grpo", [], unchanged=True, steps=0)
+    assert "no optimizer step ran" in reason and "full batch" in reason
 
 
 def test_fingerprint_sees_any_change_of_a_trainable_weight():

@@ -26,12 +26,16 @@ def _values(history: Iterable[Mapping[str, Any]], key: str) -> list[float]:
 
 def no_signal_reason(stage: str, history: list[Mapping[str, Any]], unchanged: bool,
                      steps: int) -> Optional[str]:
-    """A message when the run had no learning signal (None when it did): the weights did not
-    change over `steps` optimizer steps, or every logged gradient norm was 0 (not the loss: a
-    GRPO loss is ~0 on policy even when its gradient is not)."""
+    """A message when the run had no learning signal (None when it did): no optimizer step ran,
+    the weights did not change over `steps` steps, or every logged gradient norm was 0 (not the
+    loss: a GRPO loss is ~0 on policy even when its gradient is not)."""
     losses, grads = _values(history, "loss"), _values(history, "grad_norm")
     flat = bool(grads) and all(v == 0 for v in grads)
-    if steps <= 0 or not (unchanged or flat):
+    if steps <= 0:
+        return (f"{stage}: no optimizer step ran, so the saved model is the start model. To learn: give it "
+                "at least one full batch of rows (per_device_train_batch_size / num_generations prompts), "
+                "or raise max_steps / num_train_epochs")
+    if not (unchanged or flat):
         return None
     rewards, stds = _values(history, "reward"), _values(history, "reward_std")
     zero_std = _values(history, "frac_reward_zero_std")
