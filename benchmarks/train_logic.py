@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grpo-config", default=str(ROOT / "configs/grpo_logic_v2.yaml"))
     ap.add_argument("--train", type=int, help="generated train theorems (whole-proof rows)")
     ap.add_argument("--step-theorems", type=int, help="of those, theorems walked on Lean for step rows (0: none)")
-    ap.add_argument("--sft-steps", type=int)
+    ap.add_argument("--sft-steps", type=int, help="0 with --model: no SFT, measure and GRPO that model")
     ap.add_argument("--grpo-steps", type=int, help="0 skips GRPO")
     ap.add_argument("--grpo-theorems", type=int, help="fresh theorems (another seed) screened for the frontier")
     ap.add_argument("--heldout", type=int, help="theorems per held-out split")
@@ -220,12 +220,23 @@ def main(argv: list[str] | None = None) -> int:
     rec_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     cfg = dataclasses.replace(cfg, dataset=str(rec_path), split="train")
     t0, c0 = time.monotonic(), cpu_seconds()
-    sft = run_sft(cfg, log=log)
+    if size["sft_steps"] == 0 and args.model:  # measure (and GRPO) a trained model as it is
+        from types import SimpleNamespace
+
+        from prover.train.models import apply_threads, load_model_and_tokenizer
+
+        apply_threads(cfg)
+        model, tok = load_model_and_tokenizer(cfg)
+        sft = SimpleNamespace(global_step=0, output_dir=args.model)
+        log(f"SFT skipped: starting from {args.model}")
+    else:
+        sft = run_sft(cfg, log=log)
+        model, tok = sft.trainer.model, sft.tokenizer
+        losses = [h["loss"] for h in sft.trainer.state.log_history if "loss" in h]
+        trend = f"loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "no loss logged"
+        log(f"SFT: {sft.global_step} steps, {time.monotonic() - t0:.0f}s wall, {cpu_seconds() - c0:.0f} CPU-s, "
+            f"{trend} ({load()})")
     sft_s, sft_cpu = time.monotonic() - t0, cpu_seconds() - c0
-    model, tok = sft.trainer.model, sft.tokenizer
-    losses = [h["loss"] for h in sft.trainer.state.log_history if "loss" in h]
-    trend = f"loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "no loss logged"
-    log(f"SFT: {sft.global_step} steps, {sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, {trend} ({load()})")
 
     grpo_cfg = load_config(args.grpo_config, "grpo", {"output_dir": str(out / "grpo"), "prompt_format": fmt,
                                                       "max_steps": max(size["grpo_steps"], 1)})
