@@ -168,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     from prover.policies import SamplingParams, load_policy
     from protocol.prompts import default_stop
 
-    fmt = "deepseek-v1.5"
+    from prover.models import default_prompt_format
+
+    fmt = default_prompt_format(args.model)  # the format the model was trained with (its prover.json)
     t0 = time.monotonic()
     policy = load_policy(args.model)
     load_s = time.monotonic() - t0

@@ -1,26 +1,30 @@
-"""The whole RL loop on a CPU: a tiny model goes SFT -> GRPO on logic-v2, with the bundled
-real Lean as the only judge, and pass@1 / pass@8 on `test-iid` and `test-ood` is measured
-before SFT, after SFT and after GRPO; the final model is also tried on theorems written by
-hand (data/logic/handwritten.jsonl), phrased in ways neither generator produces.
+"""The CPU world, end to end: a tiny model learns logic-v2 from generated train theorems, is
+measured on the shipped held-out splits with 95% bootstrap intervals, then GRPO trains it on fresh
+theorems it has not seen (at its frontier), and BFS with the step policy is compared with
+best-of-n at equal Lean checks. The bundled real Lean is the only judge.
 
-    python benchmarks/train_logic.py            # the full run (target: under 30 min on 2 cores)
-    python benchmarks/train_logic.py --quick    # a short run (< 15 min)
+    python benchmarks/train_logic.py            # the full demonstration
+    python benchmarks/train_logic.py --quick    # the direction of each effect (~10 min on an idle machine)
 
-SFT (configs/sft_logic_v2_steps.yaml) trains a tactic policy from scratch on the rows of
-search/step_data.py: each train theorem's reference tactic proof as a flat script, and one
-(goal state -> next tactic) pair per proof state read from the Lean server, so MCTS and BFS
-have intermediate states to work from (benchmarks/search.py). The step file is built first
-when it is missing (about 2 minutes of Lean). GRPO (configs/grpo_logic_v2.yaml) then trains on
-logic-v2's train theorems with Lean's verdict as the reward. Prints one table per held-out
-split: pass@1, pass@k and wall time split into generation / verification / optimisation.
-logic-v1's demo is `--sft-config configs/sft_logic.yaml --grpo-config configs/grpo_logic.yaml
---splits test --no-handwritten`.
+Recipe (docs/cpu-world.md says how each part was chosen, with measurements):
+- data: `logic-v2-train:N:seed=S` (data.logic_v2.train_set: generated in parallel, cached,
+  disjoint from test-iid by core and from test-ood by core and proof shape); each theorem's
+  reference tactic proof as a flat script (the whole-proof rows), and for the first M theorems
+  one (goal state -> next tactic) row per state, read from the Lean server along the proof
+  (search.step_data; cached under runs/);
+- prompt: the `compact` format (code fence + statement, name replaced by X); BPE tokenizer
+  fitted to the training text; a tiny Llama from scratch; cosine learning-rate decay;
+- evaluation: best-of-8 (pass@1, pass@8 over all 8 samples) and BFS with the step policy at
+  the same Lean-check budget, per theorem; intervals by search.metrics' percentile bootstrap.
+The final model's directory (with its prover.json) is printed at the end.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -28,137 +32,294 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prover.train.config import load_config  # noqa: E402
-from prover.train.evaluate import HeldoutResult, evaluate_model  # noqa: E402
-from prover.train.models import apply_threads, config_checker, load_model_and_tokenizer  # noqa: E402
-from prover.train.stages.grpo import run_grpo  # noqa: E402
-from prover.train.stages.sft import run_sft  # noqa: E402
-
-# --quick: a shorter SFT, a few GRPO steps, smaller held-out sets.
-QUICK_SFT = {"max_steps": 200, "save_steps": 1000}
-QUICK_GRPO = {"max_steps": 16, "save_steps": 1000, "logging_steps": 4}
-QUICK_HELDOUT = 24
+# Sizes from the CPU cost measured on 2026-12-07 (benchmarks/results/cpu_world_2026-12-07.md): an SFT
+# step of batch 32 costs ~0.8 CPU-s with 1 thread, so --quick's SFT is ~4 CPU-minutes and the full
+# run's ~27; wall time is that divided by the share of a core the machine gives (1 when idle).
+FULL = {"train": 20000, "step_theorems": 3000, "sft_steps": 2000, "heldout": 100, "grpo_steps": 40,
+        "grpo_theorems": 400, "bfs_checks": 8}
+QUICK = {"train": 4000, "step_theorems": 400, "sft_steps": 300, "heldout": 24, "grpo_steps": 6,
+         "grpo_theorems": 48, "bfs_checks": 8}
 HANDWRITTEN = ROOT / "data/logic/handwritten.jsonl"
-STEPS_FILE = "runs/logic_v2_steps.jsonl"
 
 
-def ensure_steps(dataset: str) -> None:
-    """Walk logic-v2's reference proofs on Lean for the step file, if the SFT config wants it."""
-    path = Path(dataset)
-    if dataset.endswith(STEPS_FILE) and not path.exists():
-        from search.step_data import write_steps
-
-        t0 = time.monotonic()
-        n = write_steps(path, "logic-v2", ["train"], with_proofs=True, workers=2,
-                        log=lambda s: print(f"  step data: {s}", flush=True))
-        print(f"step data: {n} rows in {time.monotonic() - t0:.0f}s -> {path}", flush=True)
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (Lean workers count once reaped)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def row(stage: str, split: str, ev: HeldoutResult, k: int, gen: float, ver: float, opt: float) -> dict:
-    return {"stage": stage, "split": split, "pass@1": ev.pass_at[1], f"pass@{k}": ev.pass_at.get(k, ev.pass_at[1]),
-            "solved": f"{ev.solved}/{ev.theorems}", "generation_s": gen, "verification_s": ver,
-            "optimisation_s": opt, "eval_generation_s": ev.generation_seconds,
-            "eval_verification_s": ev.verification_seconds}
+def load() -> str:
+    return "load %.1f %.1f %.1f" % os.getloadavg()
 
 
-def print_table(rows: list[dict], k: int) -> None:
-    head = ["stage", "split", "pass@1", f"pass@{k}", "solved", "generation_s", "verification_s", "optimisation_s"]
-    print("| " + " | ".join(head) + " |")
-    print("|" + "|".join("---" for _ in head) + "|")
+def whole_proof_rows(rows: list[dict], fmt: str) -> list[dict]:
+    """prompt/completion rows: the statement, then its reference tactic proof as a flat script
+    (one tactic a line, the style BFS writes and MCTS cuts), then the fence that ends a proof."""
+    from protocol.prompts import build_prompt
+    from search.step_data import flat_tactics
+    from search.tactic_env import tactic_proof
+
+    out = []
     for r in rows:
-        cells = [f"{r[h]:.3f}" if h.startswith("pass@") else f"{r[h]:.0f}" if h.endswith("_s") else str(r[h])
-                 for h in head]
-        print("| " + " | ".join(cells) + " |")
+        try:
+            tactics = flat_tactics(r["proof_tactic"])
+        except ValueError:
+            continue
+        out.append({"name": r["name"], "split": "train", "kind": "proof", "prompt": build_prompt(r, fmt).text,
+                    "completion": tactic_proof(r["formal_statement"], tactics) + "\n```"})
+    return out
+
+
+def step_rows_cached(spec: str, fmt: str, workers: int, log, where: Path) -> list[dict]:
+    """(goal state -> next tactic) rows of the theorems of `spec`, walked on Lean once and kept
+    in the folder `where` (the walk is the slow part: a few Lean checks per tactic)."""
+    import data
+    from lean_env.checker import Checker
+    from lean_env.running.settings import Settings
+    from search.step_data import build
+
+    path = where / f"steps-{spec.replace(':', '-').replace('=', '')}-{fmt}.jsonl"
+    if path.exists():
+        return [json.loads(line) for line in path.open(encoding="utf-8")]
+    t0 = time.monotonic()
+    rows = data.load(spec)
+    with Checker("server", Settings.from_env(timeout=60), workers=workers) as checker:
+        records, walks = build(rows, checker, fmt, with_proofs=False, workers=workers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    tmp.replace(path)
+    log(f"step rows: {sum(w.proved for w in walks)}/{len(walks)} proofs walked on Lean, {len(records)} rows, "
+        f"{time.monotonic() - t0:.0f}s -> {path}")
+    return records
+
+
+def intervals(values: list[float], seed: int = 0) -> str:
+    from search.metrics import bootstrap_interval
+
+    lo, hi = bootstrap_interval(values, seed=seed)
+    return f"{sum(values) / len(values):.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def best_of_n(cfg, model, tok, checker, split: str, k: int, limit: int, dataset: str = "logic-v2") -> dict:
+    """pass@1 and pass@k per theorem from k samples each (every sample checked: k Lean checks)."""
+    from prover.train.evaluate import evaluate_model
+    from search.metrics import pass_at_k
+
+    c = dataclasses.replace(cfg, dataset=dataset, eval_split=split, heldout_size=limit)
+    ev = evaluate_model(c, model, tok, k, checker, 96)
+    return {"split": split, "method": f"best-of-{k}", "theorems": ev.theorems, "checks": ev.samples,
+            "pass1": [pass_at_k(k, x, 1) for x in ev.correct], "passk": [float(x > 0) for x in ev.correct],
+            "gen_s": ev.generation_seconds, "ver_s": ev.verification_seconds}
+
+
+def bfs(model, tok, checker, fmt: str, split: str, budget: int, limit: int, seed: int = 0) -> dict:
+    """Best-first search with the step policy, at most `budget` Lean checks per theorem."""
+    import data
+    from prover.policies.hf import HFPolicy
+    from protocol.policy import SamplingParams
+    from prover.evaluation import make_search
+
+    rows = data.load("logic-v2", split=split, limit=limit)
+    policy = HFPolicy(model, tok, max_batch=64)
+    params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed)
+    search = make_search("bfs", policy, checker, params, budget, fmt, round_size=min(budget, 8))
+    t0 = time.monotonic()
+    records = list(search.run(rows))
+    checks = search.stats.checks + len(records)  # every applied tactic and confirmation, plus one opening probe each
+    return {"split": split, "method": f"BFS ({budget} checks)", "theorems": len(records), "checks": checks,
+            "pass1": None, "passk": [float(r.solved) for r in records], "gen_s": search.stats.generation_seconds,
+            "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}
+
+
+def print_table(title: str, results: list[dict], k: int) -> None:
+    print(f"\n{title}\n")
+    print(f"| stage | split | method | theorems | pass@1 [95% CI] | solved (pass@{k} or search) [95% CI] "
+          "| Lean checks | gen s | verify s |")
+    print("|---|---|---|---:|---|---|---:|---:|---:|")
+    for r in results:
+        p1 = intervals(r["pass1"]) if r["pass1"] is not None else "—"
+        print(f"| {r['stage']} | {r['split']} | {r['method']} | {r['theorems']} | {p1} | {intervals(r['passk'])} | "
+              f"{r['checks']} | {r['gen_s']:.0f} | {r['ver_s']:.0f} |")
+
+
+def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> list[dict]:
+    """Fresh theorems where the model's pass rate over k samples is neither 0 nor 1 (GRPO's
+    groups then have both rewards, so every step has a signal)."""
+    import data
+    from prover.train.data import grpo_records
+    from prover.train.evaluate import evaluate_pass_at_k, reward_for_eval
+
+    rows = data.load(spec)[:n]
+    ev = evaluate_pass_at_k(model, tok, grpo_records(rows, cfg, tok), reward_for_eval(checker, cfg), k, 96)
+    keep = [r for r, c in zip(rows, ev.correct) if 0 < c < k]
+    log(f"frontier: {len(keep)}/{len(rows)} fresh theorems with 0 < solved < {k} of {k} samples "
+        f"({sum(c == 0 for c in ev.correct)} never, {sum(c == k for c in ev.correct)} always)")
+    return keep
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="short stages (< 15 min)")
-    ap.add_argument("--out", default="runs/train_logic_v2", help="where models and the json summary go")
-    ap.add_argument("--sft-config", default=str(ROOT / "configs/sft_logic_v2_steps.yaml"))
+    ap.add_argument("--quick", action="store_true", help="small data, short stages, 24 theorems a split")
+    ap.add_argument("--out", default="runs/train_logic_v2", help="where models and summary.json go")
+    ap.add_argument("--config", default=str(ROOT / "configs/sft_logic_v2_scale.yaml"), help="the SFT recipe")
     ap.add_argument("--grpo-config", default=str(ROOT / "configs/grpo_logic_v2.yaml"))
-    ap.add_argument("--splits", nargs="+", default=["test-iid", "test-ood"], help="held-out splits")
-    ap.add_argument("--no-handwritten", action="store_true", help="skip the hand-written theorems at the end")
-    ap.add_argument("--sft-steps", type=int, help="override SFT max_steps")
-    ap.add_argument("--grpo-steps", type=int, help="override GRPO max_steps")
-    ap.add_argument("--backend", help="checker backend (default: the GRPO config's)")
-    ap.add_argument("--ray", action="store_true", help="verify on the Ray checker")
-    ap.add_argument("-k", type=int, default=8, help="samples per held-out theorem (pass@1 and pass@k)")
-    ap.add_argument("--heldout", type=int, help="theorems per held-out split (default: the GRPO config's "
-                    f"heldout_size; --quick: {QUICK_HELDOUT}; 0: the whole split)")
+    ap.add_argument("--train", type=int, help="generated train theorems (whole-proof rows)")
+    ap.add_argument("--step-theorems", type=int, help="of those, theorems walked on Lean for step rows (0: none)")
+    ap.add_argument("--sft-steps", type=int, help="0 with --model: no SFT, measure and GRPO that model")
+    ap.add_argument("--grpo-steps", type=int, help="0 skips GRPO")
+    ap.add_argument("--grpo-theorems", type=int, help="fresh theorems (another seed) screened for the frontier")
+    ap.add_argument("--heldout", type=int, help="theorems per held-out split")
+    ap.add_argument("--bfs-checks", type=int, help="Lean checks per theorem for BFS and best-of-n (0: no BFS)")
+    ap.add_argument("--seed", type=int, default=0, help="the train stream's seed (GRPO draws from seed+1)")
+    ap.add_argument("--threads", type=int, help="torch threads for SFT (default: the config's)")
+    ap.add_argument("--model", help="continue from this trained model directory instead of a fresh tiny model")
+    ap.add_argument("--layers", type=int)
+    ap.add_argument("--hidden", type=int)
+    ap.add_argument("--no-handwritten", action="store_true")
+    ap.add_argument("-k", type=int, default=8, help="samples per held-out theorem")
     args = ap.parse_args(argv)
+    size = dict(QUICK if args.quick else FULL)
+    for key in size:
+        if getattr(args, key, None) is not None:
+            size[key] = getattr(args, key)
+
+    import data
+    from prover.train.config import load_config
+    from prover.train.models import config_checker
+    from prover.train.stages.grpo import run_grpo
+    from prover.train.stages.sft import run_sft
 
     out = Path(args.out)
-    sft_over = dict(QUICK_SFT if args.quick else {}, output_dir=str(out / "sft"), heldout_every=0)
-    grpo_over = dict(QUICK_GRPO if args.quick else {}, output_dir=str(out / "grpo"), heldout_every=0)
-    heldout = args.heldout if args.heldout is not None else (QUICK_HELDOUT if args.quick else None)
-    for over, steps in ((sft_over, args.sft_steps), (grpo_over, args.grpo_steps)):
-        if steps is not None:
-            over["max_steps"] = steps
-    if heldout is not None:
-        grpo_over["heldout_size"] = heldout
-    if args.backend:
-        grpo_over["checker_backend"] = args.backend
-    if args.ray:
-        grpo_over["ray"] = True
-    sft_cfg = load_config(args.sft_config, "sft", sft_over)
-    grpo_cfg = load_config(args.grpo_config, "grpo", grpo_over)
-    apply_threads(sft_cfg)
-    k = args.k
-    max_new = grpo_cfg.heldout_max_new_tokens or grpo_cfg.trl.get("max_completion_length", 96)
-    t_start = time.monotonic()
-    ensure_steps(sft_cfg.dataset)
-    steps_s = time.monotonic() - t_start
-    checker = config_checker(grpo_cfg)  # one verifier for every held-out evaluation
-    table: list[dict] = []
+    log = lambda s: print(f"[{time.monotonic() - t_start:6.0f}s] {s}", flush=True)  # noqa: E731
+    t_start, cpu0 = time.monotonic(), cpu_seconds()
+    over = {"output_dir": str(out / "sft"), "max_steps": size["sft_steps"]}
+    if args.threads:
+        over["torch_threads"] = args.threads
+    if args.model:
+        over["model"] = args.model
+    cfg = load_config(args.config, "sft", over)
+    if args.layers or args.hidden:
+        cfg.tiny = {**cfg.tiny, **({"layers": args.layers} if args.layers else {}),
+                    **({"hidden": args.hidden} if args.hidden else {})}
+    fmt = cfg.prompt_format
+    log(f"start ({load()})")
+
+    spec = f"logic-v2-train:{size['train']}:seed={args.seed}"
+    rows = data.load(spec)
+    records = whole_proof_rows(rows, fmt)
+    if size["step_theorems"]:
+        records += step_rows_cached(f"logic-v2-train:{size['step_theorems']}:seed={args.seed}", fmt, 2, log, out.parent)
+    data_s = time.monotonic() - t_start
+    log(f"data: {len(rows)} theorems, {len(records)} SFT rows ({load()})")
+
+    # SFT from scratch; the tokenizer is fitted to these rows (cfg.tiny.fit_tokenizer reads the
+    # dataset: point it at a file of exactly these records)
+    rec_path = out / "sft_rows.jsonl"
+    rec_path.parent.mkdir(parents=True, exist_ok=True)
+    rec_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    cfg = dataclasses.replace(cfg, dataset=str(rec_path), split="train")
+    t0, c0 = time.monotonic(), cpu_seconds()
+    if size["sft_steps"] == 0 and args.model:  # measure (and GRPO) a trained model as it is
+        from types import SimpleNamespace
+
+        from prover.train.models import apply_threads, load_model_and_tokenizer
+
+        apply_threads(cfg)
+        model, tok = load_model_and_tokenizer(cfg)
+        sft = SimpleNamespace(global_step=0, output_dir=args.model)
+        log(f"SFT skipped: starting from {args.model}")
+    else:
+        sft = run_sft(cfg, log=log)
+        model, tok = sft.trainer.model, sft.tokenizer
+        losses = [h["loss"] for h in sft.trainer.state.log_history if "loss" in h]
+        trend = f"loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "no loss logged"
+        log(f"SFT: {sft.global_step} steps, {time.monotonic() - t0:.0f}s wall, {cpu_seconds() - c0:.0f} CPU-s, "
+            f"{trend} ({load()})")
+    sft_s, sft_cpu = time.monotonic() - t0, cpu_seconds() - c0
+
+    grpo_cfg = load_config(args.grpo_config, "grpo", {"output_dir": str(out / "grpo"), "prompt_format": fmt,
+                                                      "max_steps": max(size["grpo_steps"], 1)})
+    checker = config_checker(grpo_cfg)
+    results: list[dict] = []
+    grpo_note = ""
     hand: dict = {}
+    final = sft.output_dir
     try:
-        def evaluate(stage: str, model, tok, gen: float = 0.0, ver: float = 0.0, opt: float = 0.0) -> None:
-            for split in args.splits:
-                ev = evaluate_model(dataclasses.replace(grpo_cfg, eval_split=split), model, tok, k, checker, max_new)
-                print(f"[{time.monotonic() - t_start:6.0f}s] {stage}, {split}: pass@1 {ev.pass_at[1]:.3f}, "
-                      f"pass@{k} {ev.pass_at.get(k, 0):.3f} ({ev.solved}/{ev.theorems} solved; eval gen "
-                      f"{ev.generation_seconds:.0f}s, verify {ev.verification_seconds:.0f}s)", flush=True)
-                table.append(row(stage, split, ev, k, gen, ver, opt))
+        def measure(stage: str, m) -> None:
+            for split in ("test-iid", "test-ood"):
+                r = best_of_n(grpo_cfg, m, tok, checker, split, args.k, size["heldout"])
+                results.append({**r, "stage": stage})
+                log(f"{stage} {split} {r['method']}: pass@1 {intervals(r['pass1'])}, pass@{args.k} "
+                    f"{intervals(r['passk'])} ({load()})")
+                if size["bfs_checks"]:
+                    b = bfs(m, tok, checker, fmt, split, size["bfs_checks"], size["heldout"])
+                    results.append({**b, "stage": stage})
+                    log(f"{stage} {split} {b['method']}: solved {intervals(b['passk'])}, {b['checks']} checks "
+                        f"({load()})")
 
-        model, tok = load_model_and_tokenizer(sft_cfg)  # the from-scratch initial model
-        evaluate("before SFT", model, tok)
-
-        sft = run_sft(sft_cfg, log=print)
-        model = sft.trainer.model
-        evaluate("after SFT", model, tok, opt=sft.train_seconds)
-
-        grpo = run_grpo(grpo_cfg, model=model, tokenizer=tok, log=print)
-        evaluate("after GRPO", grpo.trainer.model, tok, grpo.generation_seconds, grpo.verification_seconds,
-                 grpo.optimisation_seconds)
+        measure("SFT", model)
+        if size["grpo_steps"]:
+            fresh = f"logic-v2-train:{size['grpo_theorems']}:seed={args.seed + 1}"
+            keep = frontier_rows(grpo_cfg, model, tok, checker, fresh, size["grpo_theorems"], 4, log)
+            if keep:
+                path = out / "grpo_frontier.jsonl"
+                path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep), encoding="utf-8")
+                g_cfg = dataclasses.replace(grpo_cfg, dataset=str(path), split="train")
+                gens = int(g_cfg.trl.get("num_generations", 8))  # a batch of at most the prompts there are
+                batch = min(int(g_cfg.trl.get("per_device_train_batch_size", 64)), gens * len(keep))
+                g_cfg = dataclasses.replace(g_cfg, trl={**g_cfg.trl, "per_device_train_batch_size": batch})
+                t0 = time.monotonic()
+                grpo = run_grpo(g_cfg, model=model, tokenizer=tok, log=log)
+                grpo_note = (f"GRPO: {grpo.global_step} steps on {len(keep)} frontier theorems, "
+                             f"{time.monotonic() - t0:.0f}s, {grpo.lean_checks} Lean checks")
+                if grpo.extra.get("no_learning_signal"):
+                    grpo_note += "; " + grpo.extra["no_learning_signal"]
+                log(grpo_note)
+                measure("GRPO", grpo.trainer.model)
+                final = grpo.output_dir
+                model = grpo.trainer.model
+            else:
+                grpo_note = "GRPO skipped: no fresh theorem at the frontier"
         if not args.no_handwritten:
-            hw_cfg = dataclasses.replace(grpo_cfg, dataset=str(HANDWRITTEN), eval_split="handwritten", heldout_size=0)
-            for stage, m in (("after SFT", sft.trainer.model), ("after GRPO", grpo.trainer.model)):
-                ev = evaluate_model(hw_cfg, m, tok, k, checker, max_new)
-                hand[stage] = {"pass@1": ev.pass_at[1], f"pass@{k}": ev.pass_at.get(k, 0),
-                               "solved": f"{ev.solved}/{ev.theorems}"}
+            r = best_of_n(grpo_cfg, model, tok, checker, "handwritten", args.k, 0, str(HANDWRITTEN))
+            hand = {"pass1": intervals(r["pass1"]), "passk": intervals(r["passk"]),
+                    "solved": f"{int(sum(r['passk']))}/{r['theorems']}"}
     finally:
-        if hasattr(checker, "close"):
-            checker.close()
+        checker.close()
 
-    total = time.monotonic() - t_start
-    print()
-    print(f"logic benchmark ({grpo_cfg.dataset}), held-out splits {', '.join(args.splits)}, {k} samples per "
-          f"theorem; SFT {sft.global_step} steps, GRPO {grpo.global_step} steps; checker {grpo_cfg.checker_backend}")
-    print("(generation / verification / optimisation: the stage's training time; evaluation time is extra)")
-    print_table(table, k)
-    gains = {}
-    for split in args.splits:
-        after = {r["stage"]: r["pass@1"] for r in table if r["split"] == split}
-        gains[split] = after["after GRPO"] - after["after SFT"]
-        print(f"GRPO gain over SFT on {split}: {100 * gains[split]:+.1f} points of pass@1")
-    for stage, h in hand.items():
-        print(f"hand-written theorems ({HANDWRITTEN.name}), {stage}: pass@1 {h['pass@1']:.3f}, "
-              f"pass@{k} {h[f'pass@{k}']:.3f}, solved {h['solved']}")
-    print(f"total wall {total:.0f}s (step data {steps_s:.0f}s)")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps({"table": table, "gain_pass@1": gains, "handwritten": hand,
-                                                  "total_seconds": total, "quick": args.quick}, indent=2))
+    total, cpu = time.monotonic() - t_start, cpu_seconds() - cpu0
+    print(f"\nlogic-v2 CPU world: {spec}, {len(records)} SFT rows ({size['step_theorems']} theorems walked for step "
+          f"rows); SFT {sft.global_step} steps ({sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, torch threads "
+          f"{cfg.torch_threads}); {size['heldout']} theorems a split, {args.k} samples; Lean 4.35 bundled")
+    print_table("held-out theorems (95% percentile bootstrap over theorems)", results, args.k)
+    from search.metrics import paired_bootstrap_difference
+
+    for split in ("test-iid", "test-ood"):
+        a = next((r for r in results if r["stage"] == "GRPO" and r["split"] == split and r["pass1"]), None)
+        b = next((r for r in results if r["stage"] == "SFT" and r["split"] == split and r["pass1"]), None)
+        if a and b:
+            lo, hi = paired_bootstrap_difference(a["pass1"], b["pass1"])
+            d = sum(a["pass1"]) / len(a["pass1"]) - sum(b["pass1"]) / len(b["pass1"])
+            print(f"GRPO - SFT, pass@1 on {split}: {100 * d:+.1f} points, paired 95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}]")
+        s_bon = next((r for r in results if r["stage"] == "SFT" and r["split"] == split and r["pass1"]), None)
+        s_bfs = next((r for r in results if r["stage"] == "SFT" and r["split"] == split and not r["pass1"]), None)
+        if s_bon and s_bfs:
+            lo, hi = paired_bootstrap_difference(s_bfs["passk"], s_bon["passk"])
+            d = sum(s_bfs["passk"]) / len(s_bfs["passk"]) - sum(s_bon["passk"]) / len(s_bon["passk"])
+            print(f"BFS - best-of-{args.k} (SFT model, solved, {split}): {100 * d:+.1f} points, "
+                  f"paired 95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}] (Lean checks {s_bfs['checks']} vs {s_bon['checks']})")
+    if grpo_note:
+        print(grpo_note)
+    if hand:
+        print(f"hand-written theorems ({HANDWRITTEN.name}): pass@1 {hand['pass1']}, pass@{args.k} {hand['passk']}, "
+              f"solved {hand['solved']}")
+    print(f"total wall {total:.0f}s (data {data_s:.0f}s), {cpu:.0f} CPU-s of this process and reaped children; "
+          f"{load()}")
+    summary = {"results": results, "grpo": grpo_note, "handwritten": hand, "total_seconds": total, "cpu_seconds": cpu,
+               "sft_seconds": sft_s, "sft_steps": sft.global_step, "size": size, "final_model": final}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"final model: {final} (prompt format and environment in {Path(final) / 'prover.json'})")
     return 0
 
 

@@ -209,6 +209,17 @@ def _load_shipped(name: str) -> list[dict]:
 
         rows = getattr(adapters, v.adapt)(rows)
     key = ALIASES.get(name, name)
+    return _shipped_rows(rows, v, f"data/{v.file} ({key})")
+
+
+def _load_generated(spec: str, n: int, seed: int) -> list[dict]:
+    """logic-v2 train theorems at generator scale (data.logic_v2.train_set), as shipped rows."""
+    from data.logic_v2.train_set import train_rows
+
+    return _shipped_rows(train_rows(n, seed), VARIANTS["logic-v2"], spec)
+
+
+def _shipped_rows(rows: list[dict], v: Variant, source: str) -> list[dict]:
     out = []
     for raw in rows:
         row = dict(raw)
@@ -217,7 +228,7 @@ def _load_shipped(name: str) -> list[dict]:
 
             row["header"] = header_for(v.env)
             row["prompt_header"] = ""  # the model sees the theorem, not the whole prelude
-        out.append(normalize_row(row, source=f"data/{v.file} ({key})", profile=v.profile))
+        out.append(normalize_row(row, source=source, profile=v.profile))
     return out
 
 
@@ -241,17 +252,23 @@ def _load_with_datasets(spec: str, hf_split: Optional[str],
 def load(spec: str, split: Optional[str] = None, fields: Iterable[str] | Mapping[str, str] | None = None,
          limit: Optional[int] = None, hf_split: Optional[str] = None, profile: str = "",
          skipped: Optional[list[str]] = None) -> list[dict]:
-    """Rows of a dataset. `spec`: a shipped name (minif2f, minif2f-v4.24, logic), a local
+    """Rows of a dataset. `spec`: a shipped name (minif2f, minif2f-v4.24, logic), logic-v2 train
+    theorems at generator scale (`logic-v2-train:N[:seed=S]`, data.logic_v2.train_set), a local
     .jsonl/.json file, or a Hugging Face hub id (`hf_split` picks the hub split, default train).
     `split` keeps rows whose `split` field equals it; `fields` maps our field names to the
     data's columns ("formal_statement=statement"); `profile` labels rows of outside data with
     the setup profile they need. With `skipped` (a list), an unusable row of outside data is
     named there (`FILE: line N: why`) and left out, as `prover check` does, instead of refusing
     the whole file; ValueError still when no row is usable."""
+    from data.logic_v2.train_set import parse_spec
+
     field_map = parse_field_map(fields)
-    if ALIASES.get(spec, spec) in VARIANTS:
-        if field_map:
-            raise ValueError("field mappings apply to outside data, not to shipped datasets")
+    generated = parse_spec(spec)
+    if (ALIASES.get(spec, spec) in VARIANTS or generated) and field_map:
+        raise ValueError("field mappings apply to outside data, not to shipped datasets")
+    if generated:
+        rows = _load_generated(spec, *generated)
+    elif ALIASES.get(spec, spec) in VARIANTS:
         rows = _load_shipped(spec)
     else:
         bad: Optional[list[str]] = None if skipped is None else []

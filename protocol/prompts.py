@@ -29,6 +29,7 @@ _PLAN_TAIL = (
     "outlining the main proof steps and strategies.\nThe plan should highlight key ideas, intermediate lemmas, "
     "and proof structures that will guide the construction of the final formal proof."
 )
+_NAME_RE = re.compile(r"^((?:theorem|lemma)\s+)\S+", re.MULTILINE)
 _KIMINA_SYSTEM = "You are an expert in mathematics and Lean 4."
 _KIMINA_LEAD = "Think about and solve the following problem step by step in Lean 4."
 
@@ -54,6 +55,8 @@ class PromptFormat:
         header = prompt_header(row)
         informal = row.get("informal_prefix") or ""
         statement = row["formal_statement"]
+        if self.name == "compact":
+            return Prompt("```lean4\n" + header + informal + _NAME_RE.sub(r"\1X", statement, count=1))
         if self.kind == "continuation":
             lead = _V15_COT if self.name == "deepseek-v1.5-cot" else _V15_PLAIN
             return Prompt(lead + header + informal + statement)
@@ -142,6 +145,9 @@ FORMATS: dict[str, PromptFormat] = {
         PromptFormat("deepseek-v1.5", "continuation", "DeepSeek-Prover-V1.5 non-CoT: the model continues the proof"),
         PromptFormat("deepseek-v1.5-cot", "continuation",
                      "DeepSeek-Prover-V1.5 CoT: continues the proof with a comment before each line"),
+        PromptFormat("compact", "continuation",
+                     "for small models trained from scratch: the code fence and the statement with its name "
+                     "replaced by X (no instruction text, no name hash to read)"),
         PromptFormat("deepseek-v2", "chat", "DeepSeek-Prover-V2: proof plan, then a ```lean4 block with the theorem"),
         PromptFormat("goedel-v2", "chat", "Goedel-Prover-V2: DeepSeek-Prover-V2's request, the statement ending "
                      "`:= by sorry`"),

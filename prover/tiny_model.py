@@ -4,7 +4,7 @@ It writes nonsense, which is the point: tests check the machinery, the Checker j
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
+from typing import Optional, Sequence, Union
 
 SPECIAL = ["<|endoftext|>", "<|pad|>", "<|bos|>"]
 
@@ -36,8 +36,9 @@ intro h
 """
 
 
-def train_tokenizer(vocab_size: int = 384):
-    """A byte-level BPE tokenizer (any text round-trips) wrapped for transformers."""
+def train_tokenizer(vocab_size: int = 384, corpus: Optional[Sequence[str]] = None):
+    """A byte-level BPE tokenizer (any text round-trips) wrapped for transformers, trained on
+    LEAN_TEXT or on `corpus` (the run's own training text: fewer tokens per proof)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -46,30 +47,33 @@ def train_tokenizer(vocab_size: int = 384):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator([LEAN_TEXT] * 4, trainer=trainer)
+    tok.train_from_iterator(list(corpus) if corpus else [LEAN_TEXT] * 4, trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|pad|>",
                                    bos_token="<|bos|>")
 
 
-def build_tiny_model(out_dir: Union[str, Path], *, layers: int = 2, hidden: int = 64, seed: int = 0) -> Path:
+def build_tiny_model(out_dir: Union[str, Path], *, layers: int = 2, hidden: int = 64, seed: int = 0,
+                     vocab_size: int = 384, corpus: Optional[Sequence[str]] = None, heads: int = 4) -> Path:
     """Write a tiny Llama model + tokenizer to out_dir (reused if already there) and return it.
-    Loadable with AutoModelForCausalLM / prover.policies.load_policy(str(out_dir))."""
+    Loadable with AutoModelForCausalLM / prover.policies.load_policy(str(out_dir)). `corpus`
+    fits the tokenizer (of `vocab_size`) to the text the model will be trained on."""
     out = Path(out_dir)
     if not (out / "config.json").exists():
-        _build(out, layers, hidden, seed)
+        _build(out, layers, hidden, seed, vocab_size, corpus, heads)
     card = out / "prover.json"  # its prompt format, as `prover train` records one (prover.models)
     if not card.exists():
         card.write_text('{"prompt_format": "deepseek-v1.5"}\n', encoding="utf-8")
     return out
 
 
-def _build(out: Path, layers: int, hidden: int, seed: int) -> None:
+def _build(out: Path, layers: int, hidden: int, seed: int, vocab_size: int, corpus: Optional[Sequence[str]],
+           heads: int) -> None:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = train_tokenizer()
+    tokenizer = train_tokenizer(vocab_size, corpus)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
-                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
                          max_position_embeddings=2048, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
                          tie_word_embeddings=True)

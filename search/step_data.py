@@ -151,15 +151,20 @@ def proof_row(w: Walk, fmt: str = "deepseek-v1.5", tokenizer: Any = None) -> dic
 
 
 def build(rows: Iterable[Row], checker, fmt: str = "deepseek-v1.5", with_proofs: bool = False,
-          log=None) -> tuple[list[dict], list[Walk]]:
+          log=None, workers: int = 1) -> tuple[list[dict], list[Walk]]:
     """Step rows (and, with `with_proofs`, whole-proof rows) for every row whose reference
-    proof walks through on Lean; the walks say what happened to each row."""
-    env = ServerTacticEnv(checker)
+    proof walks through on Lean (`workers` walks at a time); the walks say what happened."""
+    rows = list(rows)
+    if workers > 1:  # one env (one row at a time) per walk; the checker's pool runs them side by side
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as ex:
+            walks = list(ex.map(lambda r: walk(ServerTacticEnv(checker), r), rows))
+    else:
+        env = ServerTacticEnv(checker)
+        walks = [walk(env, row) for row in rows]
     out: list[dict] = []
-    walks: list[Walk] = []
-    for row in rows:
-        w = walk(env, row)
-        walks.append(w)
+    for row, w in zip(rows, walks):
         if w.proved:
             if with_proofs:
                 out.append(proof_row(w, fmt))
@@ -172,7 +177,8 @@ def build(rows: Iterable[Row], checker, fmt: str = "deepseek-v1.5", with_proofs:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="the jsonl to write")
-    ap.add_argument("--dataset", default="logic-v2", help="a dataset data.load knows (default logic-v2)")
+    ap.add_argument("--dataset", default="logic-v2", help="a dataset data.load knows (default logic-v2; "
+                    "logic-v2-train:N[:seed=S] walks N generated train theorems)")
     ap.add_argument("--splits", nargs="+", default=["train"])
     ap.add_argument("--limit", type=int, help="rows per split")
     ap.add_argument("--with-proofs", action="store_true", help="also one whole-proof row per theorem")
@@ -197,7 +203,7 @@ def write_steps(out: str | Path, dataset: str = "logic-v2", splits: Sequence[str
     rows = [r for s in splits for r in data.load(dataset, split=s, limit=limit)]
     t0 = time.monotonic()
     with Checker("server", Settings.from_env(timeout=60), workers=workers) as checker:
-        records, walks = build(rows, checker, fmt, with_proofs, log)
+        records, walks = build(rows, checker, fmt, with_proofs, log, workers)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as f:

@@ -42,7 +42,7 @@ def test_a_models_own_training_split_is_left_out(tmp_path, caplog):
     assert "valid: the model trained on it" in caplog.text
     # another dataset's split of the same name is not the one it trained on (and a note says so)
     assert splits_of(select_rows(data.load, "minif2f-v4.24", None, None, model)) == ["test", "valid"]
-    assert f"says it trained on logic (split valid), not on minif2f-v4.24" in caplog.text
+    assert "says it trained on logic (split valid), not on minif2f-v4.24" in caplog.text
 
 
 def test_asking_for_a_training_split_scores_it_with_a_warning(tmp_path, caplog):

@@ -1,5 +1,5 @@
 """data/logic/handwritten.jsonl: theorems written by hand in the logic environment, phrased
-unlike data/logic.py and data/logic_v2.py produce them (descriptive hypothesis names, every
+unlike data/logic.py and data/logic_v2/ produce them (descriptive hypothesis names, every
 binder in the goal, implicit type binders, `True`, `≠`, `Nat` literals, chained rewrites,
 nested `∃`). Every reference proof checks on the real Lean, and a wrong proof does not."""
 import pytest

@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from data import logic_v2 as L
+from data.logic_v2.formulas import canonical
+from data.logic_v2.proofs import Search
+from data.logic_v2.render import Style, render, term_proof
+from data.logic_v2.splits import DEFAULT_SET, SIZE_IID, SIZE_OOD, SPLITS, VERSION, default_rows, generate
 from data.logic import write_jsonl
 from data.loaders import DATA_DIR
 from tests.test_logic_bench import _corrupt
@@ -20,15 +23,15 @@ def _shipped():
 
 
 def _shortest(ctx, goal, terms=()):
-    found = L.Search(list(terms)).shortest(ctx, goal)
+    found = Search(list(terms)).shortest(ctx, goal)
     return found
 
 
 def test_search_finds_the_shortest_proof():
     proof, size = _shortest([], ("imp", ("and", p, q), ("and", q, p)))
-    assert L.term_proof(proof) == "fun h1 => ⟨h1.2, h1.1⟩" and size == 6
+    assert term_proof(proof) == "fun h1 => ⟨h1.2, h1.1⟩" and size == 6
     proof, size = _shortest([("h", ("or", p, q))], ("or", q, p))
-    assert L.term_proof(proof) == "Or.elim h (fun h1 => Or.inr h1) (fun h2 => Or.inl h2)"
+    assert term_proof(proof) == "Or.elim h (fun h1 => Or.inr h1) (fun h2 => Or.inl h2)"
 
 
 def test_search_is_intuitionistic():
@@ -40,53 +43,53 @@ def test_search_is_intuitionistic():
 def test_search_does_first_order_logic_and_equality():
     P = lambda t: ("pred", "P", (t,))
     proof, _ = _shortest([("h", ("forall", "x", P("x")))], ("exists", "y", P("y")), terms=["a"])
-    assert L.term_proof(proof) == "⟨a, h a⟩"
+    assert term_proof(proof) == "⟨a, h a⟩"
     proof, _ = _shortest([("h1", ("eq", "a", "b")), ("h2", ("eq", "b", "c"))], ("eq", "c", "a"))
-    assert "Eq.trans" in L.term_proof(proof) and "Eq.symm" in L.term_proof(proof)
+    assert "Eq.trans" in term_proof(proof) and "Eq.symm" in term_proof(proof)
     proof, _ = _shortest([("h", ("eq", "a", "b")), ("hp", P("a"))], P("b"))
-    assert L.term_proof(proof) == "h ▸ hp"
+    assert term_proof(proof) == "h ▸ hp"
 
 
 def test_render_uses_lean_precedences():
     f = ("imp", ("imp", p, q), ("and", ("not", ("or", p, q)), ("iff", q, r)))
-    assert L.render(f) == "(p → q) → ¬(p ∨ q) ∧ (q ↔ r)"
-    assert L.render(f, L.Style(notation=False)) == "(p → q) → And (Not (Or p q)) (Iff q r)"
+    assert render(f) == "(p → q) → ¬(p ∨ q) ∧ (q ↔ r)"
+    assert render(f, Style(notation=False)) == "(p → q) → And (Not (Or p q)) (Iff q r)"
     g = ("exists", "x", ("eq", "x", "x"))
-    assert L.render(g, L.Style(type_name="β")) == "∃ x : β, x = x"  # nothing else fixes x's type
+    assert render(g, Style(type_name="β")) == "∃ x : β, x = x"  # nothing else fixes x's type
 
 
 def test_renamings_and_premise_order_are_one_core():
-    a = L.canonical([("imp", p, q), p], q)
-    b = L.canonical([("atom", "s"), ("imp", ("atom", "s"), ("atom", "t"))], ("atom", "t"))
+    a = canonical([("imp", p, q), p], q)
+    b = canonical([("atom", "s"), ("imp", ("atom", "s"), ("atom", "t"))], ("atom", "t"))
     assert a == b
-    assert a != L.canonical([("imp", p, q), q], p)
+    assert a != canonical([("imp", p, q), q], p)
 
 
 def test_generate_is_deterministic_and_seeded():
-    a = L.generate(12, 4, 4, seed=1)
-    assert a == L.generate(12, 4, 4, seed=1)
-    assert a != L.generate(12, 4, 4, seed=2)
+    a = generate(12, 4, 4, seed=1)
+    assert a == generate(12, 4, 4, seed=1)
+    assert a != generate(12, 4, 4, seed=2)
     assert collections.Counter(r["split"] for r in a) == {"train": 12, "test-iid": 4, "test-ood": 4}
 
 
 def test_shipped_set_keeps_the_split_promises():
     rows = _shipped()
-    assert len(rows) == sum(L.DEFAULT_SET[k] for k in ("n_train", "n_iid", "n_ood"))
+    assert len(rows) == sum(DEFAULT_SET[k] for k in ("n_train", "n_iid", "n_ood"))
     assert len({r["name"] for r in rows}) == len(rows)
     by = collections.defaultdict(list)
     for row in rows:
         by[row["split"]].append(row)
-        assert row["version"] == L.VERSION and row["env"] == "logic"
+        assert row["version"] == VERSION and row["env"] == "logic"
         assert row["formal_statement"].startswith(f"theorem {row['name']} ") and row["formal_statement"].endswith(":=")
         assert row["proof_tactic"].startswith(" by\n")
-    assert set(by) == set(L.SPLITS)
+    assert set(by) == set(SPLITS)
     for split in ("train", "test-iid"):
-        assert all(L.SIZE_IID[0] <= r["difficulty"] <= L.SIZE_IID[1] for r in by[split])
-    assert all(r["difficulty"] >= L.SIZE_OOD[0] for r in by["test-ood"])
+        assert all(SIZE_IID[0] <= r["difficulty"] <= SIZE_IID[1] for r in by[split])
+    assert all(r["difficulty"] >= SIZE_OOD[0] for r in by["test-ood"])
     train_cores = {r["core"] for r in by["train"]}
     assert not train_cores & {r["core"] for r in by["test-iid"]}  # disjoint up to renaming
     assert not {r["skeleton"] for r in by["train"]} & {r["skeleton"] for r in by["test-ood"]}
-    for split in L.SPLITS:  # every kind of world in every split
+    for split in SPLITS:  # every kind of world in every split
         assert {r["kind"] for r in by[split]} == {"prop", "fo", "eq"}
 
 
@@ -104,7 +107,7 @@ def test_logic_v2_loads_by_name_and_v1_still_does():
     from data.loaders import load
 
     rows = load("logic-v2", split="test-ood")
-    assert len(rows) == L.DEFAULT_SET["n_ood"] and rows[0]["header"].startswith("prelude")
+    assert len(rows) == DEFAULT_SET["n_ood"] and rows[0]["header"].startswith("prelude")
     assert rows[0]["profile"] == "bundled" and rows[0]["prompt_header"] == ""
     assert len(load("logic")) == 300
 
@@ -112,7 +115,7 @@ def test_logic_v2_loads_by_name_and_v1_still_does():
 @pytest.mark.slow
 def test_regenerating_gives_the_shipped_file_byte_for_byte(tmp_path):
     out = tmp_path / "v2.jsonl"
-    write_jsonl(L.default_rows(), out)
+    write_jsonl(default_rows(), out)
     assert out.read_bytes() == SHIPPED.read_bytes()
 
 

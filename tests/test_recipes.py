@@ -2,7 +2,6 @@
 unknown model is refused with the formats to choose from; `prover eval --dry-run` prints what a
 run would do without a model, Lean or GPU, and that matches the recipe (and so the paper)."""
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from prover.evaluation import EvalSpec
 from prover.evaluation.dryrun import describe, render
 from prover.models import UnknownModel, default_prompt_format
-from protocol.prompts import FORMATS, default_stop
+from protocol.prompts import FORMATS
 from prover.recipes import EXTRACTIONS, RECIPES, get_recipe, model_name, recipe_for
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "minif2f" / "deepseek_v1.5.jsonl"

@@ -1,7 +1,6 @@
 """Self-correction (Goedel-Prover-V2's multi-turn protocol) with a scripted policy on the real
 bundled Lean and the logic prelude: a wrong first answer, Lean's error marked in the next user
 turn of the same conversation, a corrected second answer; the budget and the rounds counted."""
-import dataclasses
 
 import pytest
 

@@ -100,3 +100,25 @@ def test_resume_continues_from_the_saved_step(grpo_run, sft_run):
     assert len(calls) == 1, "only the step after the checkpoint was trained"
     steps = [h["step"] for h in resumed.trainer.state.log_history if "loss" in h]
     assert steps == [1, 2, 3]  # the history before the kill came back from the checkpoint
+
+
+def test_a_run_with_a_learning_signal_does_not_warn(grpo_run):
+    result, _, _ = grpo_run
+    assert "no_learning_signal" not in result.extra
+
+
+def test_a_run_that_cannot_learn_says_so(tmp_path):
+    """From an untrained model every sample fails, every group is uniform, no gradient: the
+    run still saves its model, and says that it learned nothing and what to change."""
+    from prover.train.signal import fingerprint
+    from prover.train.models import load_model_and_tokenizer
+
+    lines = []
+    cfg = grpo_cfg("tiny", tmp_path / "grpo", 2)
+    result = run_grpo(cfg, log=lines.append)
+    start, _ = load_model_and_tokenizer(cfg)  # the same seeded init the run started from
+    assert result.global_step == 2 and fingerprint(result.trainer.model) == fingerprint(start)
+    reason = result.extra["no_learning_signal"]
+    assert "weights are unchanged after 2 steps" in reason and "mean reward 0.000" in reason
+    assert "stronger model" in reason and "frontier" in reason and "num_generations" in reason
+    assert any(line.startswith("WARNING grpo: no step had a learning signal") for line in lines)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from prover.console import err, error, esc, info
+from prover.console import err, error, esc, info, warn
 from prover.train.config import ConfigError, load_config
 
 
@@ -152,4 +152,6 @@ def run_train(stage: str, config: Path, *, output_dir: Optional[str] = None, res
         err.print(f"  Lean checks spent on training data / rewards: {result.lean_checks}")
     for step, r in result.heldout:
         err.print(f"  step {step}: held-out " + ", ".join(f"pass@{k} {v:.3f}" for k, v in r.pass_at.items()))
+    if result.extra.get("no_learning_signal"):  # the saved model is the start model: say so last
+        warn(result.extra["no_learning_signal"])
     return 0

