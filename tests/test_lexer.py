@@ -1,15 +1,14 @@
 """The lexer agrees with Lean 4's on comments, strings, chars and identifiers: unit cases for each
 construct, then (marked `lean`) the same question put to the bundled Lean itself, on a table of
 known tricks and on texts hypothesis generates from tricky fragments."""
-import os
 import re
-import subprocess
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lean_env.soundness.lexer import code_tokens, tokenize
+from tests.lean_probes import lean_runner, mark, probes
 
 
 def kinds(text):
@@ -190,27 +189,9 @@ def test_the_attacks_of_issue_9_are_seen_as_code():
 # --- against the real Lean --------------------------------------------------------------------
 
 HEADER = "prelude\nimport ProverLogic\n"
-_PRINTED = re.compile(r"^'(probe_\d+)' does not depend on any axioms$", re.M)
-
-
 @pytest.fixture(scope="module")
 def lean_run(tmp_path_factory):
-    from lean_env.running.toolchain import ToolchainError, find_toolchain
-
-    try:
-        tc = find_toolchain()
-    except ToolchainError as exc:
-        pytest.skip(str(exc))
-    work = tmp_path_factory.mktemp("lexer")
-
-    def run(text: str) -> set[str]:
-        path = work / "Probe.lean"
-        path.write_bytes(text.encode("utf-8"))
-        proc = subprocess.run([str(tc.lean), str(path)], capture_output=True, timeout=120, cwd=work,
-                              env={**os.environ, **tc.env()})
-        return set(_PRINTED.findall(proc.stdout.decode("utf-8", "replace")))
-
-    return run
+    return lean_runner(tmp_path_factory.mktemp("lexer"))
 
 
 def predicted(text: str) -> set[str]:
@@ -221,12 +202,7 @@ def predicted(text: str) -> set[str]:
 
 
 def probe_file(body: str, count: int) -> str:
-    decls = "".join(f"theorem probe_{k} : True := True.intro\n" for k in range(count))
-    return HEADER + decls + body
-
-
-def mark(k: int) -> str:
-    return f"\n#print axioms probe_{k}\n"
+    return HEADER + probes(count) + body
 
 
 TRICKS = [

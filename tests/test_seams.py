@@ -20,6 +20,7 @@ from lean_env.soundness.lexer import SPACE, tokenize
 from lean_env.running.settings import Settings
 from lean_env.soundness.statement import statement_signature, target_as_axiom
 from lean_env.soundness.verdict import Message, ProofTask
+from tests.lean_probes import lean_runner, mark, probes
 
 LOGIC = logic_header()
 MATHLIB = "import Mathlib\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat\n\n"
@@ -367,34 +368,12 @@ def test_health_tells_no_paths(tmp_path):
 
 # -- on the bundled Lean ------------------------------------------------------------------------
 
-PROBES = "".join(f"theorem probe_{k} : True := True.intro\n" for k in range(3))
-_PRINTED = re.compile(r"^'(probe_\d+)' does not depend on any axioms$", re.M)
+PROBES = probes(3)
 
 
 @pytest.fixture(scope="module")
 def lean_run(tmp_path_factory):
-    import os
-    import subprocess
-
-    from lean_env.running.toolchain import ToolchainError, find_toolchain
-
-    try:
-        tc = find_toolchain()
-    except ToolchainError as exc:
-        pytest.skip(str(exc))
-    work = tmp_path_factory.mktemp("seams")
-
-    def run(text: str) -> set[str]:
-        (work / "Seam.lean").write_bytes(text.encode("utf-8"))
-        proc = subprocess.run([str(tc.lean), "Seam.lean"], capture_output=True, timeout=120, cwd=work,
-                              env={**os.environ, **tc.env()})
-        return set(_PRINTED.findall(proc.stdout.decode("utf-8", "replace")))
-
-    return run
-
-
-def mark(k: int) -> str:
-    return f"\n#print axioms probe_{k}\n"
+    return lean_runner(tmp_path_factory.mktemp("seams"))
 
 
 @pytest.mark.lean
