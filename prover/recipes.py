@@ -111,32 +111,30 @@ def _v15(name: str, score: float, source_note: str) -> Recipe:
         differs=_V15_DIFFERS)
 
 
-def _kimina_preview(size: str, score: float) -> Recipe:
-    name = f"Kimina-Prover-Preview-Distill-{size}"
+def _kimina(name: str, paper: Paper, notes: tuple[str, ...]) -> Recipe:
+    """The Kimina family's shared recipe: one prompt, sampling, context and checker for every size."""
     return Recipe(
         name=name, pattern=re.escape(name), hub_ids=(f"AI-MO/{name}",), prompt_format="kimina", chat_template=True,
         system_prompt=True, max_new_tokens=32768, max_model_len=32768, temperature=0.6, top_p=0.95,
         extraction="last-block", acceptance=KIMINA_ACCEPT, timeout_s=300.0, dataset="minif2f-kimina", split="test",
-        profile=KIMINA_PROFILE,
-        paper=Paper(score, 32, setting="whole-proof with reasoning, 32K context",
-                    source="Kimina-Prover Preview report, Table 1 (MoonshotAI/Kimina-Prover-Preview)"),
-        notes=("temperature 0.6 and top-p 0.95 are the model card's quick start (read second-hand; the card "
-               "samples 8096 tokens); the report evaluates with a 32K context, which this recipe uses",),
-        differs=_KIMINA_PREVIEW_DIFFERS)
+        profile=KIMINA_PROFILE, paper=paper, notes=notes, differs=_KIMINA_PREVIEW_DIFFERS)
+
+
+def _kimina_preview(size: str, score: float) -> Recipe:
+    return _kimina(
+        f"Kimina-Prover-Preview-Distill-{size}",
+        Paper(score, 32, setting="whole-proof with reasoning, 32K context",
+              source="Kimina-Prover Preview report, Table 1 (MoonshotAI/Kimina-Prover-Preview)"),
+        ("temperature 0.6 and top-p 0.95 are the model card's quick start (read second-hand; the card "
+         "samples 8096 tokens); the report evaluates with a 32K context, which this recipe uses",))
 
 
 def _kimina_distill(size: str) -> Recipe:
-    name = f"Kimina-Prover-Distill-{size}"
-    return Recipe(
-        name=name, pattern=re.escape(name), hub_ids=(f"AI-MO/{name}",), prompt_format="kimina", chat_template=True,
-        system_prompt=True, max_new_tokens=32768, max_model_len=32768, temperature=0.6, top_p=0.95,
-        extraction="last-block", acceptance=KIMINA_ACCEPT, timeout_s=300.0, dataset="minif2f-kimina", split="test",
-        profile=KIMINA_PROFILE,
-        paper=Paper(None, 32, setting="whole-proof with reasoning",
-                    source="Kimina-Prover (2025-07) release, AI-MO model card"),
-        notes=("no pass@32 for this distill was read from a primary source here; the prompt, sampling and "
-               "context follow the Preview recipe",),
-        differs=_KIMINA_PREVIEW_DIFFERS)
+    return _kimina(
+        f"Kimina-Prover-Distill-{size}",
+        Paper(None, 32, setting="whole-proof with reasoning", source="Kimina-Prover (2025-07) release, AI-MO model card"),
+        ("no pass@32 for this distill was read from a primary source here; the prompt, sampling and "
+         "context follow the Preview recipe",))
 
 
 def _goedel_v2(size: str, score: float, extra: str = "") -> Recipe:
