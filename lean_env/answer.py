@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+from lean_env.interface import PooledChecks
 from lean_env.soundness.allowlist import violations
 from lean_env.soundness.lexer import IDENT, code_tokens
 from lean_env.soundness.statement import strip_comments
@@ -141,7 +142,7 @@ def judge_found_answer(check: Callable[[ProofTask], Verdict], row: Mapping[str, 
     return proved
 
 
-class AnswerChecker:
+class AnswerChecker(PooledChecks):
     """A ProofChecker for datasets with find-track rows: their tasks are judged by
     judge_found_answer on `inner`; every other task goes to `inner` unchanged."""
 
@@ -154,7 +155,7 @@ class AnswerChecker:
         self.rows = {theorem_name(r["formal_statement"]): r for r in rows if r.get("answer_track") == "find"}
         self.match_proof = match_proof
         self.owns_inner = owns_inner
-        self._pool = ThreadPoolExecutor(max_workers=max(1, inner.workers), thread_name_prefix="answer")
+        self._executor = ThreadPoolExecutor(max_workers=max(1, inner.workers), thread_name_prefix="answer")
 
     def check(self, task: ProofTask) -> Verdict:
         row = self.rows.get(task.name)
@@ -171,16 +172,8 @@ class AnswerChecker:
                 on_verdict(i, out[-1])
         return out
 
-    def submit(self, task: ProofTask) -> "Future[Verdict]":
-        return self._pool.submit(self.check, task)
-
-    async def acheck(self, task: ProofTask) -> Verdict:
-        import asyncio
-
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.check, task)
-
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._executor.shutdown(wait=True)
         if self.owns_inner:
             self.inner.close()
 

@@ -3,13 +3,13 @@ shared check file, a backend run, and the shared judge. Never raises for a task:
 goes wrong becomes a Verdict, so no task is lost."""
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
+from lean_env.interface import PooledChecks
 from lean_env.running.backends import Backend
 from lean_env.soundness.checkfile import CheckFile, TaskError, compose
 from lean_env.soundness.header import HeaderError, blank, read_header, select
@@ -95,7 +95,7 @@ def select_header(task: ProofTask, known: list[str]) -> tuple[ProofTask, Optiona
     return dataclasses.replace(task, header=env.text() + blank(task.header, split.end)), None
 
 
-class Checker:
+class Checker(PooledChecks):
     """Check proofs with one backend. `check` for one task, `check_many` for a batch (run
     concurrently on `workers` threads; each cli check is its own process), `acheck` for asyncio."""
 
@@ -226,13 +226,6 @@ class Checker:
             if j != i:
                 copies[j].append(i)
         return copies, keys
-
-    def submit(self, task: ProofTask) -> "Future[Verdict]":
-        """Check in the background (e.g. while a model generates the next round)."""
-        return self._executor.submit(self.check, task)
-
-    async def acheck(self, task: ProofTask) -> Verdict:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.check, task)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -3,7 +3,8 @@
 `lean_env.factory.make_checker`."""
 from __future__ import annotations
 
-from concurrent.futures import Future
+import asyncio
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable, Optional, Protocol, runtime_checkable
 
 from lean_env.running.settings import Settings
@@ -35,3 +36,17 @@ class ProofChecker(Protocol):
     def __enter__(self) -> "ProofChecker": ...
 
     def __exit__(self, *exc) -> None: ...
+
+
+class PooledChecks:
+    """`submit` and `acheck` for a checker whose `check` blocks: both run it on the checker's own
+    thread pool (`_executor`), so the Checker, the answer judge and the service client share them."""
+
+    _executor: ThreadPoolExecutor
+
+    def submit(self, task: ProofTask) -> "Future[Verdict]":
+        """Check in the background (e.g. while a model generates the next round)."""
+        return self._executor.submit(self.check, task)
+
+    async def acheck(self, task: ProofTask) -> Verdict:
+        return await asyncio.wrap_future(self.submit(task))

@@ -45,7 +45,7 @@ def test_the_checker_wrapper_routes_find_rows_and_leaves_others(cli_checker, row
     assert wrapped.check(answer(TWO)).ok and not wrapped.check(answer("Nat.zero")).ok
     other = ProofTask("theorem u (p : Prop) (hp : p) : p :=", header=header, proof=" hp")
     assert wrapped.check_many([other])[0].ok
-    wrapped._pool.shutdown()
+    wrapped._executor.shutdown()
 
 
 @pytest.mark.parametrize("value,why", [

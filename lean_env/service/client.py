@@ -11,16 +11,16 @@ Stdlib HTTP only (urllib): the client must import wherever lean_env does.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
+from lean_env.interface import PooledChecks
 from lean_env.running.settings import Settings
 from lean_env.soundness.verdict import ProofTask, Verdict
 
@@ -50,7 +50,7 @@ def task_row(task: ProofTask, trust_native_decide: bool = False) -> dict:
     return row
 
 
-class ServiceChecker:
+class ServiceChecker(PooledChecks):
     """lean_env.interface.ProofChecker over `prover serve` at `url`.
 
     `check_many` sends the tasks in requests of at most `max_batch` (the service's own limit);
@@ -142,12 +142,6 @@ class ServiceChecker:
                     on_verdict(len(out), v)
                 out.append(v)
         return out
-
-    def submit(self, task: ProofTask) -> "Future[Verdict]":
-        return self._executor.submit(self.check, task)
-
-    async def acheck(self, task: ProofTask) -> Verdict:
-        return await asyncio.wrap_future(self.submit(task))
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
