@@ -445,3 +445,31 @@ def test_v1_verify_refuses_seams_and_keeps_honest_joins(service):
     assert got == [("refused", False)] * 3 + [("proved", True)] * 3, r.json()["verdicts"]
     reasons = [" ".join(v["reasons"]) for v in r.json()["verdicts"]]
     assert "'seam'" in reasons[0] and "debug.skipKernelTC" in reasons[1] and "known environment" in reasons[2]
+
+
+# Attacks of the review round (2026-12-07), each run on the real Lean: none may be ok, and the
+# ones that smuggle a command past a seam or a comment are refused before Lean runs.
+_REVIEW_STATEMENT = "theorem r (p : Prop) (hp : p) : p :="
+REVIEW_ATTACKS = [
+    # (statement ending, proof or None, code or None, expected status)
+    (" by", "_x\n#eval 1\n exact hp", None, "refused"),  # `by_x`: an identifier across the join
+    ("", "= hp", None, "rejected"),  # `:=` then `=`: no merged symbol, a plain parse error
+    (" by", "«\n#eval 1»\n exact hp", None, "rejected"),  # a guillemet name holds the `#eval`: not a command
+    ("", None, "prelude\nimport ProverLogic /-\n-/ set_option debug.skipKernelTC true\n", "refused"),
+    ("", None, "import ProverLogic\r\n#eval 1\n", "refused"),  # CRLF after an untrusted import line
+    ("", " hp\n-/", None, "rejected"),  # a stray comment closer after the proof
+    ("", " hp /-", None, "refused"),  # a comment left open over the checker's lines
+    ("", " hp\n\"\n", None, "refused"),  # a string left open over the checker's lines
+]
+
+
+@pytest.mark.lean
+@pytest.mark.parametrize("ending,proof,code,status", REVIEW_ATTACKS)
+def test_review_round_attacks_are_not_ok(cli_checker, ending, proof, code, status):
+    statement = _REVIEW_STATEMENT + ending
+    if code is not None:
+        task = ProofTask(statement, header=LOGIC, code=code + statement + " hp")
+    else:
+        task = ProofTask(statement, header=LOGIC, proof=proof)
+    verdict = cli_checker.check(task)
+    assert not verdict.ok and verdict.status == status, verdict.reasons
