@@ -43,3 +43,16 @@ def kill_busy_file_worker(pool, killed: list, seconds: float = 30.0) -> None:
             except psutil.Error:
                 pass
         time.sleep(0.02)
+
+
+def survivors(token: str, grace_s: float = 5.0) -> list[int]:
+    """Pids carrying `token` still alive after `grace_s`: a killed PID namespace's members die
+    asynchronously, so one may show for a moment after the sandbox returned; none may stay."""
+    procs = []
+    for pid in with_token(token):
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    _, alive_ = psutil.wait_procs(procs, timeout=grace_s)
+    return [p.pid for p in alive_ if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

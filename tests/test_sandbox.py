@@ -20,7 +20,7 @@ from lean_env.running.sandbox import Sandbox
 from lean_env.running.scratch import LEGACY_AGE_S, clean_legacy_scratch, clean_stale_scratch, scratch_root
 from lean_env.running.isolation import INSTALL_HINT, describe_isolation, isolation_method, seals_filesystem
 from lean_env.running.capped_output import read_line_capped
-from tests.procs import with_token
+from tests.procs import survivors, with_token
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable if os.access(sys.executable, os.X_OK) else "/usr/bin/python3"
@@ -280,7 +280,7 @@ def test_descendants_die_with_the_program():
         print("SPAWNED", flush=True)
     """, timeout_s=30)
     assert "SPAWNED" in res.stdout and not res.timed_out, res.stderr
-    assert with_token(token) == []
+    assert survivors(token) == []
 
 
 @namespaces
