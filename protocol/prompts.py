@@ -55,7 +55,7 @@ class PromptFormat:
         header = prompt_header(row)
         informal = row.get("informal_prefix") or ""
         statement = row["formal_statement"]
-        if self.name == "compact":
+        if self.name in ("compact", "state"):  # `state` shows goals only when resuming (state_prompt)
             return Prompt("```lean4\n" + header + informal + _NAME_RE.sub(r"\1X", statement, count=1))
         if self.kind == "continuation":
             lead = _V15_COT if self.name == "deepseek-v1.5-cot" else _V15_PLAIN
@@ -148,12 +148,26 @@ FORMATS: dict[str, PromptFormat] = {
         PromptFormat("compact", "continuation",
                      "for small models trained from scratch: the code fence and the statement with its name "
                      "replaced by X (no instruction text, no name hash to read)"),
+        PromptFormat("state", "continuation",
+                     "a step policy for small models: when resuming a proof (best-first search, MCTS, step "
+                     "rows) the prompt is the first open goal alone, hypotheses and target, no statement and no "
+                     "script; a whole proof is asked for as in compact"),
         PromptFormat("deepseek-v2", "chat", "DeepSeek-Prover-V2: proof plan, then a ```lean4 block with the theorem"),
         PromptFormat("goedel-v2", "chat", "Goedel-Prover-V2: DeepSeek-Prover-V2's request, the statement ending "
                      "`:= by sorry`"),
         PromptFormat("kimina", "chat", "Kimina-Prover: <think> reasoning, then a ```lean4 block with the theorem"),
     )
 }
+
+
+def state_prompt(goals: Sequence[str]) -> str:
+    """The `state` format's prompt at a proof state: the goal the next tactic acts on (Lean's
+    main goal, first in the list), without its `case` tag, then a line the tactic follows. The
+    other goals, the statement and the script so far are left out: choosing the next tactic is
+    a local decision, and a small model learns it faster without text it does not need."""
+    first = goals[0] if goals else "no goals"
+    lines = [line for line in first.split("\n") if not line.startswith("case ")]
+    return "\n".join(lines).strip("\n") + "\n>>>\n"
 
 
 def get_format(name: str) -> PromptFormat:

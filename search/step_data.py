@@ -218,3 +218,70 @@ def write_steps(out: str | Path, dataset: str = "logic-v2", splits: Sequence[str
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# -- naming: the generator's names are few; people's theorems use their own ---------------------
+_IDENT = r"[^\W\d][\w'₀-₉!?]*"
+_HYP_LINE = re.compile(rf"^((?:{_IDENT} )*{_IDENT}) : (.+)$")
+_WORDS = ("rain", "wet", "cold", "sun", "shut", "ready", "over", "safe", "big", "even", "odd", "good", "bad", "lhs",
+          "rhs", "up", "down", "red", "blue", "pos", "zero", "one", "fst", "snd", "main", "aux", "key", "base",
+          "stair", "later", "prev", "src", "dst", "ok", "lost", "win", "lose", "alpha", "beta", "gamma", "delta")
+_KEEP = {"Prop", "Type", "Or", "And", "Iff", "Not", "Exists", "True", "False", "fun", "trivial", "Eq", "Nat"}
+_FRESH = re.compile(r"^[hx]\d+$")  # the names the policy gives `intro` (h1, h2, x1): never produced here
+
+
+def _new_name(kind: str, rng) -> str:
+    w, v = rng.choice(_WORDS), rng.choice(_WORDS)
+    if kind == "prop":
+        return rng.choice([w, w.upper()[:1] + w[1:], rng.choice("pqrstabcPQRSABC") + rng.choice(["", "'", "₁", "₂"])])
+    if kind == "type":
+        return rng.choice(["α", "β", "γ", "T", "U", "X", w.capitalize()])
+    if kind == "pred":
+        return rng.choice([w, "is_" + w, rng.choice("PQRSpqr") + rng.choice(["", "'", "₁"])])
+    if kind == "elem":
+        return rng.choice(["a", "b", "c", "u", "v", "w", "y", "z", "t", w[:1] + "₀", w])
+    return rng.choice([f"h_{w}", f"h_{w}_{v}", f"h{w}", f"{w}_{v}", w, f"H{rng.randint(0, 9)}",
+                       f"hyp{rng.randint(0, 9)}", f"h{w[:1]}{v[:1]}", f"h'", f"this_{w}"])
+
+
+def _kind(ty: str) -> str:
+    ty = ty.strip()
+    if ty == "Prop":
+        return "prop"
+    if ty in ("Type", "Sort u", "Type u"):
+        return "type"
+    if ty.endswith("→ Prop"):
+        return "pred"
+    if re.fullmatch(_IDENT, ty) and ty not in _KEEP:
+        return "elem"  # `u : D`: an element of a declared type
+    return "hyp"
+
+
+def rename_locals(prompt: str, completion: str, rng) -> tuple[str, str]:
+    """A `state`-format step row with every named local of the goal renamed, consistently in the
+    goal and the tactic (a Prop `p` may become `rain`, a hypothesis `h` `h_wet_if_rain`).
+    Generated theorems name their hypotheses h, ha, h₁, H1; a policy that only saw those copies
+    them into theorems that say `h_rain`. Inaccessible names (`h✝`) and the policy's own
+    `intro` names (h1, x1) are kept, so the row stays a correct step."""
+    names: dict[str, str] = {}
+    used = set(re.findall(_IDENT, prompt + " " + completion))
+    for line in prompt.split("\n"):
+        m = _HYP_LINE.match(line)
+        if not m:
+            continue
+        kind = _kind(m.group(2))
+        for old in m.group(1).split():
+            if old in names or old in _KEEP or _FRESH.match(old) or "✝" in old:
+                continue
+            for _ in range(20):
+                new = _new_name(kind, rng)
+                if new not in used and new not in _KEEP and not _FRESH.match(new):
+                    names[old] = new
+                    used.add(new)
+                    break
+    if not names:
+        return prompt, completion
+    pattern = re.compile(r"(?<![\w'₀-₉!?.✝])(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+                         + r")(?![\w'₀-₉!?✝])")
+    swap = lambda t: pattern.sub(lambda m: names[m.group(1)], t)  # noqa: E731
+    return swap(prompt), swap(completion)

@@ -30,7 +30,7 @@ from typing import Any, Literal, Mapping, Optional, Protocol, Sequence
 
 from lean_env.soundness.checkfile import compose
 from lean_env.soundness.verdict import Message, ProofTask, Verdict
-from protocol.prompts import build_prompt, get_format, row_header
+from protocol.prompts import build_prompt, get_format, row_header, state_prompt
 
 TacticStatus = Literal["open", "proved", "error"]
 UNSOLVED = "unsolved goals"
@@ -119,6 +119,8 @@ def resume_prompt(row: Mapping[str, Any], fmt: str, prefix: str, goals: Optional
     theorem, so there is nothing to resume into."""
     if get_format(fmt).kind != "continuation":
         raise ValueError(f"resuming a proof needs a continuation prompt format (e.g. deepseek-v1.5), not {fmt!r}")
+    if fmt == "state" and goals is not None:
+        return state_prompt(goals)
     base = build_prompt(row, fmt, tokenizer).text
     text = base + prefix
     if goals is not None:
