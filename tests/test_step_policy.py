@@ -51,3 +51,35 @@ def test_renaming_is_a_consistent_bijection_on_the_locals(seed):
 
 def test_renaming_leaves_a_row_without_locals_alone():
     assert rename_locals("⊢ True\n>>>\n", "trivial\n", random.Random(0)) == ("⊢ True\n>>>\n", "trivial\n")
+
+
+def test_expert_iteration_steps_are_read_again_from_lean(server_checker):
+    """A step policy's expert iteration trains on the states along its verified proofs: each
+    proof is walked again on the real Lean, so an attempt recorded as ok whose text does not
+    prove the theorem gives no rows."""
+    import data
+    from lean_env.soundness.verdict import ProofTask
+    from prover.train.proof_data import rows_by_key, verified_step_rows
+    from protocol.prompts import row_header
+    from search.records import Attempt, ProblemRecord
+    from search.step_data import flat_tactics
+    from search.tactic_env import tactic_proof
+
+    row = data.load("logic-v2", split="train", limit=1)[0]
+    tactics = flat_tactics(row["proof_tactic"])
+    proof = tactic_proof(row["formal_statement"], tactics)
+    verdict = server_checker.check(ProofTask(formal_statement=row["formal_statement"], header=row_header(row),
+                                             proof=proof))
+    assert verdict.ok
+    good = Attempt(completion=proof, task={"proof": proof}, verdict=verdict.to_dict())
+    forged = Attempt(completion="x", task={"proof": tactic_proof(row["formal_statement"], ["exact ha"])},
+                     verdict={"ok": True})  # claims ok; Lean disagrees on the walk
+    failed = Attempt(completion="y", task={"proof": proof + "\n  rfl"}, verdict={"ok": False})
+    record = ProblemRecord.for_row(row, "bfs", 8)
+    record.attempts = [forged, failed, good]
+    out = verified_step_rows([record], rows_by_key([row]), server_checker, "state")
+    assert [r["completion"] for r in out] == [t + "\n" for t in tactics]
+    assert all(r["prompt"].endswith("\n>>>\n") and "theorem" not in r["prompt"] for r in out)
+    assert out[0]["prompt"].startswith(row["formal_statement"].split("(", 1)[1].split(")")[0].split(" :")[0])
+    with pytest.raises(ValueError, match="checker_backend: server"):
+        verified_step_rows([record], rows_by_key([row]), object(), "state")

@@ -8,8 +8,9 @@ Round r (1..rounds):
    data store; prover.train.search_round);
 2. keep: every Lean-verified attempt of every round so far (or of this round only,
    `accumulate: false`), deduplicated per statement, optionally shortest first and at most
-   `proofs_per_statement` each (prover.train.proof_data.verified_rows); unsolved statements
-   carry forward to the next round's search;
+   `proofs_per_statement` each (prover.train.proof_data.verified_rows; a step policy, prompt
+   format `state`, gets the (goal -> next tactic) rows along each proof instead, read again from
+   the Lean server: verified_step_rows); unsolved statements carry forward to the next round;
 3. SFT: the in-memory model that just searched is fine-tuned on them (the sft stage, trl
    SFTConfig keys of this file apply to every round) into output_dir/round-r/model.
 
@@ -80,7 +81,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
     from transformers.trainer_utils import get_last_checkpoint
 
     from prover.train.data import limit, training_rows
-    from prover.train.proof_data import rows_by_key, unsolved, verified_rows
+    from prover.train.proof_data import rows_by_key, unsolved, verified_rows, verified_step_rows
     from prover.train.runner import starting_model, write_card
     from prover.train.search_round import ensure_checker, eval_checks, eval_timing, search_pool
     from prover.train.stages.sft import run_sft
@@ -121,13 +122,18 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
                 gen, ver = gen + g, ver + v
             all_records += records
             data_from = all_records if opts.accumulate else records
-            rows = verified_rows(data_from, by_key, cfg, tokenizer, opts.shortest_first, opts.proofs_per_statement)
+            if cfg.prompt_format == "state":  # a step policy trains on the states along its proofs
+                rows = verified_step_rows(data_from, by_key, checker, cfg.prompt_format, opts.shortest_first,
+                                          opts.proofs_per_statement)
+            else:
+                rows = verified_rows(data_from, by_key, cfg, tokenizer, opts.shortest_first,
+                                     opts.proofs_per_statement)
             solved = sum(rec.solved for rec in all_records)
             if r <= done:  # finished before a kill: its model is what we loaded (or will load)
                 continue
             log(f"expert-iteration round {r}/{opts.rounds}: searched {len(records)} statements, "
                 f"{sum(rec.solved for rec in records)} newly solved ({solved}/{len(pool)} in all), "
-                f"{len(rows)} verified proofs to train on")
+                f"{len(rows)} verified {'steps' if cfg.prompt_format == 'state' else 'proofs'} to train on")
             sft_rows = rows + reference
             info = {"round": r, "searched": len(records), "newly_solved": sum(rec.solved for rec in records),
                     "solved": solved, "proofs": len(rows), "lean_checks": checks}
