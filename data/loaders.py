@@ -212,11 +212,11 @@ def _load_shipped(name: str) -> list[dict]:
     return _shipped_rows(rows, v, f"data/{v.file} ({key})")
 
 
-def _load_generated(spec: str, n: int, seed: int) -> list[dict]:
+def _load_generated(spec: str, n: int, seed: int, large: bool = False) -> list[dict]:
     """logic-v2 train theorems at generator scale (data.logic_v2.train_set), as shipped rows."""
     from data.logic_v2.train_set import train_rows
 
-    return _shipped_rows(train_rows(n, seed), VARIANTS["logic-v2"], spec)
+    return _shipped_rows(train_rows(n, seed, large=large), VARIANTS["logic-v2"], spec)
 
 
 def _shipped_rows(rows: list[dict], v: Variant, source: str) -> list[dict]:

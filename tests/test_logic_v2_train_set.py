@@ -71,7 +71,8 @@ def test_load_by_name_and_bad_names(cache):
 
     rows = data.load("logic-v2-train:20:seed=1")
     assert len(rows) == 20 and rows[0]["header"].startswith("prelude") and rows[0]["prompt_header"] == ""
-    assert parse_spec("logic-v2-train:50000") == (50000, 0) and parse_spec("logic-v2") is None
+    assert parse_spec("logic-v2-train:50000") == (50000, 0, False) and parse_spec("logic-v2") is None
+    assert parse_spec("logic-v2-train:30:seed=2:large") == (30, 2, True)
     for bad in ("logic-v2-train", "logic-v2-train:", "logic-v2-train:x", "logic-v2-train:10:seed"):
         with pytest.raises(ValueError, match="logic-v2-train:N"):
             parse_spec(bad)
@@ -109,3 +110,15 @@ def test_step_rows_of_generated_theorems_are_lean_s_states_and_compose_a_proof(s
         proof = " by\n" + "".join("  " + r["completion"] for r in steps).rstrip("\n")
         v = server_checker.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"], proof=proof))
         assert v.ok, (row["name"], v.summary())
+
+
+def test_the_large_stream_has_test_ood_sizes_and_none_of_its_cores_or_shapes():
+    from data.logic_v2.splits import SIZE_OOD
+
+    rows = train_rows(40, seed=3, workers=1, cache=False, large=True)
+    cores, shapes = held_out()
+    assert len(rows) == 40 and len({r["core"] for r in rows}) == 40
+    assert all(SIZE_OOD[0] <= r["level"] <= SIZE_OOD[1] for r in rows)
+    assert not {r["core"] for r in rows} & cores and not {r["skeleton"] for r in rows} & shapes
+    small = {r["core"] for r in train_rows(40, seed=3, workers=1, cache=False)}
+    assert not small & {r["core"] for r in rows}
