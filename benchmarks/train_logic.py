@@ -84,7 +84,7 @@ def step_rows_cached(spec: str, fmt: str, workers: int, log, where: Path) -> lis
     t0 = time.monotonic()
     rows = data.load(spec)
     with Checker("server", Settings.from_env(timeout=60), workers=workers) as checker:
-        records, walks = build(rows, checker, fmt, with_proofs=False, workers=workers)
+        records, walks = build(rows, checker, fmt, with_proofs=False, workers=workers, log=log)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
@@ -134,8 +134,8 @@ def bfs(model, tok, checker, fmt: str, split: str, budget: int, limit: int, seed
 
 def print_table(title: str, results: list[dict], k: int) -> None:
     print(f"\n{title}\n")
-    print(f"| stage | split | method | theorems | pass@1 [95% CI] | solved (pass@{k} or search) [95% CI] "
-          "| Lean checks | gen s | verify s |")
+    solved = f"solved (pass@{k} or search)" if k else "solved"
+    print(f"| stage | split | method | theorems | pass@1 [95% CI] | {solved} [95% CI] | Lean checks | gen s | verify s |")
     print("|---|---|---|---:|---|---|---:|---:|---:|")
     for r in results:
         p1 = intervals(r["pass1"]) if r["pass1"] is not None else "—"
@@ -158,11 +158,212 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
     return keep
 
 
+# -- the step policy (the default recipe) -----------------------------------------------------
+STEP_FULL = {"train": 8000, "rename": 0.5, "sft_steps": 2500, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
+             "ei_pool": 200, "ei_sft_steps": 150}
+STEP_QUICK = {"train": 1500, "rename": 0.5, "sft_steps": 600, "heldout": 24, "budgets": (8, 32), "ei_rounds": 2,
+              "ei_pool": 48, "ei_sft_steps": 60}
+STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
+EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"
+
+
+def state_rows(spec: str, rename: float, seed: int, log, where: Path) -> list[dict]:
+    """The step policy's SFT rows: (main goal -> next tactic) along each reference proof of
+    `spec`, walked on Lean (cached), plus a renamed copy of a `rename` share of them
+    (search.step_data.rename_locals), shuffled."""
+    import random
+
+    from search.step_data import rename_locals
+
+    rows = [{"prompt": r["prompt"], "completion": r["completion"]} for r in step_rows_cached(spec, "state", 2, log, where)]
+    rng = random.Random(seed)
+    extra = []
+    for r in rows:
+        if rng.random() < rename:
+            prompt, completion = rename_locals(r["prompt"], r["completion"], rng)
+            extra.append({"prompt": prompt, "completion": completion})
+    out = rows + extra
+    rng.shuffle(out)
+    return out
+
+
+def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, seed: int = 0) -> dict:
+    """BFS with the step policy on `rows`, at most `budget` tactic samples per theorem; Lean
+    checks counted (every applied tactic, every confirmation of a found proof, one opening probe)."""
+    from prover.evaluation import make_search
+    from prover.policies.hf import HFPolicy
+    from protocol.policy import SamplingParams
+
+    policy = HFPolicy(model, tok, max_batch=64)
+    params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed)
+    search = make_search("bfs", policy, checker, params, budget, "state", round_size=min(budget, 8))
+    t0 = time.monotonic()
+    records = list(search.run(rows))
+    return {"split": label, "method": f"BFS ({budget} samples)", "theorems": len(records),
+            "checks": search.stats.checks + len(records), "pass1": None,
+            "passk": [float(r.solved) for r in records], "gen_s": search.stats.generation_seconds,
+            "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}
+
+
+def plot_rounds(rounds: list[dict], pool: int, path: Path) -> None:
+    """Expert iteration's solved fraction of its statement pool, round by round (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    xs = [0] + [r["round"] for r in rounds]
+    ax.plot(xs, [0.0] + [r["solved"] / pool for r in rounds], marker="o")
+    ax.set_xlabel("round")
+    ax.set_ylabel(f"solved fraction of {pool} statements")
+    ax.set_xticks(xs)
+    ax.set_ylim(0, 1)
+    ax.set_title("expert iteration (BFS -> verified steps -> SFT)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def paired(a: list[float], b: list[float]) -> str:
+    from search.metrics import paired_bootstrap_difference
+
+    lo, hi = paired_bootstrap_difference(a, b)
+    d = sum(a) / len(a) - sum(b) / len(b)
+    return f"{100 * d:+.1f} points, paired 95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+
+
+def run_step(args, log, t_start: float, cpu0: float) -> int:
+    """The default recipe: a step policy (SFT on walked goal -> tactic rows), BFS on the held-out
+    splits at each budget, expert iteration on unseen large statements, BFS again."""
+    import data
+    from prover.train.config import load_config
+    from prover.train.models import config_checker
+    from prover.train.stages.expert_iteration import run_expert_iteration
+    from prover.train.stages.sft import run_sft
+
+    size = dict(STEP_QUICK if args.quick else STEP_FULL)
+    for key in ("train", "sft_steps", "heldout"):
+        if getattr(args, key, None) is not None:
+            size[key] = getattr(args, key)
+    if args.budgets:
+        size["budgets"] = tuple(int(b) for b in args.budgets.split(","))
+    for key in ("ei_rounds", "ei_pool", "ei_sft_steps"):
+        if getattr(args, key, None) is not None:
+            size[key] = getattr(args, key)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log(f"step policy recipe: {size} ({load()})")
+
+    spec = f"logic-v2-train:{size['train']}:seed={args.seed}"
+    records = state_rows(spec, size["rename"], args.seed, log, out.parent)
+    rec_path = out / "sft_rows.jsonl"
+    rec_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    data_s = time.monotonic() - t_start
+    log(f"data: {spec}, {len(records)} step rows ({load()})")
+
+    over = {"output_dir": str(out / "sft"), "max_steps": size["sft_steps"], "dataset": str(rec_path)}
+    if args.threads:
+        over["torch_threads"] = args.threads
+    if args.model:
+        over["model"] = args.model
+    cfg = load_config(args.config or str(STATE_CONFIG), "sft", over)
+    if args.layers or args.hidden:
+        cfg.tiny = {**cfg.tiny, **({"layers": args.layers} if args.layers else {}),
+                    **({"hidden": args.hidden} if args.hidden else {})}
+    t0, c0 = time.monotonic(), cpu_seconds()
+    if size["sft_steps"] == 0 and args.model:
+        from prover.train.models import apply_threads, load_model_and_tokenizer
+
+        apply_threads(cfg)
+        model, tok = load_model_and_tokenizer(cfg)
+        sft_dir, sft_steps = args.model, 0
+        log(f"SFT skipped: starting from {args.model}")
+    else:
+        sft = run_sft(cfg, log=log)
+        model, tok, sft_dir, sft_steps = sft.trainer.model, sft.tokenizer, sft.output_dir, sft.global_step
+        losses = [h["loss"] for h in sft.trainer.state.log_history if "loss" in h]
+        trend = f"loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "no loss logged"
+        log(f"SFT: {sft_steps} steps, {time.monotonic() - t0:.0f}s wall, {cpu_seconds() - c0:.0f} CPU-s, {trend} "
+            f"({load()})")
+    sft_s, sft_cpu = time.monotonic() - t0, cpu_seconds() - c0
+
+    ei_cfg = load_config(str(EI_CONFIG), "expert-iteration", {
+        "output_dir": str(out / "expert_iteration"), "model": sft_dir, "rounds": size["ei_rounds"],
+        "max_steps": size["ei_sft_steps"], "dataset": f"logic-v2-train:{size['ei_pool']}:seed={args.seed + 1}:large"})
+    checker = config_checker(ei_cfg)
+    heldout = {split: data.load("logic-v2", split=split, limit=size["heldout"]) for split in ("test-iid", "test-ood")}
+    hand_rows = data.load(str(HANDWRITTEN))
+    results: list[dict] = []
+    ei_rounds: list[dict] = []
+    final = sft_dir
+    try:
+        def measure(stage: str, m) -> None:
+            for budget in size["budgets"]:
+                for split, rows in heldout.items():
+                    r = {**bfs_rows(m, tok, checker, rows, budget, split), "stage": stage}
+                    results.append(r)
+                    log(f"{stage} {split} {r['method']}: solved {intervals(r['passk'])}, {r['checks']} Lean checks "
+                        f"({load()})")
+            if not args.no_handwritten:
+                r = {**bfs_rows(m, tok, checker, hand_rows, max(size["budgets"]), "handwritten"), "stage": stage}
+                results.append(r)
+                log(f"{stage} handwritten {r['method']}: solved {int(sum(r['passk']))}/{r['theorems']}")
+
+        measure("SFT", model)
+        if size["ei_rounds"]:
+            t1 = time.monotonic()
+            ei = run_expert_iteration(ei_cfg, model=model, tokenizer=tok, log=log)
+            ei_rounds = ei.extra["rounds"]
+            log(f"expert iteration: {len(ei_rounds)} rounds, {time.monotonic() - t1:.0f}s, {ei.lean_checks} Lean checks, "
+                f"solved {ei.extra['solved']}/{ei.extra['pool']} ({load()})")
+            plot_rounds(ei_rounds, ei.extra["pool"], out / "expert_iteration.png")
+            measure("EI", ei.model)
+            final = ei.output_dir
+    finally:
+        checker.close()
+
+    total, cpu = time.monotonic() - t_start, cpu_seconds() - cpu0
+    print(f"\nlogic-v2 CPU world, step policy: {spec} walked on Lean, {len(records)} step rows; SFT {sft_steps} "
+          f"steps ({sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, torch threads {cfg.torch_threads}); {size['heldout']} "
+          f"theorems a split; Lean 4.35 bundled")
+    print_table("held-out theorems, best-first search (95% percentile bootstrap over theorems)", results, 0)
+    if ei_rounds:
+        print(f"\nexpert iteration on {size['ei_pool']} unseen statements of test-ood's sizes "
+              f"(logic-v2-train:{size['ei_pool']}:seed={args.seed + 1}:large), BFS {ei_cfg.options.k} samples each:\n")
+        print("| round | searched | newly solved | solved so far | steps trained on | SFT steps | Lean checks so far |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for r in ei_rounds:
+            print(f"| {r['round']} | {r['searched']} | {r['newly_solved']} | {r['solved']} | {r['proofs']} | "
+                  f"{r.get('sft_steps', 0)} | {r['lean_checks']} |")
+        print(f"(plot: {out / 'expert_iteration.png'})")
+        for budget in size["budgets"]:
+            for split in ("test-iid", "test-ood", "handwritten"):
+                a = next((r for r in results if r["stage"] == "EI" and r["split"] == split
+                          and r["method"] == f"BFS ({budget} samples)"), None)
+                b = next((r for r in results if r["stage"] == "SFT" and r["split"] == split
+                          and r["method"] == f"BFS ({budget} samples)"), None)
+                if a and b:
+                    print(f"EI - SFT, solved with BFS ({budget} samples) on {split}: {paired(a['passk'], b['passk'])}")
+    print(f"total wall {total:.0f}s (data {data_s:.0f}s), {cpu:.0f} CPU-s of this process and reaped children; "
+          f"{load()}")
+    summary = {"recipe": "step", "results": results, "expert_iteration": ei_rounds, "total_seconds": total,
+               "cpu_seconds": cpu, "sft_seconds": sft_s, "sft_steps": sft_steps,
+               "size": {k: list(v) if isinstance(v, tuple) else v for k, v in size.items()}, "final_model": final}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"final model: {final} (prompt format and environment in {Path(final) / 'prover.json'})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small data, short stages, 24 theorems a split")
     ap.add_argument("--out", default="runs/train_logic_v2", help="where models and summary.json go")
-    ap.add_argument("--config", default=str(ROOT / "configs/sft_logic_v2_scale.yaml"), help="the SFT recipe")
+    ap.add_argument("--recipe", choices=("step", "whole"), default="step",
+                    help="step: a (goal -> tactic) policy with best-first search and expert iteration (default); "
+                         "whole: whole-proof SFT, best-of-n, frontier GRPO (the earlier recipe)")
+    ap.add_argument("--config", help="the SFT recipe (default configs/sft_logic_v2_state.yaml, with --recipe whole "
+                    "configs/sft_logic_v2_scale.yaml)")
     ap.add_argument("--grpo-config", default=str(ROOT / "configs/grpo_logic_v2.yaml"))
     ap.add_argument("--train", type=int, help="generated train theorems (whole-proof rows)")
     ap.add_argument("--step-theorems", type=int, help="of those, theorems walked on Lean for step rows (0: none)")
@@ -170,7 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grpo-steps", type=int, help="0 skips GRPO")
     ap.add_argument("--grpo-theorems", type=int, help="fresh theorems (another seed) screened for the frontier")
     ap.add_argument("--heldout", type=int, help="theorems per held-out split")
-    ap.add_argument("--bfs-checks", type=int, help="Lean checks per theorem for BFS and best-of-n (0: no BFS)")
+    ap.add_argument("--bfs-checks", type=int, help="whole: Lean checks per theorem for BFS and best-of-n (0: no BFS)")
+    ap.add_argument("--budgets", help="step: BFS samples per theorem, comma-separated (default 8,32)")
+    ap.add_argument("--ei-rounds", type=int, help="step: expert-iteration rounds (0: none)")
+    ap.add_argument("--ei-pool", type=int, help="step: unseen statements expert iteration searches")
+    ap.add_argument("--ei-sft-steps", type=int, help="step: SFT steps per expert-iteration round")
     ap.add_argument("--seed", type=int, default=0, help="the train stream's seed (GRPO draws from seed+1)")
     ap.add_argument("--threads", type=int, help="torch threads for SFT (default: the config's)")
     ap.add_argument("--model", help="continue from this trained model directory instead of a fresh tiny model")
@@ -179,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-handwritten", action="store_true")
     ap.add_argument("-k", type=int, default=8, help="samples per held-out theorem")
     args = ap.parse_args(argv)
+    log = lambda s: print(f"[{time.monotonic() - t_start:6.0f}s] {s}", flush=True)  # noqa: E731
+    t_start, cpu0 = time.monotonic(), cpu_seconds()
+    if args.recipe == "step":
+        return run_step(args, log, t_start, cpu0)
+    args.config = args.config or str(ROOT / "configs/sft_logic_v2_scale.yaml")
     size = dict(QUICK if args.quick else FULL)
     for key in size:
         if getattr(args, key, None) is not None:
@@ -191,8 +401,6 @@ def main(argv: list[str] | None = None) -> int:
     from prover.train.stages.sft import run_sft
 
     out = Path(args.out)
-    log = lambda s: print(f"[{time.monotonic() - t_start:6.0f}s] {s}", flush=True)  # noqa: E731
-    t_start, cpu0 = time.monotonic(), cpu_seconds()
     over = {"output_dir": str(out / "sft"), "max_steps": size["sft_steps"]}
     if args.threads:
         over["torch_threads"] = args.threads

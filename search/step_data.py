@@ -155,14 +155,26 @@ def build(rows: Iterable[Row], checker, fmt: str = "deepseek-v1.5", with_proofs:
     """Step rows (and, with `with_proofs`, whole-proof rows) for every row whose reference
     proof walks through on Lean (`workers` walks at a time); the walks say what happened."""
     rows = list(rows)
+    t0 = last = time.monotonic()
+    walks: list[Walk] = []
+
+    def progress(w: Walk) -> None:  # a long walk (thousands of theorems) says how far it is
+        nonlocal last
+        walks.append(w)
+        if log and time.monotonic() - last > 30:
+            last = time.monotonic()
+            log(f"walked {len(walks)}/{len(rows)} proofs on Lean ({last - t0:.0f}s)")
+
     if workers > 1:  # one env (one row at a time) per walk; the checker's pool runs them side by side
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(workers) as ex:
-            walks = list(ex.map(lambda r: walk(ServerTacticEnv(checker), r), rows))
+            for w in ex.map(lambda r: walk(ServerTacticEnv(checker), r), rows):
+                progress(w)
     else:
         env = ServerTacticEnv(checker)
-        walks = [walk(env, row) for row in rows]
+        for row in rows:
+            progress(walk(env, row))
     out: list[dict] = []
     for row, w in zip(rows, walks):
         if w.proved:
