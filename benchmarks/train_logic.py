@@ -159,9 +159,9 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 
 # -- the step policy (the default recipe) -----------------------------------------------------
-STEP_FULL = {"train": 8000, "rename": 0.5, "sft_steps": 2500, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
+STEP_FULL = {"expand_k": 2, "train": 8000, "rename": 0.5, "sft_steps": 2500, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
              "ei_pool": 200, "ei_sft_steps": 150}
-STEP_QUICK = {"train": 1500, "rename": 0.5, "sft_steps": 600, "heldout": 24, "budgets": (8, 32), "ei_rounds": 2,
+STEP_QUICK = {"expand_k": 2, "train": 1500, "rename": 0.5, "sft_steps": 600, "heldout": 24, "budgets": (8, 32), "ei_rounds": 2,
               "ei_pool": 48, "ei_sft_steps": 60}
 STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
 EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"
@@ -187,7 +187,7 @@ def state_rows(spec: str, rename: float, seed: int, log, where: Path) -> list[di
     return out
 
 
-def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, seed: int = 0) -> dict:
+def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, expand_k: int, seed: int = 0) -> dict:
     """BFS with the step policy on `rows`, at most `budget` tactic samples per theorem; Lean
     checks counted (every applied tactic, every confirmation of a found proof, one opening probe)."""
     from prover.evaluation import make_search
@@ -196,7 +196,8 @@ def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, see
 
     policy = HFPolicy(model, tok, max_batch=64)
     params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed)
-    search = make_search("bfs", policy, checker, params, budget, "state", round_size=min(budget, 8))
+    search = make_search("bfs", policy, checker, params, budget, "state", round_size=min(budget, 8),
+                         options={"expand_k": expand_k})
     t0 = time.monotonic()
     records = list(search.run(rows))
     return {"split": label, "method": f"BFS ({budget} samples)", "theorems": len(records),
@@ -248,7 +249,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
             size[key] = getattr(args, key)
     if args.budgets:
         size["budgets"] = tuple(int(b) for b in args.budgets.split(","))
-    for key in ("ei_rounds", "ei_pool", "ei_sft_steps"):
+    for key in ("ei_rounds", "ei_pool", "ei_sft_steps", "expand_k"):
         if getattr(args, key, None) is not None:
             size[key] = getattr(args, key)
     out = Path(args.out)
@@ -290,7 +291,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
 
     ei_cfg = load_config(str(EI_CONFIG), "expert-iteration", {
         "output_dir": str(out / "expert_iteration"), "model": sft_dir, "rounds": size["ei_rounds"],
-        "max_steps": size["ei_sft_steps"], "dataset": f"logic-v2-train:{size['ei_pool']}:seed={args.seed + 1}:large"})
+        "max_steps": size["ei_sft_steps"], "search_options": {"expand_k": size["expand_k"]}, "dataset": f"logic-v2-train:{size['ei_pool']}:seed={args.seed + 1}:large"})
     checker = config_checker(ei_cfg)
     heldout = {split: data.load("logic-v2", split=split, limit=size["heldout"]) for split in ("test-iid", "test-ood")}
     hand_rows = data.load(str(HANDWRITTEN))
@@ -301,12 +302,13 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
         def measure(stage: str, m) -> None:
             for budget in size["budgets"]:
                 for split, rows in heldout.items():
-                    r = {**bfs_rows(m, tok, checker, rows, budget, split), "stage": stage}
+                    r = {**bfs_rows(m, tok, checker, rows, budget, split, size["expand_k"]), "stage": stage}
                     results.append(r)
                     log(f"{stage} {split} {r['method']}: solved {intervals(r['passk'])}, {r['checks']} Lean checks "
                         f"({load()})")
             if not args.no_handwritten:
-                r = {**bfs_rows(m, tok, checker, hand_rows, max(size["budgets"]), "handwritten"), "stage": stage}
+                r = {**bfs_rows(m, tok, checker, hand_rows, max(size["budgets"]), "handwritten", size["expand_k"]),
+                     "stage": stage}
                 results.append(r)
                 log(f"{stage} handwritten {r['method']}: solved {int(sum(r['passk']))}/{r['theorems']}")
 
@@ -376,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ei-rounds", type=int, help="step: expert-iteration rounds (0: none)")
     ap.add_argument("--ei-pool", type=int, help="step: unseen statements expert iteration searches")
     ap.add_argument("--ei-sft-steps", type=int, help="step: SFT steps per expert-iteration round")
+    ap.add_argument("--expand-k", type=int, help="step: tactics BFS samples per expanded state (default 2)")
     ap.add_argument("--seed", type=int, default=0, help="the train stream's seed (GRPO draws from seed+1)")
     ap.add_argument("--threads", type=int, help="torch threads for SFT (default: the config's)")
     ap.add_argument("--model", help="continue from this trained model directory instead of a fresh tiny model")

@@ -70,7 +70,7 @@ def test_whole_proof_rows_are_proofs_lean_accepts(server_checker):
 def test_short_train_and_eval_run_prints_tables_and_the_final_model(tmp_path):
     out = tmp_path / "world"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--out", str(out), "--train", "40",
+        [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--recipe", "whole", "--out", str(out), "--train", "40",
          "--step-theorems", "3", "--sft-steps", "3", "--heldout", "2", "--grpo-steps", "1", "--grpo-theorems", "4",
          "--bfs-checks", "2", "-k", "2", "--no-handwritten", "--seed", "9"],
         capture_output=True, text=True, timeout=900, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
@@ -83,3 +83,26 @@ def test_short_train_and_eval_run_prints_tables_and_the_final_model(tmp_path):
     assert card["prompt_format"] == "compact"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["sft_steps"] == 3 and summary["final_model"] == str(model_dir)
+
+
+@pytest.mark.lean
+@pytest.mark.slow
+def test_the_step_recipe_runs_end_to_end_and_saves_a_state_policy(tmp_path):
+    """The default recipe in miniature: walk, SFT, BFS, one expert-iteration round, BFS again."""
+    out = tmp_path / "world"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--out", str(out), "--train", "30",
+         "--sft-steps", "3", "--heldout", "2", "--budgets", "2", "--ei-rounds", "1", "--ei-pool", "2",
+         "--ei-sft-steps", "1", "--no-handwritten", "--seed", "9"],
+        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| SFT | test-iid | BFS (2 samples) |" in proc.stdout and "| EI | test-ood | BFS (2 samples) |" in proc.stdout
+    assert "| 1 | 2 |" in proc.stdout  # the expert-iteration round searched both statements
+    assert (out / "expert_iteration.png").stat().st_size > 0
+    rows = [json.loads(line) for line in (out / "sft_rows.jsonl").open(encoding="utf-8")]
+    assert rows and all(r["prompt"].endswith("\n>>>\n") for r in rows)
+    final = proc.stdout.strip().splitlines()[-1]
+    model_dir = Path(final.split("final model: ")[1].split(" (")[0])
+    assert json.loads((model_dir / "prover.json").read_text())["prompt_format"] == "state"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["recipe"] == "step" and summary["sft_steps"] == 3 and len(summary["expert_iteration"]) == 1

@@ -9,7 +9,7 @@ statements already in results.jsonl.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,6 +29,7 @@ class SearchSettings:
     search_max_tokens: int = 0  # 0: eval's default for the dataset
     stop_at_first: bool = False  # keep searching after the first proof (more distinct proofs, more failures)
     search_seed: int = 0
+    search_options: dict = field(default_factory=dict)  # the method's knobs, as `prover eval --search-option`s
 
     def check(self) -> None:
         if self.k < 1:
@@ -67,7 +68,8 @@ def search_pool(cfg: TrainConfig, opts: SearchSettings, model: Any, tokenizer: A
     spec = EvalSpec(dataset=str(pool), split="all", k=opts.k, model=label, prompt_format=cfg.prompt_format,
                     temperature=opts.search_temperature, top_p=opts.search_top_p,
                     max_tokens=opts.search_max_tokens or None, seed=opts.search_seed,
-                    stop_at_first=opts.stop_at_first, search=opts.search, checker_backend=cfg.checker_backend)
+                    stop_at_first=opts.stop_at_first, search=opts.search, checker_backend=cfg.checker_backend,
+                    search_options=dict(opts.search_options))
     was_training, side = model.training, tokenizer.padding_side
     model.eval()
     try:
