@@ -159,7 +159,7 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 
 # -- the step policy (the default recipe) -----------------------------------------------------
-STEP_FULL = {"expand_k": 2, "train": 8000, "rename": 0.5, "sft_steps": 2500, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
+STEP_FULL = {"expand_k": 2, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
              "ei_pool": 200, "ei_sft_steps": 150}
 STEP_QUICK = {"expand_k": 2, "train": 1500, "rename": 0.5, "sft_steps": 600, "heldout": 24, "budgets": (8, 32), "ei_rounds": 2,
               "ei_pool": 48, "ei_sft_steps": 60}

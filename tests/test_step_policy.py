@@ -83,3 +83,15 @@ def test_expert_iteration_steps_are_read_again_from_lean(server_checker):
     assert out[0]["prompt"].startswith(row["formal_statement"].split("(", 1)[1].split(")")[0].split(" :")[0])
     with pytest.raises(ValueError, match="checker_backend: server"):
         verified_step_rows([record], rows_by_key([row]), object(), "state")
+
+
+def test_eval_refuses_a_whole_proof_search_with_a_step_policy():
+    from prover.evaluation import EvalSpec
+    from prover.evaluation.run import EvalError, plan_eval
+
+    with pytest.raises(EvalError, match="step policy.*--search bfs"):
+        plan_eval(EvalSpec(dataset="logic-v2", split="test-iid", k=2, prompt_format="state", search="best-of-n"),
+                  need_lean=False)
+    plan = plan_eval(EvalSpec(dataset="logic-v2", split="test-iid", k=2, prompt_format="state", search="bfs"),
+                     need_lean=False)
+    assert plan.fmt == "state"

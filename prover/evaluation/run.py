@@ -69,6 +69,9 @@ class EvalSpec:
     extra: dict = field(default_factory=dict)
 
 
+STEP_SEARCHES = ("bfs",)  # the methods that ask a model for one tactic at a proof state
+
+
 def search_options(method: str, raw: dict, stop_at_first: bool = True) -> dict:
     """The method's knobs, typed and checked before anything loads (search.registry). Asking a
     method for a shared setting it lacks (all samples from MCTS, which always stops at the first
@@ -196,6 +199,9 @@ def plan_eval(spec: EvalSpec, settings: Optional[Settings] = None, *, need_lean:
         fmt = spec.prompt_format or default_prompt_format(model_name)
     except ModelLoadError as exc:
         raise EvalError(str(exc)) from None
+    if fmt == "state" and spec.search not in STEP_SEARCHES:
+        raise EvalError(f"{model_name} is a step policy (prompt format `state`): it writes the next tactic for a "
+                        f"goal, not a whole proof; search with it: --search {' or --search '.join(STEP_SEARCHES)}")
     temperature = spec.temperature if spec.temperature is not None else recipe.temperature if recipe else 1.0
     top_p = spec.top_p if spec.top_p is not None else recipe.top_p if recipe else 0.95
     params = SamplingParams(temperature=temperature, top_p=top_p,
