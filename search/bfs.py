@@ -10,7 +10,9 @@ is not queued twice). Priority is the sum of the tactics' log-probabilities when
 reports them (vLLM, HF); without them every tactic scores 0 and the order is breadth-first.
 
 Budget: model samples (each proposed tactic is one, so pass@k compares with best-of-n at
-equal samples), and optionally expansions and seconds. A proof counts only after the whole
+equal samples), and optionally expansions and seconds. With `revisit_penalty` an expanded state
+goes back in the queue that much lower, so it is sampled again later (a tactic already applied
+there is not applied twice). A proof counts only after the whole
 proof text is checked by the Checker (Checker.check), whatever the environment said.
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ class _Queued:
     result: TacticResult = field(compare=False)
     logprob: float = field(compare=False, default=0.0)
     depth: int = field(compare=False, default=0)
+    visits: int = field(compare=False, default=0)  # times this state was expanded before
 
 
 @dataclass
@@ -47,6 +50,10 @@ class BestFirstConfig:
     max_expansions: Optional[int] = None  # states expanded per problem (None: only the sample budget limits)
     max_seconds: Optional[float] = None  # wall time per problem
     max_depth: int = 32  # tactics in one proof at most
+    # Re-queue an expanded state, this many nats lower per expansion, to be sampled again (None: a
+    # state is expanded once). A sharp policy proposes few distinct tactics; expanded once, a
+    # state whose samples all failed is lost and the queue can run dry with budget left.
+    revisit_penalty: Optional[float] = None
 
 
 @register
@@ -66,6 +73,7 @@ class BestFirst(Search):
         self.max_expansions = cfg.max_expansions
         self.max_seconds = cfg.max_seconds
         self.max_depth = cfg.max_depth
+        self.revisit_penalty = cfg.revisit_penalty
         self._env = env if env is not None else self._default_env()
         self._calls = 0
 
@@ -110,6 +118,7 @@ class BestFirst(Search):
         counter = itertools.count()
         queue = [_Queued(0.0, next(counter), root)]
         seen = {root.key}
+        tried_at: dict[str, set[str]] = {}  # tactics applied at each state, over all its expansions
         gen_seconds = 0.0
         while queue and record.n < self.budget and not record.solved:
             if self.max_expansions is not None and extra["expansions"] >= self.max_expansions:
@@ -124,7 +133,7 @@ class BestFirst(Search):
             t0 = time.monotonic()
             completions = self._propose(row, item.result, n)
             gen_seconds += time.monotonic() - t0
-            tried: set[str] = set()
+            tried = tried_at.setdefault(item.result.key, set())
             for c in completions:
                 attempt, child = self._try(row, item, c, tried)
                 record.attempts.append(attempt)
@@ -143,6 +152,9 @@ class BestFirst(Search):
                     lp = item.logprob + (c.logprob or 0.0)
                     heapq.heappush(queue, _Queued(-lp, next(counter), child, lp, item.depth + 1))
                     extra["states"] += 1
+            if self.revisit_penalty is not None and not record.solved:
+                heapq.heappush(queue, _Queued(item.priority + self.revisit_penalty, next(counter), item.result,
+                                              item.logprob, item.depth, item.visits + 1))
         if not queue and not record.solved and record.n < self.budget:
             extra["stopped"] = "exhausted"
         record.close(record.attempts, gen_seconds, started, stop_at_first=False)

@@ -202,3 +202,39 @@ def test_an_environment_claiming_a_proof_is_not_believed(server_checker, header)
     assert not record.solved
     assert record.attempts[0].verdict["status"] == "rejected"
     assert record.extra["env_proved_not_confirmed"] >= 1
+
+
+class CyclingPolicy:
+    """Answers successive calls with successive proposals (a policy that samples something new)."""
+
+    backend, name, tokenizer = "scripted", "cycling", None
+
+    def __init__(self, proposals):
+        self.proposals, self.calls = proposals, 0
+
+    def generate(self, prompts, params):
+        out = []
+        for _ in prompts:
+            t, lp = self.proposals[self.calls % len(self.proposals)]
+            self.calls += 1
+            out.append([Completion(t, "stop", 1, lp)] * params.n)
+        return out
+
+    def close(self):
+        pass
+
+
+def test_a_revisited_state_is_sampled_again_instead_of_lost():
+    table = {(): {"good": ["⊢ G1"]}}
+    proposals = [("bad", -0.1), ("good", -0.5), ("next", -0.1)]
+    once = StandInEnv(table)
+    record = BestFirst(CyclingPolicy(proposals), None, SamplingParams(), budget=4, env=once, expand_k=1).search(ROW)
+    assert once.applied == [((), "bad")] and record.extra["stopped"] == "exhausted" and record.n == 1
+    again = StandInEnv(table)
+    record = BestFirst(CyclingPolicy(proposals), None, SamplingParams(), budget=4, env=again, expand_k=1,
+                       revisit_penalty=1.0).search(ROW)
+    # root: bad fails; root again (priority 1.0): good opens G1 (priority 0.5, ahead of root's 2.0)
+    assert again.applied[:3] == [((), "bad"), ((), "good"), (("good",), "next")]
+    assert record.n == 4 and "stopped" not in record.extra
+    # a tactic already applied at a state is not applied there again on a later visit
+    assert sum(1 for s, t in again.applied if s == () and t == "bad") == 1
