@@ -159,9 +159,9 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 
 # -- the step policy (the default recipe) -----------------------------------------------------
-STEP_FULL = {"expand_k": 2, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
+STEP_FULL = {"expand_k": 2, "revisit_penalty": 1.0, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
              "ei_pool": 200, "ei_sft_steps": 150}
-STEP_QUICK = {"expand_k": 2, "train": 1500, "rename": 0.5, "sft_steps": 600, "heldout": 24, "budgets": (8, 32), "ei_rounds": 2,
+STEP_QUICK = {"expand_k": 2, "revisit_penalty": 1.0, "train": 1500, "rename": 0.5, "sft_steps": 600, "heldout": 24, "budgets": (8, 32), "ei_rounds": 2,
               "ei_pool": 48, "ei_sft_steps": 60}
 STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
 EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"
@@ -187,7 +187,7 @@ def state_rows(spec: str, rename: float, seed: int, log, where: Path) -> list[di
     return out
 
 
-def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, expand_k: int, seed: int = 0) -> dict:
+def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, options: dict, seed: int = 0) -> dict:
     """BFS with the step policy on `rows`, at most `budget` tactic samples per theorem; Lean
     checks counted (every applied tactic, every confirmation of a found proof, one opening probe)."""
     from prover.evaluation import make_search
@@ -197,7 +197,7 @@ def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, exp
     policy = HFPolicy(model, tok, max_batch=64)
     params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed)
     search = make_search("bfs", policy, checker, params, budget, "state", round_size=min(budget, 8),
-                         options={"expand_k": expand_k})
+                         options=options)
     t0 = time.monotonic()
     records = list(search.run(rows))
     return {"split": label, "method": f"BFS ({budget} samples)", "theorems": len(records),
@@ -289,9 +289,18 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
             f"({load()})")
     sft_s, sft_cpu = time.monotonic() - t0, cpu_seconds() - c0
 
+    bfs_options = {"expand_k": size["expand_k"], "revisit_penalty": size["revisit_penalty"]}
+    # expert iteration's statements: another seed's stream (test-iid's sizes, or test-ood's with
+    # --ei-large), none sharing a core with the SFT theorems; their reference proofs are never read
+    ei_spec = f"logic-v2-train:{size['ei_pool']}:seed={args.seed + 1}" + (":large" if args.ei_large else "")
+    sft_cores = {r["core"] for r in data.load(spec)}
+    pool = [r for r in data.load(ei_spec) if r["core"] not in sft_cores]
+    pool_path = out / "expert_iteration_pool.jsonl"
+    pool_path.write_text("".join(json.dumps({k: v for k, v in r.items() if k not in ("proof", "proof_tactic")},
+                                            ensure_ascii=False) + "\n" for r in pool), encoding="utf-8")
     ei_cfg = load_config(str(EI_CONFIG), "expert-iteration", {
         "output_dir": str(out / "expert_iteration"), "model": sft_dir, "rounds": size["ei_rounds"],
-        "max_steps": size["ei_sft_steps"], "search_options": {"expand_k": size["expand_k"]}, "dataset": f"logic-v2-train:{size['ei_pool']}:seed={args.seed + 1}:large"})
+        "max_steps": size["ei_sft_steps"], "search_options": bfs_options, "dataset": str(pool_path)})
     checker = config_checker(ei_cfg)
     heldout = {split: data.load("logic-v2", split=split, limit=size["heldout"]) for split in ("test-iid", "test-ood")}
     hand_rows = data.load(str(HANDWRITTEN))
@@ -302,12 +311,12 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
         def measure(stage: str, m) -> None:
             for budget in size["budgets"]:
                 for split, rows in heldout.items():
-                    r = {**bfs_rows(m, tok, checker, rows, budget, split, size["expand_k"]), "stage": stage}
+                    r = {**bfs_rows(m, tok, checker, rows, budget, split, bfs_options), "stage": stage}
                     results.append(r)
                     log(f"{stage} {split} {r['method']}: solved {intervals(r['passk'])}, {r['checks']} Lean checks "
                         f"({load()})")
             if not args.no_handwritten:
-                r = {**bfs_rows(m, tok, checker, hand_rows, max(size["budgets"]), "handwritten", size["expand_k"]),
+                r = {**bfs_rows(m, tok, checker, hand_rows, max(size["budgets"]), "handwritten", bfs_options),
                      "stage": stage}
                 results.append(r)
                 log(f"{stage} handwritten {r['method']}: solved {int(sum(r['passk']))}/{r['theorems']}")
@@ -331,8 +340,8 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
           f"theorems a split; Lean 4.35 bundled")
     print_table("held-out theorems, best-first search (95% percentile bootstrap over theorems)", results, 0)
     if ei_rounds:
-        print(f"\nexpert iteration on {size['ei_pool']} unseen statements of test-ood's sizes "
-              f"(logic-v2-train:{size['ei_pool']}:seed={args.seed + 1}:large), BFS {ei_cfg.options.k} samples each:\n")
+        print(f"\nexpert iteration on {len(pool)} unseen statements ({ei_spec}, no core of the SFT theorems, "
+              f"reference proofs not read), BFS {ei_cfg.options.k} samples each:\n")
         print("| round | searched | newly solved | solved so far | steps trained on | SFT steps | Lean checks so far |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for r in ei_rounds:
@@ -378,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ei-rounds", type=int, help="step: expert-iteration rounds (0: none)")
     ap.add_argument("--ei-pool", type=int, help="step: unseen statements expert iteration searches")
     ap.add_argument("--ei-sft-steps", type=int, help="step: SFT steps per expert-iteration round")
+    ap.add_argument("--ei-large", action="store_true", help="step: expert iteration on test-ood's proof sizes")
     ap.add_argument("--expand-k", type=int, help="step: tactics BFS samples per expanded state (default 2)")
     ap.add_argument("--seed", type=int, default=0, help="the train stream's seed (GRPO draws from seed+1)")
     ap.add_argument("--threads", type=int, help="torch threads for SFT (default: the config's)")
