@@ -1,21 +1,22 @@
-"""The CPU world, end to end: a tiny model learns logic-v2 from generated train theorems, is
-measured on the shipped held-out splits with 95% bootstrap intervals, then GRPO trains it on fresh
-theorems it has not seen (at its frontier), and BFS with the step policy is compared with
-best-of-n at equal Lean checks. The bundled real Lean is the only judge.
+"""The CPU world, end to end: a tiny model learns logic-v2 from generated train theorems and is
+measured on the shipped held-out splits with 95% bootstrap intervals; the bundled real Lean is
+the only judge.
 
-    python benchmarks/train_logic.py            # the full demonstration
-    python benchmarks/train_logic.py --quick    # the direction of each effect (~10 min on an idle machine)
+    python benchmarks/train_logic.py            # the step recipe (default), full size
+    python benchmarks/train_logic.py --quick    # the same, small: the direction of each effect
+    python benchmarks/train_logic.py --recipe whole   # the earlier whole-proof recipe (best-of-n, frontier GRPO)
 
-Recipe (docs/cpu-world.md says how each part was chosen, with measurements):
-- data: `logic-v2-train:N:seed=S` (data.logic_v2.train_set: generated in parallel, cached,
-  disjoint from test-iid by core and from test-ood by core and proof shape); each theorem's
-  reference tactic proof as a flat script (the whole-proof rows), and for the first M theorems
-  one (goal state -> next tactic) row per state, read from the Lean server along the proof
-  (search.step_data; cached under runs/);
-- prompt: the `compact` format (code fence + statement, name replaced by X); BPE tokenizer
-  fitted to the training text; a tiny Llama from scratch; cosine learning-rate decay;
-- evaluation: best-of-8 (pass@1, pass@8 over all 8 samples) and BFS with the step policy at
-  the same Lean-check budget, per theorem; intervals by search.metrics' percentile bootstrap.
+Step recipe (docs/cpu-world.md says how each part was chosen, with measurements):
+- data: `logic-v2-train:N:seed=S` (data.logic_v2.train_set; disjoint from test-iid by core and
+  from test-ood by core and proof shape); each reference proof walked on the Lean server
+  (search.step_data, cached under the parent of --out): one (main goal -> next tactic) row per
+  state in the `state` prompt format, and renamed copies of a share of them;
+- SFT: a tiny Llama from scratch, tokenizer fitted to the rows (configs/sft_logic_v2_state.yaml);
+- BFS on test-iid, test-ood (and the hand-written theorems) at each budget of model samples,
+  Lean checks counted; expert iteration (configs/expert_iteration_logic_v2_state.yaml) on another
+  seed's statements, its solved fraction plotted per round; BFS again; paired intervals EI - SFT.
+Whole recipe: flat whole proofs (+ some step rows) in the `compact` format, best-of-n and BFS,
+then GRPO on fresh theorems at the model's frontier.
 The final model's directory (with its prover.json) is printed at the end.
 """
 from __future__ import annotations
@@ -159,10 +160,10 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 
 # -- the step policy (the default recipe) -----------------------------------------------------
-STEP_FULL = {"expand_k": 2, "revisit_penalty": 1.0, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100, "budgets": (8, 32), "ei_rounds": 3,
-             "ei_pool": 200, "ei_sft_steps": 150}
-STEP_QUICK = {"expand_k": 2, "revisit_penalty": 1.0, "train": 1500, "rename": 0.5, "sft_steps": 600, "heldout": 24, "budgets": (8, 32), "ei_rounds": 2,
-              "ei_pool": 48, "ei_sft_steps": 60}
+STEP_FULL = {"expand_k": 2, "revisit_penalty": 1.0, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100,
+             "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 200, "ei_sft_steps": 150}
+STEP_QUICK = {"expand_k": 2, "revisit_penalty": 1.0, "train": 1500, "rename": 0.5, "sft_steps": 400, "heldout": 24,
+              "budgets": (8, 32), "ei_rounds": 2, "ei_pool": 32, "ei_sft_steps": 40}
 STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
 EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"
 
