@@ -161,9 +161,9 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 # -- the step policy (the default recipe) -----------------------------------------------------
 STEP_FULL = {"expand_k": 2, "revisit_penalty": 1.0, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100,
-             "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 200, "ei_sft_steps": 150}
+             "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 300, "ei_sft_steps": 150, "ei_replay": 1000}
 STEP_QUICK = {"expand_k": 2, "revisit_penalty": 1.0, "train": 1500, "rename": 0.5, "sft_steps": 400, "heldout": 24,
-              "budgets": (8, 32), "ei_rounds": 2, "ei_pool": 32, "ei_sft_steps": 40}
+              "budgets": (8, 32), "ei_rounds": 2, "ei_pool": 48, "ei_sft_steps": 40, "ei_replay": 300}
 STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
 EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"
 
@@ -301,7 +301,8 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
                                             ensure_ascii=False) + "\n" for r in pool), encoding="utf-8")
     ei_cfg = load_config(str(EI_CONFIG), "expert-iteration", {
         "output_dir": str(out / "expert_iteration"), "model": sft_dir, "rounds": size["ei_rounds"],
-        "max_steps": size["ei_sft_steps"], "search_options": bfs_options, "dataset": str(pool_path)})
+        "max_steps": size["ei_sft_steps"], "search_options": bfs_options, "dataset": str(pool_path),
+        "replay": str(rec_path), "replay_rows": size["ei_replay"]})
     checker = config_checker(ei_cfg)
     heldout = {split: data.load("logic-v2", split=split, limit=size["heldout"]) for split in ("test-iid", "test-ood")}
     hand_rows = data.load(str(HANDWRITTEN))

@@ -95,3 +95,20 @@ def test_eval_refuses_a_whole_proof_search_with_a_step_policy():
     plan = plan_eval(EvalSpec(dataset="logic-v2", split="test-iid", k=2, prompt_format="state", search="bfs"),
                      need_lean=False)
     assert plan.fmt == "state"
+
+
+def test_expert_iteration_replay_draws_seeded_rows_from_its_file(tmp_path):
+    import json
+
+    from prover.train.stages.expert_iteration import ExpertIterationOptions, _replay_draw, _replay_source
+
+    path = tmp_path / "sft_rows.jsonl"
+    path.write_text("".join(json.dumps({"prompt": f"⊢ p{i}\n>>>\n", "completion": "trivial\n"}) + "\n" for i in range(50)))
+    source = _replay_source(ExpertIterationOptions(replay=str(path), replay_rows=10))
+    assert len(source) == 50
+    one, again, other = _replay_draw(source, 10, 1), _replay_draw(source, 10, 1), _replay_draw(source, 10, 2)
+    assert one == again and one != other and len(one) == 10 and all(r in source for r in one)
+    assert _replay_draw(source, 80, 1) and len(_replay_draw(source, 80, 1)) == 50
+    assert _replay_source(ExpertIterationOptions(replay=str(path), replay_rows=0)) == []
+    with pytest.raises(FileNotFoundError, match="replay"):
+        _replay_source(ExpertIterationOptions(replay=str(tmp_path / "missing.jsonl"), replay_rows=5))

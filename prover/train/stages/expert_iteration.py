@@ -11,7 +11,8 @@ Round r (1..rounds):
    `proofs_per_statement` each (prover.train.proof_data.verified_rows; a step policy, prompt
    format `state`, gets the (goal -> next tactic) rows along each proof instead, read again from
    the Lean server: verified_step_rows); unsolved statements carry forward to the next round;
-3. SFT: the in-memory model that just searched is fine-tuned on them (the sft stage, trl
+3. SFT: the in-memory model that just searched is fine-tuned on them (plus `replay_rows` rows
+   drawn from the `replay` file, when set) (the sft stage, trl
    SFTConfig keys of this file apply to every round) into output_dir/round-r/model.
 
 Resumable after a kill at any point: a round's search resumes from its results.jsonl, its SFT
@@ -44,6 +45,11 @@ class ExpertIterationOptions(SearchSettings):
     shortest_first: bool = True  # per statement, shorter verified proofs first
     proofs_per_statement: int = 1  # keep at most this many distinct proofs per statement (0: all)
     include_reference: bool = False  # also train on the dataset's reference proofs (SFT data mixed in)
+    # Replay: each round also trains on `replay_rows` rows drawn (seeded by the round) from this
+    # prompt/completion jsonl, e.g. the SFT rows the model started from, so a round's few new
+    # proofs do not become the model's whole world (0 rows / "": none)
+    replay: str = ""
+    replay_rows: int = 0
 
     def check(self) -> None:
         super().check()
@@ -67,6 +73,23 @@ def write_state(out: Path, state: dict) -> None:
     tmp = out / (STATE + ".tmp")
     tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     tmp.replace(out / STATE)
+
+
+def _replay_source(opts: "ExpertIterationOptions") -> list[dict]:
+    if not opts.replay or not opts.replay_rows:
+        return []
+    path = Path(opts.replay)
+    if not path.is_file():
+        raise FileNotFoundError(f"replay: {path} is not a file (a prompt/completion jsonl, e.g. the SFT rows)")
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def _replay_draw(source: list[dict], n: int, round_: int) -> list[dict]:
+    import random
+
+    if not source or n <= 0:
+        return []
+    return random.Random(f"replay:{round_}").sample(source, min(n, len(source)))
 
 
 def round_config(cfg: TrainConfig, out_dir: Path) -> TrainConfig:
@@ -99,6 +122,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
         raise ValueError(f"no statements in split {cfg.split!r} of {cfg.dataset!r}")
     by_key = rows_by_key(pool)
     reference = [r for r in pool if r.get("proof") is not None] if opts.include_reference else []
+    replay = _replay_source(opts)
 
     checker, own = ensure_checker(cfg, None)
     started = time.monotonic()
@@ -134,7 +158,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
             log(f"expert-iteration round {r}/{opts.rounds}: searched {len(records)} statements, "
                 f"{sum(rec.solved for rec in records)} newly solved ({solved}/{len(pool)} in all), "
                 f"{len(rows)} verified {'steps' if cfg.prompt_format == 'state' else 'proofs'} to train on")
-            sft_rows = rows + reference
+            sft_rows = rows + reference + (_replay_draw(replay, opts.replay_rows, r) if rows else [])
             info = {"round": r, "searched": len(records), "newly_solved": sum(rec.solved for rec in records),
                     "solved": solved, "proofs": len(rows), "lean_checks": checks}
             if sft_rows:
