@@ -106,10 +106,10 @@ class Sandbox:
     # -- running ---------------------------------------------------------------------------
     def popen(self, argv: Sequence[str], scratch: Path, extra_env: dict[str, str] | None = None,
               **kwargs) -> subprocess.Popen:
-        return subprocess.Popen(
-            self.wrap(argv, scratch, extra_env), cwd=scratch, env=self.env(scratch, extra_env),
-            preexec_fn=self._preexec_for(self._nproc_limit()), start_new_session=True, **kwargs,
-        )
+        argv, env, preexec = self.wrap(argv, scratch, extra_env), self.env(scratch, extra_env), self._preexec_for(
+            self._nproc_limit())
+        return _from_a_lasting_thread(lambda: subprocess.Popen(argv, cwd=scratch, env=env, preexec_fn=preexec,
+                                                               start_new_session=True, **kwargs))
 
     @staticmethod
     def kill(proc: subprocess.Popen) -> None:
@@ -180,6 +180,28 @@ class Sandbox:
                          for name, fd in (("stdout", out_fd), ("stderr", err_fd)) if fd in cut)
         return RunResult(proc.returncode, bufs[out_fd].decode("utf-8", "replace"), bufs[err_fd].decode("utf-8", "replace"),
                          time.monotonic() - start, timed_out, self.method, bool(cut), note)
+
+
+_spawner: "concurrent.futures.ThreadPoolExecutor | None" = None
+_spawner_lock = threading.Lock()
+
+
+def _from_a_lasting_thread(start):
+    """Call `start` (which forks) on the main thread or on one thread that lives as long as the
+    process. Linux sends a child's parent-death signal (bwrap's --die-with-parent) when the
+    *thread* that forked it ends, not its process: a Lean server a pool started from a
+    short-lived worker thread would be killed when that thread finished."""
+    global _spawner
+    import concurrent.futures
+
+    if threading.current_thread() is threading.main_thread():
+        return start()
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sandbox-spawner")
+    if threading.current_thread().name.startswith("sandbox-spawner"):
+        return start()
+    return _spawner.submit(start).result()
 
 
 def _user_threads(uid: int) -> int:
