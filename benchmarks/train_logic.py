@@ -160,9 +160,11 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 
 # -- the step policy (the default recipe) -----------------------------------------------------
-STEP_FULL = {"expand_k": 2, "revisit_penalty": 1.0, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100,
+from search.bfs import STEP_POLICY_OPTIONS  # noqa: E402  (the measured BFS knobs for a step policy)
+
+STEP_FULL = {**STEP_POLICY_OPTIONS, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100,
              "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 300, "ei_sft_steps": 150, "ei_replay": 1000}
-STEP_QUICK = {"expand_k": 2, "revisit_penalty": 1.0, "train": 1500, "rename": 0.5, "sft_steps": 400, "heldout": 24,
+STEP_QUICK = {**STEP_POLICY_OPTIONS, "train": 1500, "rename": 0.5, "sft_steps": 400, "heldout": 24,
               "budgets": (8, 32), "ei_rounds": 2, "ei_pool": 48, "ei_sft_steps": 40, "ei_replay": 300}
 STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
 EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"

@@ -94,7 +94,13 @@ def test_eval_refuses_a_whole_proof_search_with_a_step_policy():
                   need_lean=False)
     plan = plan_eval(EvalSpec(dataset="logic-v2", split="test-iid", k=2, prompt_format="state", search="bfs"),
                      need_lean=False)
-    assert plan.fmt == "state"
+    assert plan.fmt == "state" and plan.options == {"expand_k": 2, "revisit_penalty": 1.0}  # its measured knobs
+    plan = plan_eval(EvalSpec(dataset="logic-v2", split="test-iid", k=2, prompt_format="state", search="bfs",
+                              search_options={"expand_k": "3"}), need_lean=False)
+    assert plan.options == {"expand_k": 3, "revisit_penalty": 1.0}  # what the user gave wins
+    plan = plan_eval(EvalSpec(dataset="logic-v2", split="test-iid", k=2, prompt_format="compact", search="bfs"),
+                     need_lean=False)
+    assert plan.options == {}  # other formats keep the method's defaults
 
 
 def test_expert_iteration_replay_draws_seeded_rows_from_its_file(tmp_path):

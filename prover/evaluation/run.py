@@ -202,6 +202,10 @@ def plan_eval(spec: EvalSpec, settings: Optional[Settings] = None, *, need_lean:
     if fmt == "state" and spec.search not in STEP_SEARCHES:
         raise EvalError(f"{model_name} is a step policy (prompt format `state`): it writes the next tactic for a "
                         f"goal, not a whole proof; search with it: --search {' or --search '.join(STEP_SEARCHES)}")
+    if fmt == "state" and spec.search == "bfs":  # a step policy's measured knobs, unless given
+        from search.bfs import STEP_POLICY_OPTIONS
+
+        options = {**STEP_POLICY_OPTIONS, **options}
     temperature = spec.temperature if spec.temperature is not None else recipe.temperature if recipe else 1.0
     top_p = spec.top_p if spec.top_p is not None else recipe.top_p if recipe else 0.95
     params = SamplingParams(temperature=temperature, top_p=top_p,
