@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from search.bfs import STEP_POLICY_OPTIONS  # noqa: E402  (the BFS knobs measured for a step policy)
+
 # Sizes from the CPU cost measured on 2026-12-07 (benchmarks/results/cpu_world_2026-12-07.md): an SFT
 # step of batch 32 costs ~0.8 CPU-s with 1 thread, so --quick's SFT is ~4 CPU-minutes and the full
 # run's ~27; wall time is that divided by the share of a core the machine gives (1 when idle).
@@ -115,22 +117,12 @@ def best_of_n(cfg, model, tok, checker, split: str, k: int, limit: int, dataset:
 
 
 def bfs(model, tok, checker, fmt: str, split: str, budget: int, limit: int, seed: int = 0) -> dict:
-    """Best-first search with the step policy, at most `budget` Lean checks per theorem."""
+    """Best-first search with the whole recipe's policy (its own prompt format, BFS's default
+    knobs) on the first `limit` theorems of `split`, at most `budget` samples per theorem."""
     import data
-    from prover.policies.hf import HFPolicy
-    from protocol.policy import SamplingParams
-    from prover.evaluation import make_search
 
-    rows = data.load("logic-v2", split=split, limit=limit)
-    policy = HFPolicy(model, tok, max_batch=64)
-    params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed)
-    search = make_search("bfs", policy, checker, params, budget, fmt, round_size=min(budget, 8))
-    t0 = time.monotonic()
-    records = list(search.run(rows))
-    checks = search.stats.checks + len(records)  # every applied tactic and confirmation, plus one opening probe each
-    return {"split": split, "method": f"BFS ({budget} checks)", "theorems": len(records), "checks": checks,
-            "pass1": None, "passk": [float(r.solved) for r in records], "gen_s": search.stats.generation_seconds,
-            "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}
+    return bfs_rows(model, tok, checker, data.load("logic-v2", split=split, limit=limit), budget, split, {}, fmt,
+                    seed, method=f"BFS ({budget} checks)")
 
 
 def print_table(title: str, results: list[dict], k: int) -> None:
@@ -160,8 +152,6 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 
 # -- the step policy (the default recipe) -----------------------------------------------------
-from search.bfs import STEP_POLICY_OPTIONS  # noqa: E402  (the measured BFS knobs for a step policy)
-
 STEP_FULL = {**STEP_POLICY_OPTIONS, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100,
              "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 300, "ei_sft_steps": 150, "ei_replay": 1000}
 STEP_QUICK = {**STEP_POLICY_OPTIONS, "train": 1500, "rename": 0.5, "sft_steps": 400, "heldout": 24,
@@ -190,20 +180,20 @@ def state_rows(spec: str, rename: float, seed: int, log, where: Path) -> list[di
     return out
 
 
-def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, options: dict, seed: int = 0) -> dict:
-    """BFS with the step policy on `rows`, at most `budget` tactic samples per theorem; Lean
-    checks counted (every applied tactic, every confirmation of a found proof, one opening probe)."""
+def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, options: dict, fmt: str = "state",
+             seed: int = 0, method: str = "") -> dict:
+    """BFS with `options` on `rows`, at most `budget` tactic samples per theorem; Lean checks
+    counted (every applied tactic, every confirmation of a found proof, one opening probe)."""
     from prover.evaluation import make_search
     from prover.policies.hf import HFPolicy
     from protocol.policy import SamplingParams
 
     policy = HFPolicy(model, tok, max_batch=64)
     params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed)
-    search = make_search("bfs", policy, checker, params, budget, "state", round_size=min(budget, 8),
-                         options=options)
+    search = make_search("bfs", policy, checker, params, budget, fmt, round_size=min(budget, 8), options=options)
     t0 = time.monotonic()
     records = list(search.run(rows))
-    return {"split": label, "method": f"BFS ({budget} samples)", "theorems": len(records),
+    return {"split": label, "method": method or f"BFS ({budget} samples)", "theorems": len(records),
             "checks": search.stats.checks + len(records), "pass1": None,
             "passk": [float(r.solved) for r in records], "gen_s": search.stats.generation_seconds,
             "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}

@@ -41,7 +41,6 @@ class _Queued:
     result: TacticResult = field(compare=False)
     logprob: float = field(compare=False, default=0.0)
     depth: int = field(compare=False, default=0)
-    visits: int = field(compare=False, default=0)  # times this state was expanded before
 
 
 # The knobs a sharp step policy (prompt format `state`) searches best with, measured on the CPU
@@ -160,7 +159,7 @@ class BestFirst(Search):
                     extra["states"] += 1
             if self.revisit_penalty is not None and not record.solved:
                 heapq.heappush(queue, _Queued(item.priority + self.revisit_penalty, next(counter), item.result,
-                                              item.logprob, item.depth, item.visits + 1))
+                                              item.logprob, item.depth))
         if not queue and not record.solved and record.n < self.budget:
             extra["stopped"] = "exhausted"
         record.close(record.attempts, gen_seconds, started, stop_at_first=False)

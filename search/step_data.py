@@ -228,9 +228,6 @@ def write_steps(out: str | Path, dataset: str = "logic-v2", splits: Sequence[str
     return len(records)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 # -- naming: the generator's names are few; people's theorems use their own ---------------------
 _IDENT = r"[^\W\d][\w'₀-₉!?]*"
@@ -297,3 +294,7 @@ def rename_locals(prompt: str, completion: str, rng) -> tuple[str, str]:
                          + r")(?![\w'₀-₉!?✝])")
     swap = lambda t: pattern.sub(lambda m: names[m.group(1)], t)  # noqa: E731
     return swap(prompt), swap(completion)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -123,6 +123,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
     by_key = rows_by_key(pool)
     reference = [r for r in pool if r.get("proof") is not None] if opts.include_reference else []
     replay = _replay_source(opts)
+    step_policy = cfg.prompt_format == "state"  # a (goal -> tactic) policy, not a whole-proof one
 
     checker, own = ensure_checker(cfg, None)
     started = time.monotonic()
@@ -146,7 +147,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
                 gen, ver = gen + g, ver + v
             all_records += records
             data_from = all_records if opts.accumulate else records
-            if cfg.prompt_format == "state":  # a step policy trains on the states along its proofs
+            if step_policy:  # it trains on the states along its proofs
                 rows = verified_step_rows(data_from, by_key, checker, cfg.prompt_format, opts.shortest_first,
                                           opts.proofs_per_statement)
             else:
@@ -157,7 +158,7 @@ def run_expert_iteration(cfg: TrainConfig, resume: Optional[str | bool] = None, 
                 continue
             log(f"expert-iteration round {r}/{opts.rounds}: searched {len(records)} statements, "
                 f"{sum(rec.solved for rec in records)} newly solved ({solved}/{len(pool)} in all), "
-                f"{len(rows)} verified {'steps' if cfg.prompt_format == 'state' else 'proofs'} to train on")
+                f"{len(rows)} verified {'steps' if step_policy else 'proofs'} to train on")
             sft_rows = rows + reference + (_replay_draw(replay, opts.replay_rows, r) if rows else [])
             info = {"round": r, "searched": len(records), "newly_solved": sum(rec.solved for rec in records),
                     "solved": solved, "proofs": len(rows), "lean_checks": checks}
