@@ -55,6 +55,17 @@ def load() -> str:
     return "load %.1f %.1f %.1f" % os.getloadavg()
 
 
+def threads_note(cfg, sft) -> str:
+    """The torch threads SFT ran with: the config's, or what its step timings chose (adapt_threads)."""
+    probes = getattr(sft, "extra", {}).get("threads", [])
+    if not cfg.adapt_threads:
+        return f"torch threads {cfg.torch_threads}"
+    if not probes:
+        return f"torch threads {cfg.torch_threads} (no core was free to time more)"
+    chosen = " -> ".join(str(p["chosen"]) for p in probes)
+    return f"torch threads by timing ({len(probes)} probes): {chosen}"
+
+
 def whole_proof_rows(rows: list[dict], fmt: str) -> list[dict]:
     """prompt/completion rows: the statement, then its reference tactic proof as a flat script
     (one tactic a line, the style BFS writes and MCTS cuts), then the fence that ends a proof."""
@@ -257,8 +268,8 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
     log(f"data: {spec}, {len(records)} step rows ({load()})")
 
     over = {"output_dir": str(out / "sft"), "max_steps": size["sft_steps"], "dataset": str(rec_path)}
-    if args.threads:
-        over["torch_threads"] = args.threads
+    if args.threads:  # a fixed count: no timing
+        over.update(torch_threads=args.threads, adapt_threads=False)
     if args.model:
         over["model"] = args.model
     cfg = load_config(args.config or str(STATE_CONFIG), "sft", over)
@@ -271,7 +282,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
 
         apply_threads(cfg)
         model, tok = load_model_and_tokenizer(cfg)
-        sft_dir, sft_steps = args.model, 0
+        sft_dir, sft_steps, sft = args.model, 0, None
         log(f"SFT skipped: starting from {args.model}")
     else:
         sft = run_sft(cfg, log=log)
@@ -330,7 +341,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
 
     total, cpu = time.monotonic() - t_start, cpu_seconds() - cpu0
     print(f"\nlogic-v2 CPU world, step policy: {spec} walked on Lean, {len(records)} step rows; SFT {sft_steps} "
-          f"steps ({sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, torch threads {cfg.torch_threads}); {size['heldout']} "
+          f"steps ({sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, {threads_note(cfg, sft)}); {size['heldout']} "
           f"theorems a split; Lean 4.35 bundled")
     print_table("held-out theorems, best-first search (95% percentile bootstrap over theorems)", results, 0)
     if ei_rounds:
@@ -384,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ei-large", action="store_true", help="step: expert iteration on test-ood's proof sizes")
     ap.add_argument("--expand-k", type=int, help="step: tactics BFS samples per expanded state (default 2)")
     ap.add_argument("--seed", type=int, default=0, help="the train stream's seed (GRPO draws from seed+1)")
-    ap.add_argument("--threads", type=int, help="torch threads for SFT (default: the config's)")
+    ap.add_argument("--threads", type=int, help="a fixed count of torch threads for SFT (default: timed, "
+                    "1 or every core, as the config's adapt_threads says)")
     ap.add_argument("--model", help="continue from this trained model directory instead of a fresh tiny model")
     ap.add_argument("--layers", type=int)
     ap.add_argument("--hidden", type=int)
@@ -409,8 +421,8 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.out)
     over = {"output_dir": str(out / "sft"), "max_steps": size["sft_steps"]}
-    if args.threads:
-        over["torch_threads"] = args.threads
+    if args.threads:  # a fixed count: no timing
+        over.update(torch_threads=args.threads, adapt_threads=False)
     if args.model:
         over["model"] = args.model
     cfg = load_config(args.config, "sft", over)
@@ -505,8 +517,8 @@ def main(argv: list[str] | None = None) -> int:
 
     total, cpu = time.monotonic() - t_start, cpu_seconds() - cpu0
     print(f"\nlogic-v2 CPU world: {spec}, {len(records)} SFT rows ({size['step_theorems']} theorems walked for step "
-          f"rows); SFT {sft.global_step} steps ({sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, torch threads "
-          f"{cfg.torch_threads}); {size['heldout']} theorems a split, {args.k} samples; Lean 4.35 bundled")
+          f"rows); SFT {sft.global_step} steps ({sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, {threads_note(cfg, sft)}); "
+          f"{size['heldout']} theorems a split, {args.k} samples; Lean 4.35 bundled")
     print_table("held-out theorems (95% percentile bootstrap over theorems)", results, args.k)
     from search.metrics import paired_bootstrap_difference
 

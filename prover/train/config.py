@@ -35,6 +35,7 @@ class TrainConfig:
     tiny: dict = field(default_factory=dict)  # size overrides for model "tiny" (hidden_size, num_hidden_layers ...)
 
     torch_threads: int = 0  # torch intra-op threads (0: torch's default). 1 on a small shared CPU box: Lean needs the other cores
+    adapt_threads: bool = False  # time steps at 1 thread and at every core now and then, train on with the faster (prover.train.threads)
 
     # --- data ---
     dataset: str = "logic"  # "logic" (the generated benchmark), a .jsonl file, or an HF dataset name

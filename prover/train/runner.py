@@ -92,6 +92,12 @@ def train_and_save(cfg: TrainConfig, trainer: Any, tokenizer: Any, args: Any, re
     from prover.train.progress import TrainingInterrupted, ctrl_c_stops_at_step_end, use_console_callbacks
 
     stop = use_console_callbacks(trainer, log)  # aligned log lines; Ctrl-C ends the step with a checkpoint
+    threads = None
+    if cfg.adapt_threads:  # measured, not assumed: the faster thread count now, probed again every few hundred steps
+        from prover.train.threads import adaptive_threads_callback
+
+        threads = adaptive_threads_callback(log)
+        trainer.add_callback(threads)
     from prover.train.signal import fingerprint, no_signal_reason
 
     resume = resume if resume is not None else (args.resume_from_checkpoint or None)
@@ -117,6 +123,8 @@ def train_and_save(cfg: TrainConfig, trainer: Any, tokenizer: Any, args: Any, re
     unchanged = before is not None and fingerprint(trainer.model) == before
     extra = {}
     reason = no_signal_reason(cfg.stage, trainer.state.log_history, unchanged, steps)
+    if threads is not None and threads.chooser.history:
+        extra["threads"] = threads.chooser.history
     if reason:
         log(f"WARNING {reason}")
         extra["no_learning_signal"] = reason

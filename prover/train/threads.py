@@ -1,0 +1,111 @@
+"""Torch threads chosen by measuring training steps, not assumed.
+
+On the shared 2-core box two torch threads made an SFT step 1.5x faster when the machine was idle
+and 6x slower when other jobs held the cores (benchmarks/results/threads.md): the best setting
+changes during a run. With `adapt_threads: true` a run times a few steps at each candidate thread
+count now and then, and trains on with the faster one. More threads are tried only while the load
+average leaves a core free for them, so a busy machine pays no probe.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+PROBE_STEPS = 3  # timed steps per candidate (after one untimed step: the pool resizes)
+PERIOD = 200  # steps between probes
+
+
+def cores() -> int:
+    """CPUs this process may run on (the affinity mask, as a container sets it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class ThreadChooser:
+    """The decision alone (no torch, no clock): asked before each step which thread count to run
+    with, told after it how long the step took. `others`: the load of other jobs, in cores."""
+    candidates: tuple[int, ...]
+    current: int
+    period: int = PERIOD
+    probe_steps: int = PROBE_STEPS
+    history: list[dict] = field(default_factory=list)  # one entry per probe: seconds per step by threads
+    _queue: list[tuple[int, bool]] = field(default_factory=list)  # (threads, timed) of each probe step to run
+    _times: dict[int, list[float]] = field(default_factory=dict)
+    _since: int = 0  # steps run (a probe starts when it is a multiple of period)
+
+    def allowed(self, others: float) -> list[int]:
+        """The candidates the cores other jobs leave free can run (1 always)."""
+        free = max(self.candidates) - others
+        return [c for c in self.candidates if c == 1 or c <= free + 0.5]
+
+    def next_threads(self, others: float) -> int:
+        if not self._queue and self._since % self.period == 0:
+            trial = self.allowed(others)
+            if len(trial) > 1:  # each candidate, the current one last; the first step of each untimed
+                order = sorted(trial, key=lambda c: c == self.current)
+                self._queue = [(c, i > 0) for c in order for i in range(self.probe_steps + 1)]
+                self._times = {c: [] for c in trial}
+            elif self.current > max(trial):
+                self.current = max(trial)  # the machine filled up: fewer threads, no probe needed
+        self._since += 1
+        return self._queue[0][0] if self._queue else self.current
+
+    def step_took(self, seconds: float) -> Optional[dict]:
+        """After a step: its wall seconds. Returns the probe's result when this step ended one."""
+        if not self._queue:
+            return None
+        threads, timed = self._queue.pop(0)
+        if timed:
+            self._times[threads].append(seconds)
+        if self._queue:
+            return None
+        per_step = {c: statistics.median(t) for c, t in self._times.items()}
+        self.current = min(per_step, key=per_step.get)
+        result = {"seconds_per_step": per_step, "chosen": self.current}
+        self.history.append(result)
+        return result
+
+
+def load_of_others(own_threads: int) -> float:
+    """The 1-minute load average less this run's own busy threads: what other jobs want."""
+    return max(0.0, os.getloadavg()[0] - own_threads)
+
+
+def adaptive_threads_callback(log: Callable[[str], None], period: int = PERIOD) -> Any:
+    """A TrainerCallback that sets torch's threads before each step as a ThreadChooser says."""
+    import torch
+    from transformers import TrainerCallback
+
+    class AdaptiveThreads(TrainerCallback):
+        def __init__(self) -> None:
+            n = cores()
+            self.chooser = ThreadChooser(candidates=(1, n) if n > 1 else (1,), current=torch.get_num_threads(),
+                                         period=period)
+            self.before = torch.get_num_threads()  # restored at the end: what runs next (search) was set for it
+            self._began = 0.0
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            threads = self.chooser.next_threads(load_of_others(torch.get_num_threads()))
+            if threads != torch.get_num_threads():
+                torch.set_num_threads(threads)
+            self._began = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            result = self.chooser.step_took(time.perf_counter() - self._began)
+            if result is not None:
+                times = ", ".join(f"{c} thread{'s' if c > 1 else ''} {s:.2f} s/step"
+                                  for c, s in sorted(result["seconds_per_step"].items()))
+                log(f"threads measured at step {state.global_step}: {times}; training on with {result['chosen']} "
+                    f"(load {os.getloadavg()[0]:.1f})")
+                torch.set_num_threads(result["chosen"])
+
+        def on_train_end(self, args, state, control, **kwargs):
+            torch.set_num_threads(self.before)
+
+    return AdaptiveThreads()
