@@ -166,7 +166,7 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 STEP_FULL = {**STEP_POLICY_OPTIONS, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100,
              "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 300, "ei_sft_steps": 150, "ei_replay": 1000}
 STEP_QUICK = {**STEP_POLICY_OPTIONS, "train": 1500, "rename": 0.5, "sft_steps": 400, "heldout": 24,
-              "budgets": (8, 32), "ei_rounds": 2, "ei_pool": 48, "ei_sft_steps": 40, "ei_replay": 300}
+              "budgets": (32,), "ei_rounds": 2, "ei_pool": 48, "ei_sft_steps": 40, "ei_replay": 300}
 STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
 EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"
 
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grpo-theorems", type=int, help="fresh theorems (another seed) screened for the frontier")
     ap.add_argument("--heldout", type=int, help="theorems per held-out split")
     ap.add_argument("--bfs-checks", type=int, help="whole: Lean checks per theorem for BFS and best-of-n (0: no BFS)")
-    ap.add_argument("--budgets", help="step: BFS samples per theorem, comma-separated (default 8,32)")
+    ap.add_argument("--budgets", help="step: BFS samples per theorem, comma-separated (default 8,32; --quick: 32)")
     ap.add_argument("--ei-rounds", type=int, help="step: expert-iteration rounds (0: none)")
     ap.add_argument("--ei-pool", type=int, help="step: unseen statements expert iteration searches")
     ap.add_argument("--ei-sft-steps", type=int, help="step: SFT steps per expert-iteration round")
