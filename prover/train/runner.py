@@ -92,6 +92,10 @@ def train_and_save(cfg: TrainConfig, trainer: Any, tokenizer: Any, args: Any, re
     from prover.train.progress import TrainingInterrupted, ctrl_c_stops_at_step_end, use_console_callbacks
 
     stop = use_console_callbacks(trainer, log)  # aligned log lines; Ctrl-C ends the step with a checkpoint
+    from prover.train.models import apply_threads
+
+    apply_threads(cfg)  # again: building the Trainer can reset torch's threads (accelerate does on CPU when
+    # LOCAL_RANK/WORLD_SIZE are in the environment, e.g. after vLLM ran in this process); the config's count wins
     threads = None
     if cfg.adapt_threads:  # measured, not assumed: the faster thread count now, probed again every few hundred steps
         from prover.train.threads import adaptive_threads_callback
