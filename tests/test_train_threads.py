@@ -63,6 +63,8 @@ def test_sft_with_adapt_threads_probes_logs_and_restores(tmp_path, monkeypatch):
     from prover.train.config import from_dict
     from prover.train.stages.sft import run_sft
 
+    monkeypatch.setattr(torch, "set_num_threads", torch._C.set_num_threads)  # as in a fresh process (vLLM's
+    # CPU worker, run earlier in this one by another test, replaces it with a no-op)
     monkeypatch.setattr(threads, "cores", lambda: 2)
     monkeypatch.setattr(threads, "load_of_others", lambda own: 0.0)  # the machine looks idle
     real = ThreadChooser.step_took  # and 2 threads look faster, so the run ends on 2 (then restores 1)
@@ -83,3 +85,27 @@ def test_sft_with_adapt_threads_probes_logs_and_restores(tmp_path, monkeypatch):
     assert any(line.startswith("threads measured at step 8: 1 thread 2.00 s/step, 2 threads 1.00 s/step; "
                                "training on with 2") for line in lines), lines
     assert torch.get_num_threads() == 1  # what the run set (torch_threads) is back for what runs next
+
+
+def test_a_process_whose_thread_count_is_fixed_trains_on_and_says_so(tmp_path, monkeypatch):
+    """vLLM's CPU worker replaces torch.set_num_threads with a no-op in the process it ran in: the
+    run must not time steps it cannot change, nor report a choice it did not make."""
+    import torch
+
+    import prover.train.threads as threads
+    from prover.train.config import from_dict
+    from prover.train.stages.sft import run_sft
+
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    monkeypatch.setattr(threads, "load_of_others", lambda own: 0.0)
+    torch._C.set_num_threads(1)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    cfg = from_dict({"model": "tiny", "tiny": {"layers": 1, "hidden": 32, "heads": 2}, "dataset": "logic",
+                     "split": "train", "prompt_format": "compact", "torch_threads": 1, "adapt_threads": True,
+                     "max_steps": 6, "per_device_train_batch_size": 2, "output_dir": str(tmp_path / "m"),
+                     "report_to": "none", "save_steps": 1000, "logging_steps": 100, "heldout_every": 0}, "sft")
+    lines: list[str] = []
+    result = run_sft(cfg, log=lines.append)
+    assert result.global_step == 6 and "threads" not in result.extra
+    assert [x for x in lines if x.startswith("threads")] == [
+        "threads: torch's count cannot change in this process (vLLM ran here?); training on with 1"]

@@ -88,15 +88,25 @@ def adaptive_threads_callback(log: Callable[[str], None], period: int = PERIOD) 
             self.chooser = ThreadChooser(candidates=(1, n) if n > 1 else (1,), current=torch.get_num_threads(),
                                          period=period)
             self.before = torch.get_num_threads()  # restored at the end: what runs next (search) was set for it
+            self.fixed = False  # the count cannot change in this process
             self._began = 0.0
 
         def on_step_begin(self, args, state, control, **kwargs):
+            if self.fixed:
+                return
             threads = self.chooser.next_threads(load_of_others(torch.get_num_threads()))
             if threads != torch.get_num_threads():
                 torch.set_num_threads(threads)
+                if torch.get_num_threads() != threads:  # vLLM's CPU worker, once run in a process, makes the call a no-op
+                    self.fixed = True
+                    log(f"threads: torch's count cannot change in this process (vLLM ran here?); training on with "
+                        f"{torch.get_num_threads()}")
+                    return
             self._began = time.perf_counter()
 
         def on_step_end(self, args, state, control, **kwargs):
+            if self.fixed:
+                return
             result = self.chooser.step_took(time.perf_counter() - self._began)
             if result is not None:
                 times = ", ".join(f"{c} thread{'s' if c > 1 else ''} {s:.2f} s/step"
