@@ -300,7 +300,7 @@ def plot(start: dict, rows: list[dict], path: Path, title: str) -> None:
     spread = max([r["lean_checks"] for r in rows] + [1]) * 0.01  # methods at equal checks side by side
     for i, r in enumerate(rows):
         ev = r["heldout"]["test-iid"]
-        x = r["lean_checks"] + (i - len(rows) / 2) * spread
+        x = r["lean_checks"] + (i - len(rows) / 2) * spread if r["lean_checks"] else (i + 1) * spread
         line = ax.plot([0, x], [base["pass@1"], ev["pass@1"]], alpha=0.35)[0]
         ax.errorbar([x], [ev["pass@1"]], yerr=bar(ev), fmt="o", color=line.get_color(), capsize=3, label=r["method"])
     ax.set_xlabel("Lean checks spent on training")
