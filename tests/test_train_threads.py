@@ -2,6 +2,8 @@
 loads, and a real SFT run that probes, logs its choice and leaves the thread count as it found it."""
 from __future__ import annotations
 
+import pytest
+
 from prover.train.threads import ThreadChooser
 
 
@@ -51,6 +53,50 @@ def test_a_busy_machine_is_not_probed_and_a_filled_one_drops_threads():
     assert run_steps(chooser, 10, {1: 2.0, 2: 1.0}, others=3.0) == [1] * 10  # load came: 1 at the next look
 
 
+def test_the_load_is_read_only_when_the_chooser_looks():
+    chooser = ThreadChooser(candidates=(1, 2), current=1, period=10, probe_steps=1)
+    looks = []
+    for _ in range(25):
+        chooser.next_threads(lambda: looks.append(1) or 3.0)  # busy: no probe, just a look every 10 steps
+        chooser.step_took(1.0)
+    assert len(looks) == 3
+
+
+def test_other_jobs_cpu_is_the_machines_busy_time_less_this_process():
+    from prover.train.threads import OthersMeter
+
+    clock, busy, own, slept = [100.0], [5000.0], [20.0], []
+
+    def sleep(s):
+        slept.append(s)
+        clock[0] += s
+        busy[0] += 0.3 * 1.5  # over the short window: this process idle, others 1.5 cores
+
+    meter = OthersMeter(busy=lambda: busy[0], own=lambda: own[0], clock=lambda: clock[0], sleep=sleep)
+    assert abs(meter() - 1.5) < 1e-9 and slept == [0.3]  # the first look waits for a window it can read
+    clock[0] += 10.0
+    busy[0] += 10.0 * 1.8  # this process 1.0 core + others 0.8
+    own[0] += 10.0
+    assert abs(meter() - 0.8) < 1e-9 and slept == [0.3]
+    clock[0] += 10.0
+    busy[0] += 10.0 * 2.0  # this process on both cores, nobody else
+    own[0] += 20.0
+    assert meter() == 0.0
+
+
+def test_the_machines_busy_time_is_read_from_proc_stat():
+    import os
+
+    from prover.train.threads import busy_seconds
+
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("no /proc/stat here: the meter falls back to the load average")
+    a = busy_seconds()
+    sum(i * i for i in range(3_000_000))  # this process keeps a core busy for a while
+    b = busy_seconds()
+    assert 0 < a < b
+
+
 def test_a_one_core_machine_never_probes():
     chooser = ThreadChooser(candidates=(1,), current=1, period=5, probe_steps=3)
     assert set(run_steps(chooser, 12, {1: 1.0})) == {1} and chooser.history == []
@@ -66,7 +112,7 @@ def test_sft_with_adapt_threads_probes_logs_and_restores(tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", torch._C.set_num_threads)  # as in a fresh process (vLLM's
     # CPU worker, run earlier in this one by another test, replaces it with a no-op)
     monkeypatch.setattr(threads, "cores", lambda: 2)
-    monkeypatch.setattr(threads, "load_of_others", lambda own: 0.0)  # the machine looks idle
+    monkeypatch.setattr(threads, "others_meter", lambda: lambda: 0.0)  # the machine looks idle
     real = ThreadChooser.step_took  # and 2 threads look faster, so the run ends on 2 (then restores 1)
     monkeypatch.setattr(ThreadChooser, "step_took",
                         lambda self, s: real(self, {1: 2.0, 2: 1.0}[torch.get_num_threads()]))
@@ -97,7 +143,7 @@ def test_a_process_whose_thread_count_is_fixed_trains_on_and_says_so(tmp_path, m
     from prover.train.stages.sft import run_sft
 
     monkeypatch.setattr(threads, "cores", lambda: 2)
-    monkeypatch.setattr(threads, "load_of_others", lambda own: 0.0)
+    monkeypatch.setattr(threads, "others_meter", lambda: lambda: 0.0)
     torch._C.set_num_threads(1)
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
     cfg = from_dict({"model": "tiny", "tiny": {"layers": 1, "hidden": 32, "heads": 2}, "dataset": "logic",

@@ -3,8 +3,8 @@
 On the shared 2-core box two torch threads made an SFT step 1.5x faster when the machine was idle
 and 6x slower when other jobs held the cores (benchmarks/results/threads.md): the best setting
 changes during a run. With `adapt_threads: true` a run times a few steps at each candidate thread
-count now and then, and trains on with the faster one. More threads are tried only while the load
-average leaves a core free for them, so a busy machine pays no probe.
+count now and then, and trains on with the faster one. More threads are tried only while the other
+jobs' CPU use (read from /proc/stat) leaves a core free for them, so a busy machine pays no probe.
 """
 from __future__ import annotations
 
@@ -44,9 +44,11 @@ class ThreadChooser:
         free = max(self.candidates) - others
         return [c for c in self.candidates if c == 1 or c <= free + 0.5]
 
-    def next_threads(self, others: float) -> int:
+    def next_threads(self, others: float | Callable[[], float]) -> int:
+        """Before a step: the thread count it runs with. `others` (a number, or a function asked
+        only when the load matters: every `period` steps)"""
         if not self._queue and self._since % self.period == 0:
-            trial = self.allowed(others)
+            trial = self.allowed(others() if callable(others) else others)
             if len(trial) > 1:  # each candidate, the current one last; the first step of each untimed
                 order = sorted(trial, key=lambda c: c == self.current)
                 self._queue = [(c, i > 0) for c in order for i in range(self.probe_steps + 1)]
@@ -72,9 +74,45 @@ class ThreadChooser:
         return result
 
 
-def load_of_others(own_threads: int) -> float:
-    """The 1-minute load average less this run's own busy threads: what other jobs want."""
-    return max(0.0, os.getloadavg()[0] - own_threads)
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot (/proc/stat; steal counts: a core
+    another virtual machine holds is not free)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class OthersMeter:
+    """How many cores the rest of the machine used since the last reading: the machine's busy time
+    less this process's own CPU time (Lean workers, children of this process, count as others),
+    per second of wall time. Unlike the load average it does not lag a minute behind a stage that
+    has just ended. Falls back to the load average where /proc/stat is missing."""
+
+    def __init__(self, busy: Callable[[], float] = busy_seconds, own: Callable[[], float] = time.process_time,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.busy, self.own, self.clock, self.sleep = busy, own, clock, sleep
+        self.last = self._read()
+
+    def _read(self) -> Optional[tuple[float, float, float]]:
+        try:
+            return self.clock(), self.busy(), self.own()
+        except (OSError, ValueError):
+            return None
+
+    def __call__(self) -> float:
+        if self.last is not None and self.clock() - self.last[0] < 0.2:
+            self.sleep(0.3)  # too short a window to read (the first look, right after training began)
+        now = self._read()
+        if now is None or self.last is None:
+            return max(0.0, os.getloadavg()[0] - 1)
+        (t0, b0, o0), (t1, b1, o1) = self.last, now
+        self.last = now
+        return max(0.0, ((b1 - b0) - (o1 - o0)) / max(t1 - t0, 1e-6))
+
+
+def others_meter() -> Callable[[], float]:
+    return OthersMeter()
 
 
 def adaptive_threads_callback(log: Callable[[str], None], period: int = PERIOD) -> Any:
@@ -89,12 +127,13 @@ def adaptive_threads_callback(log: Callable[[str], None], period: int = PERIOD) 
                                          period=period)
             self.before = torch.get_num_threads()  # restored at the end: what runs next (search) was set for it
             self.fixed = False  # the count cannot change in this process
+            self.others = others_meter()
             self._began = 0.0
 
         def on_step_begin(self, args, state, control, **kwargs):
             if self.fixed:
                 return
-            threads = self.chooser.next_threads(load_of_others(torch.get_num_threads()))
+            threads = self.chooser.next_threads(self.others)
             if threads != torch.get_num_threads():
                 torch.set_num_threads(threads)
                 if torch.get_num_threads() != threads:  # vLLM's CPU worker, once run in a process, makes the call a no-op
