@@ -303,7 +303,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
     pool_path.write_text("".join(json.dumps({k: v for k, v in r.items() if k not in ("proof", "proof_tactic")},
                                             ensure_ascii=False) + "\n" for r in pool), encoding="utf-8")
     ei_cfg = load_config(str(EI_CONFIG), "expert-iteration", {
-        "output_dir": str(out / "expert_iteration"), "model": sft_dir, "rounds": size["ei_rounds"],
+        "output_dir": str(out / "expert_iteration"), "model": sft_dir, "rounds": max(1, size["ei_rounds"]),  # 0: not run
         "max_steps": size["ei_sft_steps"], "search_options": bfs_options, "dataset": str(pool_path),
         "replay": str(rec_path), "replay_rows": size["ei_replay"]})
     checker = config_checker(ei_cfg)

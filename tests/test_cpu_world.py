@@ -106,3 +106,18 @@ def test_the_step_recipe_runs_end_to_end_and_saves_a_state_policy(tmp_path):
     assert json.loads((model_dir / "prover.json").read_text())["prompt_format"] == "state"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["recipe"] == "step" and summary["sft_steps"] == 3 and len(summary["expert_iteration"]) == 1
+
+
+@pytest.mark.lean
+@pytest.mark.slow
+def test_the_step_recipe_without_expert_iteration_ends_on_the_sft_model(tmp_path):
+    """`--ei-rounds 0` ("0: none") measures the SFT model and stops; it used to fail after SFT
+    building an expert-iteration config of 0 rounds."""
+    out = tmp_path / "world"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--out", str(out), "--train", "30",
+         "--sft-steps", "2", "--heldout", "2", "--budgets", "2", "--ei-rounds", "0", "--no-handwritten", "--seed", "9"],
+        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| SFT | test-iid | BFS (2 samples) |" in proc.stdout and "| EI |" not in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1].startswith(f"final model: {out / 'sft'} ")
