@@ -66,6 +66,14 @@ def threads_note(cfg, sft) -> str:
     return f"torch threads by timing ({len(probes)} probes): {chosen}"
 
 
+def write_statements(rows: list[dict], path: Path) -> None:
+    """The theorems alone, as jsonl: their reference proofs left out, so a method trained on them
+    (GRPO, expert iteration ...) cannot read one."""
+    from data.logic import write_jsonl
+
+    write_jsonl(({k: v for k, v in r.items() if k not in ("proof", "proof_tactic")} for r in rows), path)
+
+
 def whole_proof_rows(rows: list[dict], fmt: str) -> list[dict]:
     """prompt/completion rows: the statement, then its reference tactic proof as a flat script
     (one tactic a line, the style BFS writes and MCTS cuts), then the fence that ends a proof."""
@@ -300,8 +308,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
     sft_cores = {r["core"] for r in data.load(spec)}
     pool = [r for r in data.load(ei_spec) if r["core"] not in sft_cores]
     pool_path = out / "expert_iteration_pool.jsonl"
-    pool_path.write_text("".join(json.dumps({k: v for k, v in r.items() if k not in ("proof", "proof_tactic")},
-                                            ensure_ascii=False) + "\n" for r in pool), encoding="utf-8")
+    write_statements(pool, pool_path)
     ei_cfg = load_config(str(EI_CONFIG), "expert-iteration", {
         "output_dir": str(out / "expert_iteration"), "model": sft_dir, "rounds": max(1, size["ei_rounds"]),  # 0: not run
         "max_steps": size["ei_sft_steps"], "search_options": bfs_options, "dataset": str(pool_path),

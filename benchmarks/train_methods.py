@@ -171,6 +171,7 @@ def make_pool(start_seed: int, start_train: int | None, n: int, fmt: str, out: P
     """The fresh pool (see the module docstring) as two jsonl files: the statements without their
     proofs (what every method but sft reads) and their flat whole proofs as prompt/completion rows."""
     import data
+    from data.logic import write_jsonl
 
     start_spec = f"logic-v2-train:{start_train}:seed={start_seed}" if start_train else ""
     seen = {r["core"] for r in data.load(start_spec)} if start_spec else set()
@@ -183,10 +184,9 @@ def make_pool(start_seed: int, start_train: int | None, n: int, fmt: str, out: P
         want *= 2
     out.mkdir(parents=True, exist_ok=True)
     statements, proofs = out / "pool_statements.jsonl", out / "pool_proofs.jsonl"
-    statements.write_text("".join(json.dumps({k: v for k, v in r.items() if k not in ("proof", "proof_tactic")},
-                                             ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    train_logic.write_statements(rows, statements)
     proof_rows = train_logic.whole_proof_rows(rows, fmt)
-    proofs.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in proof_rows), encoding="utf-8")
+    write_jsonl(proof_rows, proofs)
     return {"statements": statements, "proofs": proofs, "spec": spec, "statements_n": len(rows),
             "proofs_n": len(proof_rows), "cores_excluded_of": start_spec or None}
 

@@ -151,8 +151,7 @@ def adaptive_threads_callback(log: Callable[[str], None], period: int = PERIOD) 
                 times = ", ".join(f"{c} thread{'s' if c > 1 else ''} {s:.2f} s/step"
                                   for c, s in sorted(result["seconds_per_step"].items()))
                 log(f"threads measured at step {state.global_step}: {times}; training on with {result['chosen']} "
-                    f"(load {os.getloadavg()[0]:.1f})")
-                torch.set_num_threads(result["chosen"])
+                    f"(load {os.getloadavg()[0]:.1f})")  # the next step begins with that count
 
         def on_train_end(self, args, state, control, **kwargs):
             torch.set_num_threads(self.before)
