@@ -1,9 +1,9 @@
 """(goal state -> next tactic) training pairs, read from the Lean server along reference proofs.
 
 Why: a policy trained only on whole proofs gives BFS nothing to expand and MCTS nothing to
-resume from. Here each reference tactic proof of logic-v2 is walked one tactic at a time on
-the real Lean (search.tactic_env.ServerTacticEnv: every step is re-checked, the goals after it
-come from `$/lean/plainGoal`), and each state becomes one SFT row whose prompt is exactly what
+resume from. Here each reference tactic proof of logic-v2 is walked on the real Lean (the
+flat script checked once by the Checker, the goals before each tactic read from that
+elaboration with `$/lean/plainGoal`), and each state becomes one SFT row whose prompt is exactly what
 search.bfs.BestFirst shows the model there (the statement, the script so far, the goals as a
 `/- tactic state -/` comment: search.tactic_env.resume_prompt) and whose completion is the
 next tactic ended by BFS's stop (a newline). After the first tactic the same text is also
@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from protocol.prompts import build_prompt, get_format
-from search.tactic_env import ServerTacticEnv, resume_prompt, tactic_proof
+from lean_env.soundness.checkfile import compose
+from lean_env.soundness.verdict import ProofTask
+from protocol.prompts import build_prompt, get_format, row_header
+from search.tactic_env import INDENT, real_errors, resume_prompt, tactic_proof
 
 Row = Mapping[str, Any]
 STEP_STOP = "\n"  # search.bfs.TACTIC_STOP's first stop: one tactic a line
@@ -103,30 +105,34 @@ class Walk:
     error: str = ""
 
 
-def walk(env: ServerTacticEnv, row: Row, proof_field: str = "proof_tactic") -> Walk:
-    """Apply the row's reference tactics one at a time; stop at the first that does not leave
-    an open state (the last must prove the theorem, with a Checker verdict)."""
+def walk(checker, row: Row, proof_field: str = "proof_tactic", timeout: Optional[float] = None) -> Walk:
+    """Check the row's reference tactics as one flat script (the Checker's verdict), then read
+    the goals before each tactic from that one elaboration (`$/lean/plainGoal` at the tactic's
+    first character). Why at once: applying the tactics one by one, as search does, costs an
+    elaboration per tactic and another per goal query (~8 a proof here against 2); the states
+    are the same ones search.tactic_env.ServerTacticEnv reaches (tests/test_step_data.py)."""
     try:
         tactics = flat_tactics(row[proof_field])
     except (KeyError, ValueError) as exc:
         return Walk(row, [], [], False, f"cannot flatten: {exc}")
-    start = env.start(row)
-    if start.status != "open":
-        return Walk(row, tactics, [], False, f"the theorem did not open: {start.error}")
-    goals, state = [start.goals], start.state
-    for i, tactic in enumerate(tactics):
-        res = env.apply(state, tactic)
-        last = i == len(tactics) - 1
-        if res.status == "proved":
-            ok = last and res.verdict is not None and res.verdict.ok
-            return Walk(row, tactics, goals, ok, "" if ok else f"proved early, at tactic {i + 1}")
-        if res.status != "open":
-            return Walk(row, tactics, goals, False, f"tactic {i + 1} ({tactic!r}) failed: {res.error}")
-        if last:
-            return Walk(row, tactics, goals, False, "goals left after the last tactic")
-        goals.append(res.goals)
-        state = res.state
-    return Walk(row, tactics, goals, False, "no tactics")
+    if not tactics:
+        return Walk(row, [], [], False, "no tactics")
+    if not hasattr(checker.backend, "goals_at"):
+        raise ValueError(f"walking proofs reads goals from the `server` checker backend, not {checker.backend.name!r}")
+    task = ProofTask(formal_statement=row["formal_statement"], header=row_header(row),
+                     proof=tactic_proof(row["formal_statement"], tactics), timeout=timeout)
+    verdict = checker.check(task)
+    if not verdict.ok:
+        wrong = real_errors(verdict)
+        why = wrong[0].short() if wrong else "; ".join(verdict.reasons) or verdict.status
+        return Walk(row, tactics, [], False, f"the flat script is not a proof: {why}")
+    cf = compose(task)
+    first = cf.candidate_end - len(tactics) + 1  # the tactics are the candidate's last lines
+    goals = checker.backend.goals_at(cf, [(first + i, len(INDENT)) for i in range(len(tactics))], timeout)
+    missing = [i for i, g in enumerate(goals) if not g]
+    if missing:
+        return Walk(row, tactics, [], False, f"Lean reported no goal before tactic {missing[0] + 1}")
+    return Walk(row, tactics, [list(g) for g in goals], True)
 
 
 def step_rows(w: Walk, fmt: str = "deepseek-v1.5", tokenizer: Any = None) -> list[dict]:
@@ -165,16 +171,15 @@ def build(rows: Iterable[Row], checker, fmt: str = "deepseek-v1.5", with_proofs:
             last = time.monotonic()
             log(f"walked {len(walks)}/{len(rows)} proofs on Lean ({last - t0:.0f}s)")
 
-    if workers > 1:  # one env (one row at a time) per walk; the checker's pool runs them side by side
+    if workers > 1:  # the checker's pool runs the walks side by side
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(workers) as ex:
-            for w in ex.map(lambda r: walk(ServerTacticEnv(checker), r), rows):
+            for w in ex.map(lambda r: walk(checker, r), rows):
                 progress(w)
     else:
-        env = ServerTacticEnv(checker)
         for row in rows:
-            progress(walk(env, row))
+            progress(walk(checker, row))
     out: list[dict] = []
     for row, w in zip(rows, walks):
         if w.proved:

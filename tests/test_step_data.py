@@ -57,7 +57,7 @@ def test_rows_are_what_bfs_asks_and_the_states_are_lean_s(server_checker, sample
 
     env = ServerTacticEnv(server_checker)
     for row in sample_rows:
-        w = walk(env, row)
+        w = walk(server_checker, row)
         assert w.proved, (row["name"], w.error)
         rows = step_rows(w)
         assert [r["completion"] for r in rows] == [t + "\n" for t in w.tactics]
@@ -91,6 +91,41 @@ def test_rows_are_what_bfs_asks_and_the_states_are_lean_s(server_checker, sample
         for r in rows:
             ids = tok(r["prompt"])["input_ids"]
             assert tok(r["prompt"] + r["completion"])["input_ids"][:len(ids)] == ids
+
+
+@pytest.mark.lean
+def test_the_walk_reads_the_states_search_reaches_tactic_by_tactic(server_checker, sample_rows):
+    """The walk reads every state from one elaboration of the whole script; search applies one
+    tactic at a time. Both must give the same goals at every state, or SFT trains on prompts BFS
+    never shows (generated theorems of both size streams, the shipped samples' bullets, cases,
+    obtain and rw)."""
+    import data
+
+    rows = sample_rows + data.load("logic-v2-train:12:seed=3") + data.load("logic-v2-train:6:seed=3:large")
+    env = ServerTacticEnv(server_checker)
+    for row in rows:
+        w = walk(server_checker, row)
+        assert w.proved, (row["name"], w.error)
+        start = env.start(row)
+        stepped, state = [start.goals], start.state
+        for tactic in w.tactics[:-1]:
+            res = env.apply(state, tactic)
+            assert res.status == "open", (row["name"], tactic, res.error)
+            stepped.append(res.goals)
+            state = res.state
+        assert env.apply(state, w.tactics[-1]).status == "proved", row["name"]
+        assert w.goals == stepped, row["name"]
+
+
+@pytest.mark.lean
+def test_a_script_that_proves_early_or_not_at_all_gives_no_walk(server_checker, sample_rows):
+    row = sample_rows[0]
+    tactics = flat_tactics(row["proof_tactic"])
+    early = dict(row, proof_tactic=" by\n" + "".join(f"  {t}\n" for t in tactics + ["exact trivial"]).rstrip("\n"))
+    short = dict(row, proof_tactic=" by\n" + "".join(f"  {t}\n" for t in tactics[:-1]).rstrip("\n"))
+    for bad in (early, short):
+        w = walk(server_checker, bad)
+        assert not w.proved and w.goals == [] and step_rows(w) == [], w.error
 
 
 @pytest.mark.lean

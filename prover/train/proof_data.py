@@ -144,16 +144,14 @@ def verified_step_rows(records: Iterable[Any], rows: dict, checker: Any, fmt: st
     since a record keeps the proof text, not the goals. A proof whose walk does not end in a
     Checker-accepted proof gives no rows."""
     from search.step_data import step_rows, walk
-    from search.tactic_env import ServerTacticEnv
 
     if getattr(getattr(checker, "backend", None), "name", "") != "server":
         raise ValueError("step rows from verified proofs are read from the Lean server: set checker_backend: server")
-    env = ServerTacticEnv(checker)
     out = []
     for record, row in _matched(records, rows):
         proofs = _unique(a.task["proof"] for a in record.attempts if a.ok and (a.task or {}).get("proof"))
         if shortest_first:
             proofs = sorted(proofs, key=len)
         for proof in proofs[:per_statement] if per_statement else proofs:
-            out += step_rows(walk(env, {**row, "proof_tactic": proof}), fmt)
+            out += step_rows(walk(checker, {**row, "proof_tactic": proof}), fmt)
     return out

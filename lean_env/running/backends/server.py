@@ -152,20 +152,27 @@ class ServerWorker:
         """Goals at a body position (1-based line, 0-based column) after elaborating `cf`:
         the tactic goals there (`$/lean/plainGoal`), else the expected type of the term there
         (`$/lean/plainTermGoal`). None when Lean has no goal at that position."""
+        return self.goals_at(cf, [(line, column)], timeout)[0]
+
+    def goals_at(self, cf: CheckFile, positions: list[tuple[int, int]], timeout: float) -> list[Optional[list[str]]]:
+        """`goals` at each of several positions of one text, elaborated once (why: reading every
+        state of a finished proof costs one elaboration instead of one per tactic)."""
         deadline = time.monotonic() + timeout
         if self.text != cf.text:
             self._load(cf.text, deadline)
-        lsp_line = cf.header_lines + line - 1
-        text_line = self._lines[lsp_line] if 0 <= lsp_line < len(self._lines) else ""
-        character = len(text_line[:column].encode("utf-16-le")) // 2
-        pos = {"textDocument": {"uri": self.uri}, "position": {"line": lsp_line, "character": character}}
-        res = self.client.request("$/lean/plainGoal", pos, max(0.1, deadline - time.monotonic()))
-        if res and res.get("goals") is not None:
-            return list(res["goals"])
-        res = self.client.request("$/lean/plainTermGoal", pos, max(0.1, deadline - time.monotonic()))
-        if res and res.get("goal") is not None:
-            return [res["goal"]]
-        return None
+        out: list[Optional[list[str]]] = []
+        for line, column in positions:
+            lsp_line = cf.header_lines + line - 1
+            text_line = self._lines[lsp_line] if 0 <= lsp_line < len(self._lines) else ""
+            character = len(text_line[:column].encode("utf-16-le")) // 2
+            pos = {"textDocument": {"uri": self.uri}, "position": {"line": lsp_line, "character": character}}
+            res = self.client.request("$/lean/plainGoal", pos, max(0.1, deadline - time.monotonic()))
+            if res and res.get("goals") is not None:
+                out.append(list(res["goals"]))
+                continue
+            res = self.client.request("$/lean/plainTermGoal", pos, max(0.1, deadline - time.monotonic()))
+            out.append([res["goal"]] if res and res.get("goal") is not None else None)
+        return out
 
     def _kill(self, why: str) -> None:
         self._broken = why
@@ -198,7 +205,11 @@ class ServerBackend:
         return self.pool.run(cf, timeout)
 
     def goals(self, cf: CheckFile, line: int, column: int, timeout: float | None = None) -> Optional[list[str]]:
-        return self.pool.use(cf.header, lambda w: w.goals(cf, line, column, timeout or self.settings.timeout))
+        return self.goals_at(cf, [(line, column)], timeout)[0]
+
+    def goals_at(self, cf: CheckFile, positions: list[tuple[int, int]],
+                 timeout: float | None = None) -> list[Optional[list[str]]]:
+        return self.pool.use(cf.header, lambda w: w.goals_at(cf, positions, timeout or self.settings.timeout))
 
     def close(self) -> None:
         self.pool.close()
