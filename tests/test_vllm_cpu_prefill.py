@@ -11,6 +11,8 @@ import pytest
 from prover.policies.vllm import cpu_defaults, vllm_available
 from protocol.policy import SamplingParams
 
+pytestmark = pytest.mark.usefixtures("vllm_left_no_trace")  # the engine runs in this process: put it back after
+
 # A prompt of ~100 tokens; 12 seeded samples of it are ~1200 prompt tokens against a 256-token
 # step: with chunked prefill, vLLM would split some request's prefill across steps.
 PROMPT = ("Complete the following Lean 4 code with explanatory comments preceding each line of code:\n\n```lean4\n"
