@@ -50,6 +50,7 @@ def main(argv=None) -> int:
     from search.step_data import walk
 
     rows = data.load(f"logic-v2-train:{args.theorems}:seed=11")
+
     def at_once(checker, row) -> tuple[bool, list]:
         w = walk(checker, row)
         return w.proved, w.goals

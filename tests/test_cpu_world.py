@@ -2,6 +2,7 @@
 whole-proof rows (flat tactic scripts that Lean accepts), and a short train + eval run of
 benchmarks/train_logic.py end to end that prints the final model with its prover.json."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_short_train_and_eval_run_prints_tables_and_the_final_model(tmp_path):
         [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--recipe", "whole", "--out", str(out), "--train", "40",
          "--step-theorems", "3", "--sft-steps", "3", "--heldout", "2", "--grpo-steps", "1", "--grpo-theorems", "4",
          "--bfs-checks", "2", "-k", "2", "--no-handwritten", "--seed", "9"],
-        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "| SFT | test-iid | best-of-2 |" in proc.stdout and "| SFT | test-ood | BFS (2 checks) |" in proc.stdout
     final = proc.stdout.strip().splitlines()[-1]
@@ -94,7 +95,7 @@ def test_the_step_recipe_runs_end_to_end_and_saves_a_state_policy(tmp_path):
         [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--out", str(out), "--train", "30",
          "--sft-steps", "3", "--heldout", "2", "--budgets", "2", "--ei-rounds", "1", "--ei-pool", "2",
          "--ei-sft-steps", "1", "--no-handwritten", "--seed", "9"],
-        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "| SFT | test-iid | BFS (2 samples) |" in proc.stdout and "| EI | test-ood | BFS (2 samples) |" in proc.stdout
     assert "| 1 | 2 |" in proc.stdout  # the expert-iteration round searched both statements
@@ -117,7 +118,7 @@ def test_the_step_recipe_without_expert_iteration_ends_on_the_sft_model(tmp_path
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--out", str(out), "--train", "30",
          "--sft-steps", "2", "--heldout", "2", "--budgets", "2", "--ei-rounds", "0", "--no-handwritten", "--seed", "9"],
-        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+        capture_output=True, text=True, timeout=900, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "| SFT | test-iid | BFS (2 samples) |" in proc.stdout and "| EI |" not in proc.stdout
     assert proc.stdout.strip().splitlines()[-1].startswith(f"final model: {out / 'sft'} ")

@@ -148,15 +148,11 @@ class ServerWorker:
         messages = [from_lsp_diagnostic(d, self._lines) for d in diags]
         return RunOutcome(shift(messages, cf.header_lines), time.monotonic() - start)
 
-    def goals(self, cf: CheckFile, line: int, column: int, timeout: float) -> Optional[list[str]]:
-        """Goals at a body position (1-based line, 0-based column) after elaborating `cf`:
-        the tactic goals there (`$/lean/plainGoal`), else the expected type of the term there
-        (`$/lean/plainTermGoal`). None when Lean has no goal at that position."""
-        return self.goals_at(cf, [(line, column)], timeout)[0]
-
     def goals_at(self, cf: CheckFile, positions: list[tuple[int, int]], timeout: float) -> list[Optional[list[str]]]:
-        """`goals` at each of several positions of one text, elaborated once (why: reading every
-        state of a finished proof costs one elaboration instead of one per tactic)."""
+        """Goals at each body position (1-based line, 0-based column) after elaborating `cf` once
+        (why once: every state of a finished proof for one elaboration, not one per tactic): the
+        tactic goals there (`$/lean/plainGoal`), else the expected type of the term there
+        (`$/lean/plainTermGoal`); None where Lean has no goal."""
         deadline = time.monotonic() + timeout
         if self.text != cf.text:
             self._load(cf.text, deadline)
