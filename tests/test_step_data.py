@@ -10,7 +10,7 @@ from protocol.policy import SamplingParams
 from prover.policies.scripted import ScriptedPolicy
 from search.bfs import BestFirst
 from search.step_data import build, flat_tactics, proof_row, step_rows, walk
-from search.tactic_env import ServerTacticEnv, state_comment, unsolved_goals
+from search.tactic_env import ServerTacticEnv, state_comment, tactic_proof, unsolved_goals
 
 
 def test_bullets_are_dropped_in_order():
@@ -144,3 +144,26 @@ def test_whole_proof_rows_and_a_wrong_reference_is_skipped(server_checker, sampl
                                        proof=whole[0]["completion"][:-len("\n```")]))
     assert v.ok, v.summary()
     json.dumps(records)  # plain jsonl rows
+
+
+@pytest.mark.lean
+def test_a_goal_query_leaves_no_state_that_a_later_verdict_reads(sample_rows):
+    """The walk loads a text into a server worker outside Checker.check (its goal query). A
+    policy's next check on that same worker, of a wrong proof of the same theorem, or of the
+    walked script cut short, must still be judged on its own text: not ok."""
+    from lean_env import ProofTask
+    from lean_env.checker import Checker
+    from lean_env.running.settings import Settings
+
+    row = sample_rows[1]
+    tactics = flat_tactics(row["proof_tactic"])
+    with Checker("server", Settings.from_env(timeout=60), workers=1) as one:
+        for proof in (" by\n  exact nonsense", " by\n" + "\n".join("  " + t for t in tactics[:-1]),
+                      " by\n  sorry"):
+            assert walk(one, row).proved
+            v = one.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"], proof=proof))
+            assert not v.ok, (proof, v.summary())
+        assert walk(one, row).proved
+        v = one.check(ProofTask(formal_statement=row["formal_statement"], header=row["header"],
+                                proof=tactic_proof(row["formal_statement"], tactics)))
+        assert v.ok, v.summary()
