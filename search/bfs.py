@@ -10,10 +10,13 @@ is not queued twice). Priority is the sum of the tactics' log-probabilities when
 reports them (vLLM, HF); without them every tactic scores 0 and the order is breadth-first.
 
 Budget: model samples (each proposed tactic is one, so pass@k compares with best-of-n at
-equal samples), and optionally expansions and seconds. With `revisit_penalty` an expanded state
-goes back in the queue that much lower, so it is sampled again later (a tactic already applied
-there is not applied twice). A proof counts only after the whole
-proof text is checked by the Checker (Checker.check), whatever the environment said.
+equal samples), and optionally Lean checks, expansions and seconds. With `max_checks` the search
+stops when that many Lean checks are spent on the problem (the opening probe, every tactic
+applied, the confirmation of a found proof; a proof found by the last check is still confirmed):
+the budget of a comparison with best-of-n at equal Lean checks, where a tactic proposed twice at a
+state costs a sample but no check. With `revisit_penalty` an expanded state goes back in the
+queue that much lower, so it is sampled again later (a tactic already applied there is not
+applied twice). A proof counts only after the whole proof text is checked by the Checker (Checker.check), whatever the environment said.
 """
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ STEP_POLICY_OPTIONS = {"expand_k": 2, "revisit_penalty": 1.0}
 class BestFirstConfig:
     expand_k: int = 4  # tactics sampled per expanded state
     max_expansions: Optional[int] = None  # states expanded per problem (None: only the sample budget limits)
+    max_checks: Optional[int] = None  # Lean checks per problem, the opening probe included (None: no limit)
     max_seconds: Optional[float] = None  # wall time per problem
     max_depth: int = 32  # tactics in one proof at most
     # Re-queue an expanded state, this many nats lower per expansion, to be sampled again (None: a
@@ -76,6 +80,10 @@ class BestFirst(Search):
         cfg = self.config
         self.expand_k = max(1, cfg.expand_k)
         self.max_expansions = cfg.max_expansions
+        self.max_checks = cfg.max_checks
+        if self.max_checks is not None and self.max_checks < 2:
+            raise ValueError(f"max_checks={self.max_checks}: a search needs at least 2 Lean checks (the opening probe "
+                             f"and one tactic)")
         self.max_seconds = cfg.max_seconds
         self.max_depth = cfg.max_depth
         self.revisit_penalty = cfg.revisit_penalty
@@ -125,7 +133,15 @@ class BestFirst(Search):
         seen = {root.key}
         tried_at: dict[str, set[str]] = {}  # tactics applied at each state, over all its expansions
         gen_seconds = 0.0
+        checks_before = self.stats.checks  # problems run one at a time: the difference is this problem's
+
+        def checks_left() -> bool:
+            return self.max_checks is None or 1 + self.stats.checks - checks_before < self.max_checks
+
         while queue and record.n < self.budget and not record.solved:
+            if not checks_left():
+                extra["stopped"] = "checks"
+                break
             if self.max_expansions is not None and extra["expansions"] >= self.max_expansions:
                 extra["stopped"] = "expansions"
                 break
@@ -140,6 +156,8 @@ class BestFirst(Search):
             gen_seconds += time.monotonic() - t0
             tried = tried_at.setdefault(item.result.key, set())
             for c in completions:
+                if not checks_left():
+                    break
                 attempt, child = self._try(row, item, c, tried)
                 record.attempts.append(attempt)
                 if self.on_attempt:
@@ -162,6 +180,7 @@ class BestFirst(Search):
                                               item.logprob, item.depth))
         if not queue and not record.solved and record.n < self.budget:
             extra["stopped"] = "exhausted"
+        extra["checks"] = 1 + self.stats.checks - checks_before
         record.close(record.attempts, gen_seconds, started, stop_at_first=False)
         record.stopped_early = record.solved
         return record

@@ -238,3 +238,22 @@ def test_a_revisited_state_is_sampled_again_instead_of_lost():
     assert record.n == 4 and "stopped" not in record.extra
     # a tactic already applied at a state is not applied there again on a later visit
     assert sum(1 for s, t in again.applied if s == () and t == "bad") == 1
+
+
+def test_a_lean_check_budget_counts_checks_not_samples():
+    # the root proposes one tactic per call: a, a (a sample, no check: already applied), b, c, ...
+    proposals = [("a", -0.1), ("a", -0.1), ("b", -0.2), ("c", -0.3), ("d", -0.4), ("e", -0.5)]
+    env = StandInEnv({})  # every tactic fails: only the budget ends the search
+    record = BestFirst(CyclingPolicy(proposals), None, SamplingParams(), budget=100, env=env, expand_k=1,
+                       revisit_penalty=1.0, max_checks=4).search(ROW)
+    # 4 checks: the opening probe and 3 tactics applied (a, b, c); the repeated a cost a sample only
+    assert [t for _, t in env.applied] == ["a", "b", "c"]
+    assert record.extra["checks"] == 4 and record.extra["stopped"] == "checks"
+    assert record.n == 4 and record.attempts[1].why_not.startswith("duplicate tactic")
+    # without max_checks the same search spends its samples
+    env = StandInEnv({})
+    record = BestFirst(CyclingPolicy(proposals), None, SamplingParams(), budget=6, env=env, expand_k=1,
+                       revisit_penalty=1.0).search(ROW)
+    assert len(env.applied) == 5 and record.n == 6 and record.extra["checks"] == 6
+    with pytest.raises(ValueError, match="max_checks"):
+        BestFirst(CyclingPolicy(proposals), None, SamplingParams(), budget=6, env=env, max_checks=1)
