@@ -7,9 +7,9 @@ best-first search vs repair, on `test-iid` and `test-ood`, with the bundled real
 Two comparisons, each method run separately at each budget (all stop at their first proof):
 - equal sample budgets: every method gets B model samples per problem (a whole proof for
   best-of-n, MCTS and repair, one tactic for BFS);
-- equal Lean-check budgets: every method gets C Lean checks per problem. best-of-n and BFS
-  spend one check per sample (BFS: per applied tactic, plus the opening probe), so they get B = C
-  samples; MCTS (prefix checks) and repair (goal checks) get `max_checks=C` and up to 4C samples.
+- equal Lean-check budgets: every method gets C Lean checks per problem. best-of-n spends one
+  check per sample, so it gets B = C samples; BFS (a tactic proposed again at a state costs no
+  check), MCTS (prefix checks) and repair (goal checks) get `max_checks=C` and up to 4C samples.
 For each: problems solved, a 95% percentile bootstrap interval over problems
 (search.metrics.bootstrap_interval), the paired interval of the difference to best-of-n, the
 samples and Lean checks spent, and wall time. The solve rates go to a PNG plot.
@@ -32,8 +32,8 @@ QUICK = {"budgets": [8, 32], "check_budgets": [32], "limit": 5}
 
 
 def make(method: str, policy, checker, params, budget: int, fmt: str, max_checks=None):
-    """One search object from the registry; `max_checks` (MCTS and repair's knob) caps Lean checks
-    per problem, checked between rounds, so a round is at most that many samples."""
+    """One search object from the registry; `max_checks` (BFS, MCTS and repair's knob) caps Lean
+    checks per problem, checked between rounds, so a round is at most that many samples."""
     from prover.evaluation import make_search
 
     options = {"max_checks": max_checks} if max_checks is not None else {}
@@ -43,10 +43,9 @@ def make(method: str, policy, checker, params, budget: int, fmt: str, max_checks
 
 def problem_checks(method: str, record) -> int:
     """Lean checks spent on one problem, from its record."""
-    if method in ("mcts", "repair"):
+    if method in ("mcts", "repair", "bfs"):  # BFS's count includes its opening probe
         return int(record.extra.get("checks", 0))
-    checked = sum(a.verdict is not None for a in record.attempts)
-    return checked + (1 if method == "bfs" else 0)  # BFS opens the theorem with one probe check
+    return sum(a.verdict is not None for a in record.attempts)
 
 
 def run_one(method, policy, checker, params, rows, budget, fmt, mode: str, seed: int) -> dict:
@@ -54,7 +53,7 @@ def run_one(method, policy, checker, params, rows, budget, fmt, mode: str, seed:
 
     if mode == "samples":
         search = make(method, policy, checker, params, budget, fmt)
-    elif method in ("best-of-n", "bfs"):
+    elif method == "best-of-n":
         search = make(method, policy, checker, params, budget, fmt)
     else:
         search = make(method, policy, checker, params, 4 * budget, fmt, max_checks=budget)
