@@ -5,6 +5,7 @@ the only judge.
     python benchmarks/train_logic.py            # the step recipe (default), full size
     python benchmarks/train_logic.py --quick    # the same, small: the direction of each effect
     python benchmarks/train_logic.py --recipe whole   # the earlier whole-proof recipe (best-of-n, frontier GRPO)
+    python benchmarks/train_logic.py --budget-by checks   # BFS budgets in Lean checks (as best-of-n spends them)
 
 Step recipe (docs/cpu-world.md says how each part was chosen, with measurements):
 - data: `logic-v2-train:N:seed=S` (data.logic_v2.train_set; disjoint from test-iid by core and
@@ -130,29 +131,31 @@ def best_of_n(cfg, model, tok, checker, split: str, k: int, limit: int, dataset:
 
     c = dataclasses.replace(cfg, dataset=dataset, eval_split=split, heldout_size=limit)
     ev = evaluate_model(c, model, tok, k, checker, 96)
-    return {"split": split, "method": f"best-of-{k}", "theorems": ev.theorems, "checks": ev.samples,
+    return {"split": split, "method": f"best-of-{k}", "theorems": ev.theorems, "checks": ev.samples, "samples": ev.samples,
             "pass1": [pass_at_k(k, x, 1) for x in ev.correct], "passk": [float(x > 0) for x in ev.correct],
             "gen_s": ev.generation_seconds, "ver_s": ev.verification_seconds}
 
 
 def bfs(model, tok, checker, fmt: str, split: str, budget: int, limit: int, seed: int = 0) -> dict:
     """Best-first search with the whole recipe's policy (its own prompt format, BFS's default
-    knobs) on the first `limit` theorems of `split`, at most `budget` samples per theorem."""
+    knobs) on the first `limit` theorems of `split`, at most `budget` Lean checks per theorem
+    (as best-of-n beside it)."""
     import data
 
     return bfs_rows(model, tok, checker, data.load("logic-v2", split=split, limit=limit), budget, split, {}, fmt,
-                    seed, method=f"BFS ({budget} checks)")
+                    seed, by="checks")
 
 
 def print_table(title: str, results: list[dict], k: int) -> None:
     print(f"\n{title}\n")
     solved = f"solved (pass@{k} or search)" if k else "solved"
-    print(f"| stage | split | method | theorems | pass@1 [95% CI] | {solved} [95% CI] | Lean checks | gen s | verify s |")
-    print("|---|---|---|---:|---|---|---:|---:|---:|")
+    print(f"| stage | split | method | theorems | pass@1 [95% CI] | {solved} [95% CI] | samples | Lean checks | gen s "
+          f"| verify s |")
+    print("|---|---|---|---:|---|---|---:|---:|---:|---:|")
     for r in results:
         p1 = intervals(r["pass1"]) if r["pass1"] is not None else "—"
         print(f"| {r['stage']} | {r['split']} | {r['method']} | {r['theorems']} | {p1} | {intervals(r['passk'])} | "
-              f"{r['checks']} | {r['gen_s']:.0f} | {r['ver_s']:.0f} |")
+              f"{r['samples']} | {r['checks']} | {r['gen_s']:.0f} | {r['ver_s']:.0f} |")
 
 
 def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> list[dict]:
@@ -199,21 +202,30 @@ def state_rows(spec: str, rename: float, seed: int, log, where: Path) -> list[di
     return out
 
 
+def bfs_label(budget: int, by: str) -> str:
+    return f"BFS ({budget} {by})"
+
+
 def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, options: dict, fmt: str = "state",
-             seed: int = 0, method: str = "") -> dict:
-    """BFS with `options` on `rows`, at most `budget` tactic samples per theorem; Lean checks
-    counted (every applied tactic, every confirmation of a found proof, one opening probe)."""
+             seed: int = 0, by: str = "samples") -> dict:
+    """BFS with `options` on `rows`, at most `budget` tactic samples per theorem (`by` "samples")
+    or `budget` Lean checks and 4x as many samples (`by` "checks": a tactic proposed again at a
+    state costs a sample, not a check); Lean checks counted (every applied tactic, every
+    confirmation of a found proof, one opening probe)."""
     from prover.evaluation import make_search
     from prover.policies.hf import HFPolicy
     from protocol.policy import SamplingParams
 
     policy = HFPolicy(model, tok, max_batch=64)
     params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed)
-    search = make_search("bfs", policy, checker, params, budget, fmt, round_size=min(budget, 8), options=options)
+    samples = budget
+    if by == "checks":
+        options, samples = {**options, "max_checks": budget}, 4 * budget
+    search = make_search("bfs", policy, checker, params, samples, fmt, round_size=min(budget, 8), options=options)
     t0 = time.monotonic()
     records = list(search.run(rows))
-    return {"split": label, "method": method or f"BFS ({budget} samples)", "theorems": len(records),
-            "checks": search.stats.checks + len(records), "pass1": None,
+    return {"split": label, "method": bfs_label(budget, by), "theorems": len(records),
+            "checks": search.stats.checks + len(records), "samples": sum(r.n for r in records), "pass1": None,
             "passk": [float(r.solved) for r in records], "gen_s": search.stats.generation_seconds,
             "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}
 
@@ -323,12 +335,13 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
         def measure(stage: str, m) -> None:
             for budget in size["budgets"]:
                 for split, rows in heldout.items():
-                    r = {**bfs_rows(m, tok, checker, rows, budget, split, bfs_options), "stage": stage}
+                    r = {**bfs_rows(m, tok, checker, rows, budget, split, bfs_options, by=args.budget_by), "stage": stage}
                     results.append(r)
                     log(f"{stage} {split} {r['method']}: solved {intervals(r['passk'])}, {r['checks']} Lean checks "
                         f"({load()})")
             if not args.no_handwritten:
-                r = {**bfs_rows(m, tok, checker, hand_rows, max(size["budgets"]), "handwritten", bfs_options),
+                r = {**bfs_rows(m, tok, checker, hand_rows, max(size["budgets"]), "handwritten", bfs_options,
+                                by=args.budget_by),
                      "stage": stage}
                 results.append(r)
                 log(f"{stage} handwritten {r['method']}: solved {int(sum(r['passk']))}/{r['theorems']}")
@@ -363,11 +376,12 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
         for budget in size["budgets"]:
             for split in ("test-iid", "test-ood", "handwritten"):
                 a = next((r for r in results if r["stage"] == "EI" and r["split"] == split
-                          and r["method"] == f"BFS ({budget} samples)"), None)
+                          and r["method"] == bfs_label(budget, args.budget_by)), None)
                 b = next((r for r in results if r["stage"] == "SFT" and r["split"] == split
-                          and r["method"] == f"BFS ({budget} samples)"), None)
+                          and r["method"] == bfs_label(budget, args.budget_by)), None)
                 if a and b:
-                    print(f"EI - SFT, solved with BFS ({budget} samples) on {split}: {paired(a['passk'], b['passk'])}")
+                    print(f"EI - SFT, solved with {bfs_label(budget, args.budget_by)} on {split}: "
+                          f"{paired(a['passk'], b['passk'])}")
     print(f"total wall {total:.0f}s (data {data_s:.0f}s), {cpu:.0f} CPU-s of this process and reaped children; "
           f"{load()}")
     summary = {"recipe": "step", "results": results, "expert_iteration": ei_rounds, "total_seconds": total,
@@ -395,7 +409,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grpo-theorems", type=int, help="fresh theorems (another seed) screened for the frontier")
     ap.add_argument("--heldout", type=int, help="theorems per held-out split")
     ap.add_argument("--bfs-checks", type=int, help="whole: Lean checks per theorem for BFS and best-of-n (0: no BFS)")
-    ap.add_argument("--budgets", help="step: BFS samples per theorem, comma-separated (default 8,32; --quick: 32)")
+    ap.add_argument("--budgets", help="step: BFS budgets per theorem, comma-separated (default 8,32; --quick: 32)")
+    ap.add_argument("--budget-by", choices=("samples", "checks"), default="samples",
+                    help="step: a budget counts model samples (default) or Lean checks (then up to 4x as many samples: "
+                         "the comparison with best-of-n at equal checks)")
     ap.add_argument("--ei-rounds", type=int, help="step: expert-iteration rounds (0: none)")
     ap.add_argument("--ei-pool", type=int, help="step: unseen statements expert iteration searches")
     ap.add_argument("--ei-sft-steps", type=int, help="step: SFT steps per expert-iteration round")

@@ -113,12 +113,19 @@ def test_the_step_recipe_runs_end_to_end_and_saves_a_state_policy(tmp_path):
 @pytest.mark.slow
 def test_the_step_recipe_without_expert_iteration_ends_on_the_sft_model(tmp_path):
     """`--ei-rounds 0` ("0: none") measures the SFT model and stops; it used to fail after SFT
-    building an expert-iteration config of 0 rounds."""
+    building an expert-iteration config of 0 rounds. With `--budget-by checks` the budgets count
+    Lean checks."""
     out = tmp_path / "world"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks/train_logic.py"), "--out", str(out), "--train", "30",
-         "--sft-steps", "2", "--heldout", "2", "--budgets", "2", "--ei-rounds", "0", "--no-handwritten", "--seed", "9"],
+         "--sft-steps", "2", "--heldout", "2", "--budgets", "3", "--budget-by", "checks", "--ei-rounds", "0",
+         "--no-handwritten", "--seed", "9"],
         capture_output=True, text=True, timeout=900, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "| SFT | test-iid | BFS (2 samples) |" in proc.stdout and "| EI |" not in proc.stdout
+    assert "| SFT | test-iid | BFS (3 checks) |" in proc.stdout and "| EI |" not in proc.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    # a budget of Lean checks: 3 a theorem (the opening probe and 2 tactics), up to 12 samples (a tactic proposed
+    # again costs a sample but no check); one more check confirms a proof found by the last tactic
+    for r in summary["results"]:
+        assert r["checks"] <= 2 * 4 and r["samples"] <= 2 * 12, r
     assert proc.stdout.strip().splitlines()[-1].startswith(f"final model: {out / 'sft'} ")
