@@ -16,7 +16,8 @@ applied, the confirmation of a found proof; a proof found by the last check is s
 the budget of a comparison with best-of-n at equal Lean checks, where a tactic proposed twice at a
 state costs a sample but no check. With `revisit_penalty` an expanded state goes back in the
 queue that much lower, so it is sampled again later (a tactic already applied there is not
-applied twice). A proof counts only after the whole proof text is checked by the Checker (Checker.check), whatever the environment said.
+applied twice). A proof counts only after the whole proof text is checked by the Checker
+(Checker.check), whatever the environment said.
 """
 from __future__ import annotations
 
