@@ -225,7 +225,7 @@ def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, opt
     t0 = time.monotonic()
     records = list(search.run(rows))
     return {"split": label, "method": bfs_label(budget, by), "theorems": len(records),
-            "checks": search.stats.checks + len(records), "samples": sum(r.n for r in records), "pass1": None,
+            "checks": sum(r.extra["checks"] for r in records), "samples": sum(r.n for r in records), "pass1": None,
             "passk": [float(r.solved) for r in records], "gen_s": search.stats.generation_seconds,
             "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}
 

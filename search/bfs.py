@@ -123,7 +123,7 @@ class BestFirst(Search):
         env = self.env
         root = env.start(row)
         extra: dict[str, Any] = {"env": env.name, "expansions": 0, "states": 0, "tactic_errors": 0,
-                                 "env_proved_not_confirmed": 0}
+                                 "env_proved_not_confirmed": 0, "checks": 1}  # the opening probe
         record.extra = extra
         if root.status != "open":
             extra["start_error"] = root.error

@@ -257,3 +257,8 @@ def test_a_lean_check_budget_counts_checks_not_samples():
     assert len(env.applied) == 5 and record.n == 6 and record.extra["checks"] == 6
     with pytest.raises(ValueError, match="max_checks"):
         BestFirst(CyclingPolicy(proposals), None, SamplingParams(), budget=6, env=env, max_checks=1)
+    # a theorem whose opening probe fails spent that one check
+    closed = StandInEnv({})
+    closed.start = lambda row: TacticResult("error", error="bad statement")
+    record = BestFirst(CyclingPolicy(proposals), None, SamplingParams(), budget=6, env=closed, max_checks=4).search(ROW)
+    assert record.extra["start_error"] == "bad statement" and record.extra["checks"] == 1 and closed.applied == []
