@@ -165,3 +165,50 @@ class FormatReward:
     def __call__(self, prompts: list, completions: list, **kwargs) -> list[float]:
         rows = rows_from_kwargs(len(completions), kwargs)
         return [1.0 if extract(r, completion_text(c), self.fmt).ok else 0.0 for r, c in zip(rows, completions)]
+
+
+class StepReward:
+    """For GRPO on a step policy (prompt format `state`): 1.0 when the row's proof state, then the
+    completion's tactic, then the policy's own tactics one at a time (search.rollout) end in a
+    proof the Checker accepts, else 0.0. The reward of a tactic is one Monte Carlo sample of its
+    value under the current policy; only Lean decides it (the whole proof text is checked).
+
+    Rows carry the state as JSON columns: `tactics` (the script that reached it) and `goals` (what
+    Lean reported there), besides `formal_statement` and `header`. `policy` is the model being
+    trained, wrapped (prover.policies.hf.HFPolicy), so the continuation improves with it."""
+
+    __name__ = "lean_step"
+
+    def __init__(self, checker: Any, policy: Any, fmt: str = "state", *, max_depth: int = 24, seed: int = 0,
+                 temperature: float = 1.0, top_p: float = 0.95, max_tokens: int = 48, retries: int = 0):
+        from protocol.policy import SamplingParams
+
+        self.checker = checker
+        self.policy = policy
+        self.fmt = fmt
+        self.max_depth = max_depth
+        self.retries = retries
+        self.params = SamplingParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+        self.total = VerifyStats()
+        self.calls = 0
+
+    def score(self, rows: list[dict], texts: list[str]) -> list[float]:
+        import json
+
+        from search.rollout import Rollout, run_rollouts, state_at
+
+        start = time.monotonic()
+        rollouts = [Rollout(row, state_at(row, json.loads(row["tactics"]), json.loads(row["goals"])), first=text)
+                    for row, text in zip(rows, texts)]
+        params = self.params.replace(seed=None if self.params.seed is None else self.params.seed + 1000 * self.calls)
+        run_rollouts(self.policy, self.checker, self.fmt, rollouts, params, self.max_depth, retries=self.retries)
+        self.calls += 1
+        self.total.add(VerifyStats(completions=len(texts), checked=sum(r.checks for r in rollouts),
+                                   wall_seconds=time.monotonic() - start))
+        return [1.0 if r.proved else 0.0 for r in rollouts]
+
+    def __call__(self, prompts: list, completions: list, log_metric: Optional[Callable[[str, float], None]] = None,
+                 **kwargs) -> list[float]:
+        rows = [{**row, "tactics": t, "goals": g} for row, t, g in
+                zip(rows_from_kwargs(len(completions), kwargs), kwargs["tactics"], kwargs["goals"])]
+        return self.score(rows, [completion_text(c) for c in completions])

@@ -89,7 +89,15 @@ def overrides(name: str, stage: str, tmp_path: Path, eval_records: Path, has_vll
         over["records"] = str(eval_records)
     if stage == "expert-iteration":
         over.update({"k": 1, "search_max_tokens": 8, "include_reference": True, "max_rows": 2})
-    if raw.dataset.startswith("runs/"):  # written by a script before this stage runs
+    if raw.dataset.startswith("runs/") and raw.prompt_format == "state" and stage == "grpo":  # proof states
+        from lean_env.running.environments import logic_header
+
+        path = tmp_path / "states.jsonl"
+        path.write_text(json.dumps({"prompt": "p : Prop\nh : p\n⊢ p\n>>>\n", "formal_statement":
+                                    "theorem t (p : Prop) (h : p) : p :=", "header": logic_header(), "name": "t@0",
+                                    "tactics": "[]", "goals": json.dumps(["p : Prop\nh : p\n⊢ p"])}) + "\n")
+        over["dataset"] = str(path)
+    elif raw.dataset.startswith("runs/"):  # written by a script before this stage runs
         path = tmp_path / "pairs.jsonl"
         path.write_text(json.dumps({"prompt": "theorem t (p : Prop) (h : p) : p :=", "completion": " h"}) + "\n")
         over["dataset"] = str(path)

@@ -12,6 +12,7 @@ text the model should read on every sample.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Optional
 
@@ -111,3 +112,40 @@ def grpo_records(rows: list[dict], cfg: TrainConfig, tokenizer: Any = None) -> l
 
 def limit(rows: list[dict], n: int) -> list[dict]:
     return rows[:n] if n and n > 0 else rows
+
+
+def state_records(walks: list[Any], fmt: str = "state", tokenizer: Any = None) -> list[dict]:
+    """GRPO prompts for a step policy: one row per state along each walked reference proof
+    (search.step_data.walk), the state kept as JSON `tactics` and `goals` for the reward
+    (prover.rewards.StepReward). The reference tactic itself is not kept: the reward never
+    compares with it."""
+    from protocol.prompts import row_header
+    from search.step_data import step_prompt
+
+    out = []
+    for w in walks:
+        if not w.proved:
+            continue
+        for i in range(len(w.tactics)):
+            out.append({"prompt": step_prompt(w.row, w.tactics[:i], w.goals[i], fmt, tokenizer),
+                        "formal_statement": w.row["formal_statement"], "header": row_header(w.row),
+                        "name": f"{w.row.get('name', '')}@{i}", "tactics": json.dumps(w.tactics[:i]),
+                        "goals": json.dumps(w.goals[i]), "remaining": len(w.tactics) - i})
+    return out
+
+
+STATE_COLUMNS = ("prompt", "formal_statement", "header", "name", "tactics", "goals")
+
+
+def is_state_row(row: dict) -> bool:
+    """A proof-state row (state_records), which GRPO trains a step policy on."""
+    return "tactics" in row and "goals" in row and "formal_statement" in row
+
+
+def state_prompt_row(row: dict) -> dict:
+    """The columns of a state row TRL and the reward need (a row read back from a jsonl file
+    may carry more; every value a string, so the dataset's columns have one type)."""
+    missing = [k for k in STATE_COLUMNS if k not in row]
+    if missing:
+        raise ValueError(f"a proof-state row needs {', '.join(missing)} (prover.train.data.state_records writes them)")
+    return {k: row[k] if isinstance(row[k], str) else json.dumps(row[k]) for k in STATE_COLUMNS}

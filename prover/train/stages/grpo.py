@@ -81,7 +81,14 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
              log: Callable[[str], None] = print, on_scored: Optional[Callable] = None) -> RunResult:
     """Train with GRPO as `cfg` says. `model`/`tokenizer` skip loading (the demo passes its
     SFT result); `resume` is a checkpoint directory, or True for the output_dir's latest;
-    `on_scored(rows, texts, verdicts, rewards)` sees every reward batch (logging, tests)."""
+    `on_scored(rows, texts, verdicts, rewards)` sees every reward batch (logging, tests).
+    A dataset of proof states (rows with `tactics` and `goals`: prover.train.data.state_records)
+    trains a step policy instead (run_step_grpo)."""
+    from prover.train.data import is_state_row, limit, training_rows
+
+    rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
+    if rows and all(is_state_row(r) for r in rows):
+        return run_step_grpo(cfg, rows, model, tokenizer, log, resume=resume)
     return run_online(cfg, _grpo_trainer_class(), {"dynamic_sampling": cfg.dynamic_sampling,
                                                    "refills": cfg.dynamic_sampling_refills,
                                                    "drop_negatives": cfg.drop_negatives},
@@ -90,10 +97,13 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
 
 def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume: Optional[str | bool] = None,
                model: Any = None, tokenizer: Any = None, log: Callable[[str], None] = print,
-               on_scored: Optional[Callable] = None) -> RunResult:
+               on_scored: Optional[Callable] = None, records: Optional[list[dict]] = None,
+               make_reward: Optional[Callable] = None) -> RunResult:
     """The online RL loop every reward-trained stage shares: rollouts of the training prompts,
     Lean's verdicts as the reward (plus the optional format and overlong terms), the held-out
-    callback, timing; `trainer_cls` (a timed TRL trainer) does the math."""
+    callback, timing; `trainer_cls` (a timed TRL trainer) does the math. `records` (prompt
+    rows ready for TRL) and `make_reward(checker, model, tokenizer)` replace the theorem
+    prompts and the whole-proof reward (GRPO on proof states: run_step_grpo)."""
     from datasets import Dataset
 
     from prover.rewards import ProofReward
@@ -105,19 +115,22 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
     from prover.train.verifier import training_checker
 
     args = cfg.trl_args(**default_grpo_args(cfg))
-    rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
-    if not rows:
-        raise ValueError(f"no training rows in split {cfg.split!r} of {cfg.dataset!r}")
+    if records is None:
+        rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
+        if not rows:
+            raise ValueError(f"no training rows in split {cfg.split!r} of {cfg.dataset!r}")
     model, tokenizer = starting_model(cfg, model, tokenizer)
-    records = grpo_records(rows, cfg, tokenizer)
+    if records is None:
+        records = grpo_records(rows, cfg, tokenizer)
 
     checker = training_checker(cfg, log)  # one shared verifier when several processes train
     eos = model.generation_config.eos_token_id
     eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
     if tokenizer.eos_token_id is not None:
         eos_ids.append(tokenizer.eos_token_id)
-    reward = ProofReward(checker, cfg.prompt_format, eos_token_ids=eos_ids,
-                         max_completion_length=args.max_completion_length, on_scored=on_scored)
+    reward = make_reward(checker, model, tokenizer) if make_reward else \
+        ProofReward(checker, cfg.prompt_format, eos_token_ids=eos_ids, max_completion_length=args.max_completion_length,
+                    on_scored=on_scored)
     reward_funcs = reward_functions(cfg, args, reward)
     cb = heldout_callback(cfg, tokenizer, checker, args.max_completion_length)
     with trl_engine_on_cpu():  # a colocated vLLM on a CPU gets the eval engine's settings (prover.policies.vllm)
@@ -137,6 +150,34 @@ def run_online(cfg: TrainConfig, trainer_cls: type, trainer_kwargs: dict, resume
                           generation_seconds=lambda: trainer.generation_seconds,
                           verification_seconds=lambda: reward.total.wall_seconds,
                           lean_checks=lambda: reward.total.checked)
+
+
+def run_step_grpo(cfg: TrainConfig, states: list[dict], model: Any = None, tokenizer: Any = None,
+                  log: Callable[[str], None] = print, max_depth: int = 24,
+                  resume: Optional[str | bool] = None, retries: int = 0) -> RunResult:
+    """GRPO for a step policy (prompt format `state`): each prompt is a proof state, each sample
+    one tactic, its reward Lean's verdict on that tactic followed by a rollout of the current
+    policy (prover.rewards.StepReward). `states` rows: prompt, formal_statement, header, name,
+    and the state as JSON `tactics` and `goals` (prover.train.data.state_records)."""
+    from prover.policies.hf import HFPolicy
+    from prover.rewards import StepReward
+    from prover.train.data import state_prompt_row
+
+    if not states:
+        raise ValueError("GRPO on proof states needs at least one state")
+    if cfg.prompt_format != "state":
+        raise ValueError(f"GRPO on proof states trains a step policy: prompt_format must be `state`, not "
+                         f"{cfg.prompt_format!r}")
+
+    def make_reward(checker: Any, m: Any, tok: Any) -> StepReward:
+        return StepReward(checker, HFPolicy(m, tok, max_batch=64), cfg.prompt_format, max_depth=max_depth,
+                          seed=int(cfg.trl.get("seed", 0)), retries=retries)
+
+    return run_online(cfg, _grpo_trainer_class(), {"dynamic_sampling": cfg.dynamic_sampling,
+                                                   "refills": cfg.dynamic_sampling_refills,
+                                                   "drop_negatives": cfg.drop_negatives},
+                      resume, model, tokenizer, log, None, records=[state_prompt_row(r) for r in states],
+                      make_reward=make_reward)
 
 
 STAGE = Stage("grpo", "GRPO and its family (dr_grpo, dapo, bnpo, GSPO ...) with Lean's verdict as reward "
