@@ -14,8 +14,12 @@ Step recipe (docs/cpu-world.md says how each part was chosen, with measurements)
   state in the `state` prompt format, and renamed copies of a share of them;
 - SFT: a tiny Llama from scratch, tokenizer fitted to the rows (configs/sft_logic_v2_state.yaml);
 - BFS on test-iid, test-ood (and the hand-written theorems) at each budget of model samples,
-  Lean checks counted; expert iteration (configs/expert_iteration_logic_v2_state.yaml) on another
-  seed's statements, its solved fraction plotted per round; BFS again; paired intervals EI - SFT.
+  Lean checks counted, and pass@1 from rollouts (one sampled tactic a state, search.rollout);
+  expert iteration (configs/expert_iteration_logic_v2_state.yaml) on another seed's statements,
+  its solved fraction plotted per round; with --grpo-steps N, GRPO on proof states of a third
+  seed's theorems at the model's frontier (configs/grpo_logic_v2_state.yaml,
+  prover.rewards.StepReward); each stage measured again; paired intervals of each stage against
+  the one before.
 Whole recipe: flat whole proofs (+ some step rows) in the `compact` format, best-of-n and BFS,
 then GRPO on fresh theorems at the model's frontier.
 The final model's directory (with its prover.json) is printed at the end.
@@ -175,11 +179,20 @@ def frontier_rows(cfg, model, tok, checker, spec: str, n: int, k: int, log) -> l
 
 # -- the step policy (the default recipe) -----------------------------------------------------
 STEP_FULL = {**STEP_POLICY_OPTIONS, "train": 8000, "rename": 0.5, "sft_steps": 1200, "heldout": 100,
-             "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 300, "ei_sft_steps": 150, "ei_replay": 1000}
+             "budgets": (8, 32), "ei_rounds": 3, "ei_pool": 300, "ei_sft_steps": 150, "ei_replay": 1000,
+             "grpo_steps": 0, "grpo_theorems": 1000, "grpo_states": 900, "grpo_retries": 0, "rollouts": 8}
 STEP_QUICK = {**STEP_POLICY_OPTIONS, "train": 1500, "rename": 0.5, "sft_steps": 400, "heldout": 24,
-              "budgets": (32,), "ei_rounds": 2, "ei_pool": 48, "ei_sft_steps": 40, "ei_replay": 300}
+              "budgets": (32,), "ei_rounds": 2, "ei_pool": 48, "ei_sft_steps": 40, "ei_replay": 300,
+              "grpo_steps": 0, "grpo_theorems": 120, "grpo_states": 150, "grpo_retries": 0, "rollouts": 4}
 STATE_CONFIG = ROOT / "configs/sft_logic_v2_state.yaml"
 EI_CONFIG = ROOT / "configs/expert_iteration_logic_v2_state.yaml"
+STEP_GRPO_CONFIG = ROOT / "configs/grpo_logic_v2_state.yaml"
+# GRPO on proof states is opt-in (--grpo-steps 60): measured +1 to +2.7 points of rollout pass@1,
+# no interval above 0, and a sharper policy that searches no better (docs/cpu-world.md), for ~17
+# minutes more of the full run (the screen, 60 steps, every measurement again)
+# GRPO's states are this close to a proof's end: further out the start policy's rollouts never
+# finish (measured: of 369 states screened, every frontier state had 1 or 2 tactics to go)
+GRPO_MAX_REMAINING = 3
 
 
 def state_rows(spec: str, rename: float, seed: int, log, where: Path) -> list[dict]:
@@ -230,6 +243,58 @@ def bfs_rows(model, tok, checker, rows: list[dict], budget: int, label: str, opt
             "ver_s": time.monotonic() - t0 - search.stats.generation_seconds}
 
 
+def rollout_rows(model, tok, checker, rows: list[dict], n: int, label: str, seed: int = 0) -> dict:
+    """The step policy's pass@1: `n` rollouts a theorem (search.rollout: one sampled tactic a
+    state, no branching, no retry); pass@1 per theorem is the share of its rollouts that the
+    Checker accepts, `passk` whether any did. Lean checks: one opening probe a theorem and every
+    tactic applied."""
+    from prover.policies.hf import HFPolicy
+    from protocol.policy import SamplingParams
+    from search.rollout import from_roots, run_rollouts
+
+    policy = HFPolicy(model, tok, max_batch=64)
+    t0 = time.monotonic()
+    rs, probes = from_roots(checker, rows, n)
+    run_rollouts(policy, checker, "state", rs, SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, seed=seed))
+    per = [[float(r.proved) for r in rs[i * n:(i + 1) * n]] for i in range(len(rows))]
+    return {"split": label, "method": f"{n} rollouts", "theorems": len(rows), "checks": probes + sum(r.checks for r in rs),
+            "samples": sum(r.samples for r in rs), "pass1": [sum(x) / n for x in per], "passk": [float(any(x)) for x in per],
+            "gen_s": policy.stats.seconds, "ver_s": time.monotonic() - t0 - policy.stats.seconds}
+
+
+def grpo_states(model, tok, checker, spec: str, avoid: set, n_states: int, max_remaining: int, k: int, log,
+                seed: int = 0, retries: int = 0) -> list[dict]:
+    """GRPO's prompts for a step policy: states along the walked reference proofs of fresh
+    theorems (`spec`, cores in `avoid` dropped), at most `max_remaining` tactics from the end,
+    kept where k of the policy's own tactics, each rolled out (prover.rewards.StepReward), prove
+    the theorem sometimes but not always: there every group has both rewards."""
+    import random
+
+    import data
+    from prover.policies.hf import HFPolicy
+    from prover.rewards import StepReward
+    from prover.train.data import state_records
+    from protocol.policy import SamplingParams
+    from search.bfs import TACTIC_STOP
+    from search.step_data import build
+
+    fresh = [r for r in data.load(spec) if r["core"] not in avoid]
+    _, walks = build(fresh, checker, "state", workers=2)
+    states = [s for s in state_records(walks, "state") if s["remaining"] <= max_remaining]
+    random.Random(seed).shuffle(states)
+    states = states[:n_states]
+    policy = HFPolicy(model, tok, max_batch=64)
+    outs = policy.generate([s["prompt"] for s in states], SamplingParams(temperature=1.0, top_p=0.95, max_tokens=48, n=k,
+                                                                         seed=seed, stop=TACTIC_STOP))
+    rewards = StepReward(checker, policy, "state", seed=seed, retries=retries).score(
+        [s for s, o in zip(states, outs) for _ in o], [c.text for o in outs for c in o])
+    solved = [sum(rewards[k * i:k * (i + 1)]) for i in range(len(states))]
+    keep = [s for s, x in zip(states, solved) if 0 < x < k]
+    log(f"GRPO states: {len(fresh)} fresh theorems ({spec}), {len(states)} states <= {max_remaining} tactics from the "
+        f"end; frontier {len(keep)} (0 < solved < {k} of {k} rollouts; {solved.count(0)} never, {solved.count(k)} always)")
+    return keep
+
+
 def plot_rounds(rounds: list[dict], pool: int, path: Path) -> None:
     """Expert iteration's solved fraction of its statement pool, round by round (PNG)."""
     import matplotlib
@@ -265,6 +330,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
     from prover.train.config import load_config
     from prover.train.models import config_checker
     from prover.train.stages.expert_iteration import run_expert_iteration
+    from prover.train.stages.grpo import run_step_grpo
     from prover.train.stages.sft import run_sft
 
     size = dict(STEP_QUICK if args.quick else STEP_FULL)
@@ -273,7 +339,8 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
             size[key] = getattr(args, key)
     if args.budgets:
         size["budgets"] = tuple(int(b) for b in args.budgets.split(","))
-    for key in ("ei_rounds", "ei_pool", "ei_sft_steps", "expand_k"):
+    for key in ("ei_rounds", "ei_pool", "ei_sft_steps", "expand_k", "grpo_steps", "grpo_theorems", "grpo_retries",
+                "rollouts"):
         if getattr(args, key, None) is not None:
             size[key] = getattr(args, key)
     out = Path(args.out)
@@ -331,6 +398,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
     results: list[dict] = []
     ei_rounds: list[dict] = []
     final = sft_dir
+    grpo_note = ""
     try:
         def measure(stage: str, m) -> None:
             for budget in size["budgets"]:
@@ -345,8 +413,14 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
                      "stage": stage}
                 results.append(r)
                 log(f"{stage} handwritten {r['method']}: solved {int(sum(r['passk']))}/{r['theorems']}")
+            for split, rows in heldout.items():
+                r = {**rollout_rows(m, tok, checker, rows, size["rollouts"], split), "stage": stage}
+                results.append(r)
+                log(f"{stage} {split} {r['method']}: pass@1 {intervals(r['pass1'])}, {r['checks']} Lean checks ({load()})")
 
-        measure("SFT", model)
+        first = "SFT" if sft is not None else "start"  # --sft-steps 0 --model DIR: the model as given
+        measure(first, model)
+        stages = [first]
         if size["ei_rounds"]:
             t1 = time.monotonic()
             ei = run_expert_iteration(ei_cfg, model=model, tokenizer=tok, log=log)
@@ -354,8 +428,37 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
             log(f"expert iteration: {len(ei_rounds)} rounds, {time.monotonic() - t1:.0f}s, {ei.lean_checks} Lean checks, "
                 f"solved {ei.extra['solved']}/{ei.extra['pool']} ({load()})")
             plot_rounds(ei_rounds, ei.extra["pool"], out / "expert_iteration.png")
-            measure("EI", ei.model)
+            model = ei.model
+            measure("EI", model)
+            stages.append("EI")
             final = ei.output_dir
+        if size["grpo_steps"]:
+            t1 = time.monotonic()
+            # GRPO's theorems: a third stream (seed + 2), no core shared with SFT's or expert iteration's
+            spec_g = f"logic-v2-train:{size['grpo_theorems']}:seed={args.seed + 2}"
+            states = grpo_states(model, tok, checker, spec_g, sft_cores | {r["core"] for r in pool},
+                                 size["grpo_states"], GRPO_MAX_REMAINING + 2 * bool(size["grpo_retries"]), 4, log,
+                                 retries=size["grpo_retries"])
+            if states:
+                states_path = out / "grpo_states.jsonl"  # configs/grpo_logic_v2_state.yaml's dataset
+                states_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in states), encoding="utf-8")
+                g_cfg = load_config(str(STEP_GRPO_CONFIG), "grpo", {"model": final, "output_dir": str(out / "grpo"),
+                                                                     "max_steps": size["grpo_steps"],
+                                                                     "dataset": str(states_path)})
+                grpo = run_step_grpo(g_cfg, states, model=model, tokenizer=tok, log=log, retries=size["grpo_retries"])
+                grpo_note = (f"GRPO on proof states: {grpo.global_step} steps of {g_cfg.trl.get('per_device_train_batch_size')} "
+                             f"tactics on {len(states)} frontier states of {spec_g}, {time.monotonic() - t1:.0f}s with the "
+                             f"screen, {grpo.lean_checks} Lean checks in rewards")
+                if grpo.extra.get("no_learning_signal"):
+                    grpo_note += "; " + grpo.extra["no_learning_signal"]
+                log(grpo_note)
+                model = grpo.trainer.model.eval()
+                measure("GRPO", model)
+                stages.append("GRPO")
+                final = grpo.output_dir
+            else:
+                grpo_note = "GRPO skipped: no state at the model's frontier"
+                log(grpo_note)
     finally:
         checker.close()
 
@@ -363,7 +466,7 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
     print(f"\nlogic-v2 CPU world, step policy: {spec} walked on Lean, {len(records)} step rows; SFT {sft_steps} "
           f"steps ({sft_s:.0f}s wall, {sft_cpu:.0f} CPU-s, {threads_note(cfg, sft)}); {size['heldout']} "
           f"theorems a split; Lean 4.35 bundled")
-    print_table("held-out theorems, best-first search (95% percentile bootstrap over theorems)", results, 0)
+    print_table("held-out theorems, best-first search and rollouts (95% percentile bootstrap over theorems)", results, 0)
     if ei_rounds:
         print(f"\nexpert iteration on {len(pool)} unseen statements ({ei_spec}, no core of the SFT theorems, "
               f"reference proofs not read), BFS {ei_cfg.options.k} samples each:\n")
@@ -373,18 +476,22 @@ def run_step(args, log, t_start: float, cpu0: float) -> int:
             print(f"| {r['round']} | {r['searched']} | {r['newly_solved']} | {r['solved']} | {r['proofs']} | "
                   f"{r.get('sft_steps', 0)} | {r['lean_checks']} |")
         print(f"(plot: {out / 'expert_iteration.png'})")
-        for budget in size["budgets"]:
+    if grpo_note:
+        print(grpo_note)
+    methods = [bfs_label(b, args.budget_by) for b in size["budgets"]] + [f"{size['rollouts']} rollouts"]
+    for later, earlier in zip(stages[1:], stages):
+        for method in methods:
             for split in ("test-iid", "test-ood", "handwritten"):
-                a = next((r for r in results if r["stage"] == "EI" and r["split"] == split
-                          and r["method"] == bfs_label(budget, args.budget_by)), None)
-                b = next((r for r in results if r["stage"] == "SFT" and r["split"] == split
-                          and r["method"] == bfs_label(budget, args.budget_by)), None)
+                a, b = (next((r for r in results if r["stage"] == st and r["split"] == split and r["method"] == method),
+                             None) for st in (later, earlier))
                 if a and b:
-                    print(f"EI - SFT, solved with {bfs_label(budget, args.budget_by)} on {split}: "
-                          f"{paired(a['passk'], b['passk'])}")
+                    key = "pass1" if a["pass1"] is not None else "passk"
+                    what = "pass@1 of" if key == "pass1" else "solved with"
+                    print(f"{later} - {earlier}, {what} {method} on {split}: {paired(a[key], b[key])}")
     print(f"total wall {total:.0f}s (data {data_s:.0f}s), {cpu:.0f} CPU-s of this process and reaped children; "
           f"{load()}")
-    summary = {"recipe": "step", "results": results, "expert_iteration": ei_rounds, "total_seconds": total,
+    summary = {"recipe": "step", "results": results, "expert_iteration": ei_rounds, "grpo": grpo_note,
+               "total_seconds": total,
                "cpu_seconds": cpu, "sft_seconds": sft_s, "sft_steps": sft_steps,
                "size": {k: list(v) if isinstance(v, tuple) else v for k, v in size.items()}, "final_model": final}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
@@ -417,6 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ei-pool", type=int, help="step: unseen statements expert iteration searches")
     ap.add_argument("--ei-sft-steps", type=int, help="step: SFT steps per expert-iteration round")
     ap.add_argument("--ei-large", action="store_true", help="step: expert iteration on test-ood's proof sizes")
+    ap.add_argument("--grpo-retries", type=int, help="step: in GRPO's reward rollouts, failed tactics resampled per "
+                    "state (default 0; with retries the screened states reach 5 tactics from the end, not 3)")
+    ap.add_argument("--rollouts", type=int, help="step: rollouts a theorem for pass@1 (default 8; --quick: 4)")
     ap.add_argument("--expand-k", type=int, help="step: tactics BFS samples per expanded state (default 2)")
     ap.add_argument("--seed", type=int, default=0, help="the train stream's seed (GRPO draws from seed+1)")
     ap.add_argument("--threads", type=int, help="a fixed count of torch threads for SFT (default: timed, "
