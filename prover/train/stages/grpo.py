@@ -77,6 +77,12 @@ def reward_functions(cfg: TrainConfig, args: Any, reward: Any) -> list[Any]:
     return funcs
 
 
+def grpo_extras(cfg: TrainConfig) -> dict:
+    """Our additions to TRL's GRPOTrainer, as the config sets them."""
+    return {"dynamic_sampling": cfg.dynamic_sampling, "refills": cfg.dynamic_sampling_refills,
+            "drop_negatives": cfg.drop_negatives}
+
+
 def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any = None, tokenizer: Any = None,
              log: Callable[[str], None] = print, on_scored: Optional[Callable] = None) -> RunResult:
     """Train with GRPO as `cfg` says. `model`/`tokenizer` skip loading (the demo passes its
@@ -86,12 +92,11 @@ def run_grpo(cfg: TrainConfig, resume: Optional[str | bool] = None, model: Any =
     trains a step policy instead (run_step_grpo)."""
     from prover.train.data import is_state_row, limit, training_rows
 
-    rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
-    if rows and all(is_state_row(r) for r in rows):
-        return run_step_grpo(cfg, rows, model, tokenizer, log, resume=resume)
-    return run_online(cfg, _grpo_trainer_class(), {"dynamic_sampling": cfg.dynamic_sampling,
-                                                   "refills": cfg.dynamic_sampling_refills,
-                                                   "drop_negatives": cfg.drop_negatives},
+    if cfg.dataset.endswith(".jsonl"):  # states are written as jsonl files (the only kind read twice here)
+        rows = limit(training_rows(cfg, cfg.split), cfg.max_rows)
+        if rows and all(is_state_row(r) for r in rows):
+            return run_step_grpo(cfg, rows, model, tokenizer, log, resume=resume)
+    return run_online(cfg, _grpo_trainer_class(), grpo_extras(cfg),
                       resume, model, tokenizer, log, on_scored)
 
 
@@ -173,9 +178,7 @@ def run_step_grpo(cfg: TrainConfig, states: list[dict], model: Any = None, token
         return StepReward(checker, HFPolicy(m, tok, max_batch=64), cfg.prompt_format, max_depth=max_depth,
                           seed=int(cfg.trl.get("seed", 0)), retries=retries)
 
-    return run_online(cfg, _grpo_trainer_class(), {"dynamic_sampling": cfg.dynamic_sampling,
-                                                   "refills": cfg.dynamic_sampling_refills,
-                                                   "drop_negatives": cfg.drop_negatives},
+    return run_online(cfg, _grpo_trainer_class(), grpo_extras(cfg),
                       resume, model, tokenizer, log, None, records=[state_prompt_row(r) for r in states],
                       make_reward=make_reward)
 
