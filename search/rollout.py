@@ -13,7 +13,7 @@ every tactic from the start); ServerTacticEnv's "proved" is exactly that verdict
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 from protocol.policy import SamplingParams
@@ -32,7 +32,6 @@ class Rollout:
     first: Optional[str] = None  # the tactic to apply first instead of sampling one
     checks: int = 0  # Lean checks spent (tactics applied)
     samples: int = 0  # tactics sampled from the policy
-    tactics_sampled: list[str] = field(default_factory=list)
     failed_here: int = 0  # sampled tactics that failed at the current state (retries spent)
 
     @property
@@ -77,10 +76,9 @@ def run_rollouts(policy: Any, checker: Any, fmt: str, rollouts: list[Rollout], p
                                      r.state.goals, getattr(policy, "tokenizer", None)) for r in live]
             seed = None if params.seed is None else params.seed + rnd
             outs = policy.generate(prompts, params.replace(n=1, seed=seed, stop=TACTIC_STOP))
-            for r, out in zip(live, outs):
+            for r in live:
                 r.samples += 1
-                r.tactics_sampled.append(out[0].text if out else "")
-            list(pool.map(lambda pair: apply(*pair, True), [(r, r.tactics_sampled[-1]) for r in live]))
+            list(pool.map(lambda pair: apply(*pair, True), [(r, out[0].text if out else "") for r, out in zip(live, outs)]))
     return rollouts
 
 

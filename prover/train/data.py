@@ -120,17 +120,15 @@ def state_records(walks: list[Any], fmt: str = "state", tokenizer: Any = None) -
     (prover.rewards.StepReward). The reference tactic itself is not kept: the reward never
     compares with it."""
     from protocol.prompts import row_header
-    from search.step_data import step_prompt
+    from search.step_data import step_rows
 
     out = []
     for w in walks:
-        if not w.proved:
-            continue
-        for i in range(len(w.tactics)):
-            out.append({"prompt": step_prompt(w.row, w.tactics[:i], w.goals[i], fmt, tokenizer),
-                        "formal_statement": w.row["formal_statement"], "header": row_header(w.row),
-                        "name": f"{w.row.get('name', '')}@{i}", "tactics": json.dumps(w.tactics[:i]),
-                        "goals": json.dumps(w.goals[i]), "remaining": len(w.tactics) - i})
+        for r in step_rows(w, fmt, tokenizer):  # none for a walk that did not prove
+            i = r["step"]
+            out.append({"prompt": r["prompt"], "formal_statement": w.row["formal_statement"], "header": row_header(w.row),
+                        "name": f"{r['name']}@{i}", "tactics": json.dumps(w.tactics[:i]), "goals": json.dumps(w.goals[i]),
+                        "remaining": len(w.tactics) - i})
     return out
 
 
