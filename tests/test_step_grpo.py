@@ -124,3 +124,20 @@ def test_retries_resample_a_failed_tactic_but_never_the_judged_one(server_checke
                           [Rollout(row(header), start, first="exact h")], SamplingParams(), retries=3)[0]
     assert judged.state.status == "error" and judged.checks == 1
     assert StepReward(server_checker, ScriptedPolicy(wrong_then_right), retries=1).score([root], ["constructor"]) == [1.0]
+
+
+def test_a_judged_tactic_cannot_reach_past_its_line(server_checker, header):
+    """The seam StepReward adds: the sampled tactic is joined into the state's script and the
+    policy's continuation after it. Text that opens a comment, gives a goal up inside a term, or
+    starts a new command on the tactic's line earns nothing; the honest tactic beside them does."""
+    (root, _, last) = state_records([walk(server_checker, row(header))])
+    attacks = [
+        (last, "exact h.1 /-"),  # an unclosed comment would swallow whatever the file adds after it
+        (last, "exact (sorry : p)"),  # a goal given up inside a term
+        (last, "exact h.1 theorem more : False := sorry"),  # a second declaration on the same line
+        (last, "exact h.1 -/"),  # closing a comment nobody opened
+        (root, "constructor <;> /-"),
+        (last, "exact h.1 -- a comment is only text"),  # honest: Lean ignores it
+    ]
+    rewards = StepReward(server_checker, by_goal(RIGHT)).score([r for r, _ in attacks], [t for _, t in attacks])
+    assert rewards == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
