@@ -66,6 +66,9 @@ VARIANTS: dict[str, Variant] = {
                                  "24 logic theorems written by hand, phrased unlike either generator (a check "
                                  "that a logic-trained model is not a schema-matcher)", env="logic",
                                  splits=("handwritten",)),
+    "logic-handwritten-2": Variant("logic/handwritten_2.jsonl", "bundled",
+                                   "14 more logic theorems written by hand later, in other phrasings again (never "
+                                   "used to choose a recipe)", env="logic", splits=("handwritten",)),
 }
 ALIASES = {"minif2f": "minif2f-deepseek"}
 # The setup profile each named Lean environment (a row's `env`) runs on.
